@@ -1,0 +1,198 @@
+//! The objects of API.md, as they go out. Built from store rows; nothing secret is a field
+//! here except `ApiKey::key`, set only by `ApiKey::created`.
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::core::Member;
+use crate::core::keys::CreatedKey;
+use crate::store::admins::AdminRow;
+use crate::store::keys::KeyRow;
+use crate::store::memberships::MembershipRow;
+use crate::store::sessions::SessionRow;
+use crate::store::tenants::TenantRow;
+use crate::types::{
+    AdminId, AdminStatus, Email, KeyId, MembershipStatus, Role, SessionId, TenantId, TenantStatus, Timestamp, UserId,
+};
+
+#[derive(Serialize)]
+pub struct User<'a> {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    pub email: &'a Email,
+    pub name: &'a str,
+    pub email_verified: bool,
+    pub role: Role,
+    pub status: &'static str,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
+
+impl<'a> User<'a> {
+    pub fn of(m: &'a Member) -> Self {
+        Self {
+            id: m.account.id,
+            tenant_id: m.membership.tenant_id,
+            email: &m.account.email,
+            name: &m.account.name,
+            email_verified: m.account.email_verified_at.is_some(),
+            role: m.membership.role,
+            status: m.status(),
+            created_at: m.membership.created_at,
+            last_login_at: m.account.last_login_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Tenant<'a> {
+    pub id: TenantId,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub status: TenantStatus,
+    pub plan: &'a str,
+    pub max_seats: Option<i64>,
+    pub has_provider_key: bool,
+    pub provider_key_hint: Option<&'a str>,
+    pub created_at: Timestamp,
+}
+
+impl<'a> Tenant<'a> {
+    pub fn of(t: &'a TenantRow) -> Self {
+        Self {
+            id: t.id,
+            slug: &t.slug,
+            name: &t.name,
+            status: t.status,
+            plan: &t.plan,
+            max_seats: t.max_seats,
+            has_provider_key: t.has_provider_key,
+            provider_key_hint: t.provider_key_hint.as_deref(),
+            created_at: t.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct TenantBrief<'a> {
+    pub id: TenantId,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub status: TenantStatus,
+}
+
+#[derive(Serialize)]
+pub struct Membership<'a> {
+    pub tenant: TenantBrief<'a>,
+    pub role: Role,
+    pub status: MembershipStatus,
+    pub created_at: Timestamp,
+}
+
+pub fn memberships(list: &[(MembershipRow, TenantRow)]) -> Vec<Membership<'_>> {
+    list.iter()
+        .map(|(m, t)| Membership {
+            tenant: TenantBrief { id: t.id, slug: &t.slug, name: &t.name, status: t.status },
+            role: m.role,
+            status: m.status,
+            created_at: m.created_at,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct ApiKey<'a> {
+    pub id: KeyId,
+    pub tenant_id: TenantId,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub scopes: &'a RawValue,
+    pub meta: Option<&'a RawValue>,
+    pub created_at: Timestamp,
+    pub created_by: Option<UserId>,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<&'a str>,
+}
+
+impl<'a> ApiKey<'a> {
+    pub fn of(k: &'a KeyRow) -> Self {
+        Self {
+            id: k.id,
+            tenant_id: k.tenant_id,
+            name: &k.name,
+            prefix: &k.prefix,
+            scopes: &k.scopes,
+            meta: k.meta.as_deref(),
+            created_at: k.created_at,
+            created_by: k.created_by,
+            last_used_at: k.last_used_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            key: None,
+        }
+    }
+
+    /// The one place the raw key goes out: in the response that created it.
+    pub fn created(c: &'a CreatedKey) -> Self {
+        Self { key: Some(c.key.expose()), ..Self::of(&c.row) }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Session<'a> {
+    pub id: SessionId,
+    pub tenant_id: TenantId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub current: bool,
+}
+
+impl<'a> Session<'a> {
+    pub fn of(s: &'a SessionRow, current: SessionId) -> Self {
+        Self {
+            id: s.id,
+            tenant_id: s.tenant_id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            ip: &s.ip,
+            user_agent: &s.user_agent,
+            current: s.id == current,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Admin<'a> {
+    pub id: AdminId,
+    pub email: &'a Email,
+    pub name: &'a str,
+    pub status: AdminStatus,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
+
+impl<'a> Admin<'a> {
+    pub fn of(a: &'a AdminRow) -> Self {
+        Self {
+            id: a.id,
+            email: &a.email,
+            name: &a.name,
+            status: a.status,
+            created_at: a.created_at,
+            last_login_at: a.last_login_at,
+        }
+    }
+}
+
+/// A page of a list: `{"items": [...], "next_cursor": "..." | null}`.
+#[derive(Serialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

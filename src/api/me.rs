@@ -1,0 +1,50 @@
+//! `/v1/me`, `/v1/me/password` and `GET /v1/tenant`: the caller's own account and tenant.
+use serde::Deserialize;
+use serde_json::json;
+
+use super::json::{self, Tenant, User};
+use crate::app::App;
+use crate::core::account;
+use crate::crypto::secret::Secret;
+use crate::error::Error;
+use crate::http::{Req, Response, auth as credentials, body};
+
+pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let p = account::profile(app, &who)?;
+    Ok(Response::json(
+        200,
+        &json!({ "user": User::of(&p.member), "tenant": Tenant::of(&p.tenant), "memberships": json::memberships(&p.memberships) }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    name: String,
+}
+
+pub fn patch(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let b: PatchBody = body::json(req)?;
+    let member = account::update_name(app, &who, &b.name)?;
+    Ok(Response::json(200, &json!({ "user": User::of(&member) })))
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: Secret,
+    new_password: Secret,
+}
+
+pub fn change_password(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let b: PasswordBody = body::json(req)?;
+    account::change_password(app, &who, &b.current_password, &b.new_password)?;
+    Ok(Response::no_content())
+}
+
+pub fn tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let p = account::profile(app, &who)?;
+    Ok(Response::json(200, &json!({ "tenant": Tenant::of(&p.tenant) })))
+}

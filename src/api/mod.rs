@@ -1,0 +1,11 @@
+//! The JSON API: one small handler per route of API.md. Each authenticates, parses its
+//! input, calls one core operation and renders the result with `json`.
+pub mod admin_auth;
+pub mod auth;
+pub mod health;
+pub mod json;
+pub mod keys;
+pub mod me;
+pub mod sessions;
+pub mod tenants;
+pub mod verify;

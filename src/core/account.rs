@@ -1,0 +1,61 @@
+//! A signed-in person's own account: profile, name, password.
+use rusqlite::Connection;
+
+use super::audit::{Action, Event};
+use super::principal::PortalUser;
+use super::{Member, Profile, clean_name};
+use crate::app::App;
+use crate::crypto::password::check_policy;
+use crate::crypto::secret::Secret;
+use crate::error::Error;
+use crate::store::{accounts, memberships, sessions, tenants};
+use crate::types::{TenantId, UserId};
+
+/// The account as a member of `tenant`, with the tenant and every membership.
+pub(crate) fn load_profile(conn: &Connection, user: UserId, tenant: TenantId) -> Result<Profile, Error> {
+    let account = accounts::get(conn, user)?.ok_or(Error::Unauthorized)?;
+    let membership = memberships::get(conn, tenant, user)?.ok_or(Error::Unauthorized)?;
+    let tenant = tenants::get(conn, tenant)?.ok_or(Error::Unauthorized)?;
+    let memberships = memberships::list_for_account(conn, user)?;
+    Ok(Profile { member: Member { account, membership }, tenant, memberships })
+}
+
+pub fn profile(app: &App, who: &PortalUser) -> Result<Profile, Error> {
+    app.db.read(|c| load_profile(c, who.user_id, who.tenant_id))
+}
+
+pub fn update_name(app: &App, who: &PortalUser, name: &str) -> Result<Member, Error> {
+    let name = clean_name("name", name, false)?;
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let before = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
+        accounts::set_name(tx, who.user_id, &name, now)?;
+        Event::new(who.actor(), Some(&who.origin), Action::ProfileUpdated)
+            .tenant(who.tenant_id)
+            .target("account", who.user_id)
+            .before(serde_json::json!({ "name": before.name }))
+            .after(serde_json::json!({ "name": name }))
+            .append(tx, now)?;
+        Ok(load_profile(tx, who.user_id, who.tenant_id)?.member)
+    })
+}
+
+/// Changes the password after checking the current one; every other session ends.
+pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secret) -> Result<(), Error> {
+    let account = app.db.read(|c| accounts::get(c, who.user_id))?.ok_or(Error::Unauthorized)?;
+    if !app.hasher.verify(account.password_hash.as_deref(), current)?.ok {
+        return Err(Error::InvalidCredentials);
+    }
+    check_policy(new, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
+    let hash = app.hasher.hash(new)?;
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        accounts::set_password_hash(tx, who.user_id, &hash, now)?;
+        let revoked = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;
+        Event::new(who.actor(), Some(&who.origin), Action::PasswordChanged)
+            .tenant(who.tenant_id)
+            .target("account", who.user_id)
+            .after(serde_json::json!({ "other_sessions_revoked": revoked }))
+            .append(tx, now)
+    })
+}

@@ -1,0 +1,121 @@
+//! Audit events: one per state change, written in the change's own transaction.
+//! Snapshots are built from plain fields here, so no secret can slip into them.
+use rusqlite::Transaction;
+use serde_json::Value;
+
+use super::principal::{Actor, Origin};
+use crate::error::Error;
+use crate::store::audit::{self, AuditEntry};
+use crate::types::{TenantId, Timestamp};
+
+/// What happened, as the `action` column names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    TenantCreated,
+    AccountCreated,
+    MemberAdded,
+    LoginSucceeded,
+    LoginFailed,
+    Logout,
+    TenantSwitched,
+    ProfileUpdated,
+    PasswordChanged,
+    PasswordRehashed,
+    SessionRevoked,
+    SessionsRevoked,
+    KeyCreated,
+    KeyRevoked,
+    AdminCreated,
+    AdminLoginSucceeded,
+    AdminLoginFailed,
+    AdminLogout,
+}
+
+impl Action {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::TenantCreated => "tenant.created",
+            Action::AccountCreated => "account.created",
+            Action::MemberAdded => "member.added",
+            Action::LoginSucceeded => "auth.login",
+            Action::LoginFailed => "auth.login_failed",
+            Action::Logout => "auth.logout",
+            Action::TenantSwitched => "auth.tenant_switched",
+            Action::ProfileUpdated => "account.profile_updated",
+            Action::PasswordChanged => "account.password_changed",
+            Action::PasswordRehashed => "account.password_rehashed",
+            Action::SessionRevoked => "session.revoked",
+            Action::SessionsRevoked => "session.revoked_others",
+            Action::KeyCreated => "api_key.created",
+            Action::KeyRevoked => "api_key.revoked",
+            Action::AdminCreated => "admin.created",
+            Action::AdminLoginSucceeded => "admin.login",
+            Action::AdminLoginFailed => "admin.login_failed",
+            Action::AdminLogout => "admin.logout",
+        }
+    }
+}
+
+/// An event under construction: `Event::new(..).tenant(..).target(..).append(tx, now)`.
+pub struct Event<'a> {
+    actor: Actor,
+    origin: Option<&'a Origin>,
+    action: Action,
+    tenant: Option<TenantId>,
+    target: Option<(&'static str, String)>,
+    reason: Option<&'a str>,
+    before: Option<Value>,
+    after: Option<Value>,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(actor: Actor, origin: Option<&'a Origin>, action: Action) -> Self {
+        Self { actor, origin, action, tenant: None, target: None, reason: None, before: None, after: None }
+    }
+
+    pub fn tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
+
+    pub fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.target = Some((kind, id.to_string()));
+        self
+    }
+
+    pub fn reason(mut self, reason: &'a str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    pub fn before(mut self, snapshot: Value) -> Self {
+        self.before = Some(snapshot);
+        self
+    }
+
+    pub fn after(mut self, snapshot: Value) -> Self {
+        self.after = Some(snapshot);
+        self
+    }
+
+    pub fn append(self, tx: &Transaction<'_>, now: Timestamp) -> Result<(), Error> {
+        let (target_type, target_id) = self.target.map_or((None, None), |(k, id)| (Some(k), Some(id)));
+        audit::append(
+            tx,
+            &AuditEntry {
+                at: now,
+                actor_type: self.actor.kind(),
+                actor_id: self.actor.id(),
+                tenant_id: self.tenant,
+                action: self.action.as_str(),
+                target_type,
+                target_id,
+                ip: self.origin.map(|o| o.ip.as_str()),
+                user_agent: self.origin.map(|o| o.user_agent.as_str()),
+                reason: self.reason,
+                before: self.before,
+                after: self.after,
+            },
+        )
+    }
+}

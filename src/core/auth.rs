@@ -1,0 +1,221 @@
+//! Sign-up, login and tenant switching for portal accounts.
+use super::audit::{Action, Event};
+use super::keys::CreatedKey;
+use super::principal::{Actor, Origin, PortalUser};
+use super::sessions::{self, Holder, Opened};
+use super::tenants::{self, Founded};
+use super::{Member, Profile, clean_name};
+use crate::app::App;
+use crate::crypto::password::check_policy;
+use crate::crypto::secret::Secret;
+use crate::error::{Error, is_unique_violation};
+use crate::limit::Scope;
+use crate::store::accounts::{self, NewAccount};
+use crate::store::memberships::{self, MembershipRow};
+use crate::store::tenants::TenantRow;
+use crate::types::{AccountStatus, Email, MembershipStatus, SignupMode, TenantId, TenantStatus, UserId};
+
+pub struct Signup {
+    pub tenant_name: String,
+    pub email: String,
+    pub password: Secret,
+    pub name: Option<String>,
+}
+
+pub struct SignedUp {
+    pub session: Opened,
+    pub member: Member,
+    pub tenant: TenantRow,
+    pub key: CreatedKey,
+}
+
+/// A new account owning a new tenant with its first API key, signed in: one transaction.
+pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Error> {
+    if app.config.signup != SignupMode::Open {
+        return Err(Error::SignupDisabled);
+    }
+    let now = app.clock.now();
+    app.limits.hit(Scope::SignupByIp, &origin.ip, now)?;
+    let email = Email::parse("email", &input.email)?;
+    let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
+    clean_name("tenant_name", &input.tenant_name, true)?;
+    check_policy(&input.password, app.config.password_min_length, &[email.as_str(), &name])?;
+    // Spares an argon2 hash for a taken address; the UNIQUE index below still decides.
+    if app.db.read(|c| accounts::find_by_email(c, &email))?.is_some() {
+        return Err(Error::EmailTaken);
+    }
+    let hash = app.hasher.hash(&input.password)?;
+    app.db.write(|tx| {
+        let user = UserId::random();
+        let new = NewAccount { id: user, email: &email, name: &name, password_hash: Some(&hash) };
+        accounts::insert(tx, &new, now)
+            .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { e.into() })?;
+        let actor = Actor::User(user);
+        Event::new(actor, Some(origin), Action::AccountCreated)
+            .target("account", user)
+            .after(serde_json::json!({ "email": email, "name": name }))
+            .append(tx, now)?;
+        let Founded { tenant, owner, key } =
+            tenants::found(tx, app, &input.tenant_name, user, actor, Some(origin), now)?;
+        accounts::record_login(tx, user, tenant.id, now)?;
+        let session = sessions::open(tx, app, Holder::Portal { user, tenant: tenant.id }, origin, now)?;
+        let account = accounts::get(tx, user)?.ok_or_else(|| Error::internal("account vanished after insert"))?;
+        Ok(SignedUp { session, member: Member { account, membership: owner }, tenant, key })
+    })
+}
+
+pub struct Login {
+    pub email: String,
+    pub password: Secret,
+    pub tenant_id: Option<String>,
+}
+
+pub struct LoggedIn {
+    pub session: Opened,
+    pub profile: Profile,
+}
+
+/// Checks the password (in constant time with respect to whether the account exists),
+/// then picks the tenant the new session acts in.
+pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error> {
+    let now = app.clock.now();
+    app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
+    let email = Email::parse("email", &input.email)?;
+    app.limits.check(Scope::LoginByAccount, email.as_str(), now)?;
+    let account = app.db.read(|c| accounts::find_by_email(c, &email))?;
+    // Security: unknown emails and never-activated accounts verify against a dummy hash,
+    // so neither the answer nor its timing tells them apart from a wrong password.
+    let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+    let verified = app.hasher.verify(stored, &input.password)?;
+    let account = match account {
+        Some(a) if verified.ok => a,
+        other => {
+            app.limits.charge(Scope::LoginByAccount, email.as_str(), now);
+            let target = other.map(|a| a.id);
+            app.db.write(|tx| {
+                let event = Event::new(Actor::Anonymous, Some(origin), Action::LoginFailed);
+                let event = match target {
+                    Some(id) => event.target("account", id),
+                    None => event.after(serde_json::json!({ "email": email })),
+                };
+                event.append(tx, now)
+            })?;
+            return Err(Error::InvalidCredentials);
+        }
+    };
+    if account.status != AccountStatus::Active {
+        return Err(Error::AccountDisabled);
+    }
+    let memberships = app.db.read(|c| memberships::list_for_account(c, account.id))?;
+    let requested = input.tenant_id.as_deref().map(str::parse::<TenantId>).transpose()?;
+    let tenant = choose_tenant(&memberships, requested, account.last_tenant_id)?;
+    let rehash = if verified.needs_rehash { Some(app.hasher.hash(&input.password)?) } else { None };
+    app.db.write(|tx| {
+        if let Some(hash) = &rehash {
+            accounts::set_password_hash(tx, account.id, hash, now)?;
+            Event::new(Actor::System, None, Action::PasswordRehashed).target("account", account.id).append(tx, now)?;
+        }
+        accounts::record_login(tx, account.id, tenant, now)?;
+        let session = sessions::open(tx, app, Holder::Portal { user: account.id, tenant }, origin, now)?;
+        Event::new(Actor::User(account.id), Some(origin), Action::LoginSucceeded)
+            .tenant(tenant)
+            .target("session", session.id)
+            .append(tx, now)?;
+        let profile = super::account::load_profile(tx, account.id, tenant)?;
+        Ok(LoggedIn { session, profile })
+    })
+}
+
+/// The tenant a login acts in: the one asked for, else the one used last, else the first
+/// usable one. Only an active membership in a tenant that is not deleted counts.
+pub fn choose_tenant(
+    memberships: &[(MembershipRow, TenantRow)],
+    requested: Option<TenantId>,
+    last_used: Option<TenantId>,
+) -> Result<TenantId, Error> {
+    let open: Vec<&TenantRow> = memberships
+        .iter()
+        .filter(|(m, t)| m.status == MembershipStatus::Active && t.status != TenantStatus::Deleted)
+        .map(|(_, t)| t)
+        .collect();
+    if let Some(id) = requested {
+        let tenant = open.iter().find(|t| t.id == id).ok_or(Error::NotFound)?;
+        return if tenant.status == TenantStatus::Active { Ok(id) } else { Err(Error::TenantSuspended) };
+    }
+    let usable = |t: &&&TenantRow| t.status == TenantStatus::Active;
+    let last = last_used.and_then(|id| open.iter().filter(usable).find(|t| t.id == id));
+    match last.or_else(|| open.iter().find(usable)) {
+        Some(t) => Ok(t.id),
+        None if !open.is_empty() => Err(Error::TenantSuspended),
+        None => Err(Error::NoActiveMembership),
+    }
+}
+
+/// Moves the caller's session to another tenant it is an active member of.
+pub fn switch_tenant(app: &App, who: &PortalUser, tenant: TenantId) -> Result<Profile, Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let memberships = memberships::list_for_account(tx, who.user_id)?;
+        let chosen = choose_tenant(&memberships, Some(tenant), None)?;
+        sessions::switch_tenant(tx, who.session_id, who.user_id, chosen)?;
+        Event::new(who.actor(), Some(&who.origin), Action::TenantSwitched)
+            .tenant(chosen)
+            .target("session", who.session_id)
+            .before(serde_json::json!({ "tenant_id": who.tenant_id }))
+            .after(serde_json::json!({ "tenant_id": chosen }))
+            .append(tx, now)?;
+        super::account::load_profile(tx, who.user_id, chosen)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Role, Timestamp};
+
+    fn membership(status: MembershipStatus, tenant_status: TenantStatus) -> (MembershipRow, TenantRow) {
+        let tenant = TenantRow {
+            id: TenantId::random(),
+            slug: "t".into(),
+            name: "T".into(),
+            status: tenant_status,
+            plan: "free".into(),
+            max_seats: None,
+            has_provider_key: false,
+            provider_key_hint: None,
+            created_at: Timestamp::from_unix(0),
+        };
+        let m = MembershipRow {
+            tenant_id: tenant.id,
+            user_id: UserId::random(),
+            role: Role::Member,
+            status,
+            created_at: Timestamp::from_unix(0),
+        };
+        (m, tenant)
+    }
+
+    #[test]
+    fn last_used_tenant_wins_over_the_first() {
+        let ms = vec![
+            membership(MembershipStatus::Active, TenantStatus::Active),
+            membership(MembershipStatus::Active, TenantStatus::Active),
+        ];
+        assert_eq!(choose_tenant(&ms, None, Some(ms[1].1.id)).ok(), Some(ms[1].1.id));
+        assert_eq!(choose_tenant(&ms, None, None).ok(), Some(ms[0].1.id));
+        assert_eq!(choose_tenant(&ms, None, Some(TenantId::random())).ok(), Some(ms[0].1.id));
+    }
+
+    #[test]
+    fn suspended_and_missing_tenants_are_refused() {
+        let suspended = vec![membership(MembershipStatus::Active, TenantStatus::Suspended)];
+        assert!(matches!(choose_tenant(&suspended, None, None), Err(Error::TenantSuspended)));
+        assert!(matches!(choose_tenant(&suspended, Some(suspended[0].1.id), None), Err(Error::TenantSuspended)));
+        let gone = vec![
+            membership(MembershipStatus::Removed, TenantStatus::Active),
+            membership(MembershipStatus::Active, TenantStatus::Deleted),
+        ];
+        assert!(matches!(choose_tenant(&gone, None, None), Err(Error::NoActiveMembership)));
+        assert!(matches!(choose_tenant(&gone, Some(gone[0].1.id), None), Err(Error::NotFound)));
+    }
+}

@@ -1,0 +1,56 @@
+//! The rules. Every door (JSON API, HTML pages, command line) calls an operation here;
+//! each one validates, authorizes, runs one transaction, and writes its audit event
+//! inside it. No SQL here: that is `store`'s.
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod keys;
+pub mod operators;
+pub mod principal;
+pub mod sessions;
+pub mod tenants;
+pub mod verify;
+
+use crate::store::accounts::AccountRow;
+use crate::store::memberships::MembershipRow;
+use crate::store::tenants::TenantRow;
+use crate::types::{AccountStatus, MembershipStatus};
+
+/// An account seen from one tenant: the API's `user`.
+pub struct Member {
+    pub account: AccountRow,
+    pub membership: MembershipRow,
+}
+
+impl Member {
+    /// The membership's status, unless the account itself is disabled or deleted.
+    pub fn status(&self) -> &'static str {
+        match self.account.status {
+            AccountStatus::Active => self.membership.status.as_str(),
+            other => other.as_str(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.account.status == AccountStatus::Active && self.membership.status == MembershipStatus::Active
+    }
+}
+
+/// Who a portal session is, and where: what `/v1/me` shows.
+pub struct Profile {
+    pub member: Member,
+    pub tenant: TenantRow,
+    pub memberships: Vec<(MembershipRow, TenantRow)>,
+}
+
+/// Trims a display name and checks its length; `what` names the field.
+pub fn clean_name(field: &'static str, raw: &str, required: bool) -> Result<String, crate::error::Error> {
+    let name = raw.trim();
+    if required && name.is_empty() {
+        return Err(crate::error::Error::field(field, "must not be empty"));
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(crate::error::Error::field(field, "must be at most 100 printable characters"));
+    }
+    Ok(name.to_owned())
+}

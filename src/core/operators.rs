@@ -1,0 +1,102 @@
+//! Operator accounts (the admin realm): creation, login, logout.
+use super::audit::{Action, Event};
+use super::clean_name;
+use super::principal::{Actor, Operator, Origin};
+use super::sessions::{self, Holder, Opened};
+use crate::app::App;
+use crate::crypto::password::check_policy;
+use crate::crypto::secret::Secret;
+use crate::error::{Error, is_unique_violation};
+use crate::limit::Scope;
+use crate::store::admins::{self, AdminRow};
+use crate::store::sessions as session_store;
+use crate::types::{AdminId, AdminStatus, Email};
+
+pub struct NewAdmin {
+    pub email: String,
+    pub name: Option<String>,
+    pub password: Secret,
+}
+
+/// Creates an operator. `actor` is the operator doing it, or the system (command line).
+pub fn create_admin(app: &App, actor: Actor, origin: Option<&Origin>, input: NewAdmin) -> Result<AdminRow, Error> {
+    let email = Email::parse("email", &input.email)?;
+    let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
+    check_policy(&input.password, app.config.password_min_length, &[email.as_str(), &name])?;
+    let hash = app.hasher.hash(&input.password)?;
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let admin = AdminRow {
+            id: AdminId::random(),
+            email,
+            name,
+            password_hash: hash,
+            status: AdminStatus::Active,
+            created_at: now,
+            last_login_at: None,
+        };
+        admins::insert(tx, &admin).map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { e.into() })?;
+        Event::new(actor, origin, Action::AdminCreated)
+            .target("admin", admin.id)
+            .after(serde_json::json!({ "email": admin.email, "name": admin.name }))
+            .append(tx, now)?;
+        Ok(admin)
+    })
+}
+
+pub struct AdminLoggedIn {
+    pub session: Opened,
+    pub admin: AdminRow,
+}
+
+pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -> Result<AdminLoggedIn, Error> {
+    let now = app.clock.now();
+    app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
+    let email = Email::parse("email", email)?;
+    let account_key = format!("admin:{email}");
+    app.limits.check(Scope::LoginByAccount, &account_key, now)?;
+    let found = app.db.read(|c| admins::find_by_email(c, &email))?;
+    // Security: unknown emails verify against a dummy hash, as portal logins do.
+    let verified = app.hasher.verify(found.as_ref().map(|a| a.password_hash.as_str()), password)?;
+    let admin = match found {
+        Some(a) if verified.ok => a,
+        other => {
+            app.limits.charge(Scope::LoginByAccount, &account_key, now);
+            app.db.write(|tx| {
+                let event = Event::new(Actor::Anonymous, Some(origin), Action::AdminLoginFailed);
+                let event = match other {
+                    Some(a) => event.target("admin", a.id),
+                    None => event.after(serde_json::json!({ "email": email })),
+                };
+                event.append(tx, now)
+            })?;
+            return Err(Error::InvalidCredentials);
+        }
+    };
+    if admin.status != AdminStatus::Active {
+        return Err(Error::AccountDisabled);
+    }
+    let rehash = if verified.needs_rehash { Some(app.hasher.hash(password)?) } else { None };
+    app.db.write(|tx| {
+        if let Some(hash) = &rehash {
+            admins::set_password_hash(tx, admin.id, hash, now)?;
+        }
+        admins::record_login(tx, admin.id, now)?;
+        let session = sessions::open(tx, app, Holder::Admin(admin.id), origin, now)?;
+        Event::new(Actor::Admin(admin.id), Some(origin), Action::AdminLoginSucceeded)
+            .target("session", session.id)
+            .append(tx, now)?;
+        let admin = admins::get(tx, admin.id)?.ok_or_else(|| Error::internal("admin vanished"))?;
+        Ok(AdminLoggedIn { session, admin })
+    })
+}
+
+pub fn admin_logout(app: &App, who: &Operator) -> Result<(), Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        session_store::revoke(tx, who.session_id, now)?;
+        Event::new(Actor::Admin(who.admin_id), Some(&who.origin), Action::AdminLogout)
+            .target("session", who.session_id)
+            .append(tx, now)
+    })
+}

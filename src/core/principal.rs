@@ -1,0 +1,68 @@
+//! Who is acting: an authenticated portal user, an operator, the system (command line) or
+//! an anonymous client, and where the request came from.
+use crate::error::Error;
+use crate::types::{AdminId, Role, SessionId, TenantId, UserId};
+
+/// Where a request came from: recorded on sessions and audit events.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A live portal session, acting in its current tenant with its member's current role.
+#[derive(Debug, Clone)]
+pub struct PortalUser {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub tenant_id: TenantId,
+    pub role: Role,
+    pub origin: Origin,
+}
+
+impl PortalUser {
+    /// The tenant to act in, when the member's role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<TenantId, Error> {
+        if self.role.at_least(role) { Ok(self.tenant_id) } else { Err(Error::Forbidden) }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+}
+
+/// A live operator (admin realm) session.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub session_id: SessionId,
+    pub admin_id: AdminId,
+    pub origin: Origin,
+}
+
+/// Who an audit event names as its actor.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    User(UserId),
+    Admin(AdminId),
+    System,
+    Anonymous,
+}
+
+impl Actor {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Actor::User(_) => "user",
+            Actor::Admin(_) => "admin",
+            Actor::System => "system",
+            Actor::Anonymous => "anonymous",
+        }
+    }
+
+    pub fn id(self) -> Option<String> {
+        match self {
+            Actor::User(id) => Some(id.to_string()),
+            Actor::Admin(id) => Some(id.to_string()),
+            Actor::System | Actor::Anonymous => None,
+        }
+    }
+}

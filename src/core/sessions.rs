@@ -1,0 +1,141 @@
+//! Sessions: opening them at login, turning a bearer token into a principal (the hot
+//! path: one SHA-256 and one indexed lookup), listing and revoking them.
+use rusqlite::Transaction;
+
+use super::audit::{Action, Event};
+use super::principal::{Operator, Origin, PortalUser};
+use crate::app::App;
+use crate::config::SessionLifetime;
+use crate::crypto::secret::{Secret, TokenHash, random_token};
+use crate::error::Error;
+use crate::store::page::Page;
+use crate::store::sessions::{self, NewSession, SessionRow};
+use crate::types::{AdminId, Realm, SessionId, TenantId, Timestamp, UserId};
+
+/// `last_seen_at` is written at most this often per session, so that reads stay reads.
+pub const TOUCH_EVERY_SECS: i64 = 60;
+
+/// A session just opened: the raw token is shown to its owner once and never stored.
+pub struct Opened {
+    pub id: SessionId,
+    pub token: Secret,
+    pub expires_at: Timestamp,
+}
+
+/// Who a new session belongs to.
+pub enum Holder {
+    Portal { user: UserId, tenant: TenantId },
+    Admin(AdminId),
+}
+
+pub(crate) fn open(
+    tx: &Transaction<'_>,
+    app: &App,
+    holder: Holder,
+    origin: &Origin,
+    now: Timestamp,
+) -> Result<Opened, Error> {
+    let token = random_token();
+    let (realm, user_id, admin_id, tenant_id, SessionLifetime { idle, absolute }) = match holder {
+        Holder::Portal { user, tenant } => (Realm::Portal, Some(user), None, Some(tenant), app.config.sessions.portal),
+        Holder::Admin(admin) => (Realm::Admin, None, Some(admin), None, app.config.sessions.admin),
+    };
+    let id = SessionId::random();
+    let new = NewSession {
+        id,
+        hash: token.digest(),
+        realm,
+        user_id,
+        admin_id,
+        tenant_id,
+        expires_at: now.plus_secs(absolute),
+        idle_timeout: idle,
+        ip: &origin.ip,
+        user_agent: &origin.user_agent,
+    };
+    sessions::insert(tx, &new, now)?;
+    Ok(Opened { id, token, expires_at: now.plus_secs(idle.min(absolute)) })
+}
+
+/// The portal user behind a bearer token, or 401.
+pub fn authenticate_portal(app: &App, token: &str, origin: Origin) -> Result<PortalUser, Error> {
+    let now = app.clock.now();
+    let row = app.db.read(|c| sessions::find_portal(c, &TokenHash::of(token), now))?.ok_or(Error::Unauthorized)?;
+    touch_if_stale(app, row.id, row.last_seen_at, now);
+    Ok(PortalUser { session_id: row.id, user_id: row.user_id, tenant_id: row.tenant_id, role: row.role, origin })
+}
+
+/// The operator behind a bearer token, or 401.
+pub fn authenticate_admin(app: &App, token: &str, origin: Origin) -> Result<Operator, Error> {
+    let now = app.clock.now();
+    let row = app.db.read(|c| sessions::find_admin(c, &TokenHash::of(token), now))?.ok_or(Error::Unauthorized)?;
+    touch_if_stale(app, row.id, row.last_seen_at, now);
+    Ok(Operator { session_id: row.id, admin_id: row.admin_id, origin })
+}
+
+/// Records use of a session, at most once a minute. A failure here only delays the
+/// bookkeeping, so it is logged rather than failing the request.
+pub(crate) fn touch_if_stale(app: &App, id: SessionId, last_seen_at: Timestamp, now: Timestamp) {
+    if now.unix() - last_seen_at.unix() >= TOUCH_EVERY_SECS {
+        if let Err(e) = app.db.write(|tx| sessions::touch(tx, id, now)) {
+            log::warn!("could not record use of session {id}: {e}");
+        }
+    }
+}
+
+/// Points a portal session at another tenant, which becomes the account's last used.
+pub(crate) fn switch_tenant(
+    tx: &Transaction<'_>,
+    session: SessionId,
+    user: UserId,
+    tenant: TenantId,
+) -> Result<(), Error> {
+    sessions::set_tenant(tx, session, tenant)?;
+    crate::store::accounts::set_last_tenant(tx, user, tenant)
+}
+
+/// The caller's live sessions (in every tenant), newest first.
+pub fn list_own(app: &App, who: &PortalUser, page: &Page) -> Result<(Vec<SessionRow>, Option<String>), Error> {
+    let now = app.clock.now();
+    let rows = app.db.read(|c| sessions::list_for_account(c, who.user_id, now, page))?;
+    Ok(page.finish(rows, SessionRow::cursor))
+}
+
+/// Revokes one of the caller's own sessions; another's is 404.
+pub fn revoke_own(app: &App, who: &PortalUser, id: SessionId) -> Result<(), Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        if !sessions::revoke_own(tx, who.user_id, id, now)? {
+            return Err(Error::NotFound);
+        }
+        Event::new(who.actor(), Some(&who.origin), Action::SessionRevoked)
+            .tenant(who.tenant_id)
+            .target("session", id)
+            .append(tx, now)
+    })
+}
+
+/// Revokes all the caller's sessions but the current one.
+pub fn revoke_others(app: &App, who: &PortalUser) -> Result<usize, Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let n = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;
+        Event::new(who.actor(), Some(&who.origin), Action::SessionsRevoked)
+            .tenant(who.tenant_id)
+            .target("account", who.user_id)
+            .after(serde_json::json!({ "revoked": n }))
+            .append(tx, now)?;
+        Ok(n)
+    })
+}
+
+pub fn logout(app: &App, who: &PortalUser) -> Result<(), Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        sessions::revoke(tx, who.session_id, now)?;
+        Event::new(who.actor(), Some(&who.origin), Action::Logout)
+            .tenant(who.tenant_id)
+            .target("session", who.session_id)
+            .append(tx, now)
+    })
+}

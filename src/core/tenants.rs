@@ -1,0 +1,108 @@
+//! Tenants: creating one with its owner and first API key (sign-up, `POST /v1/tenants`).
+use rusqlite::Transaction;
+
+use super::audit::{Action, Event};
+use super::keys::{self, CreatedKey, NewKey};
+use super::principal::{Actor, Origin, PortalUser};
+use super::sessions;
+use super::{Member, clean_name};
+use crate::app::App;
+use crate::error::{Error, is_unique_violation};
+use crate::store::accounts;
+use crate::store::memberships::{self, MembershipRow};
+use crate::store::tenants::{self, NewTenant, TenantRow};
+use crate::types::{MembershipStatus, Role, SignupMode, TenantId, Timestamp, UserId};
+
+/// A tenant made with its owner's membership and its first API key.
+pub struct Founded {
+    pub tenant: TenantRow,
+    pub owner: MembershipRow,
+    pub key: CreatedKey,
+}
+
+/// A URL-friendly slug from a tenant name: lower-case ASCII letters, digits and dashes.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(40).collect();
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() { "tenant".into() } else { slug.into() }
+}
+
+/// Creates the tenant, the owner membership and the first key in the caller's transaction.
+/// A taken slug gets a random suffix: names are not unique, slugs are.
+pub(crate) fn found(
+    tx: &Transaction<'_>,
+    app: &App,
+    name: &str,
+    owner: UserId,
+    actor: Actor,
+    origin: Option<&Origin>,
+    now: Timestamp,
+) -> Result<Founded, Error> {
+    let name = clean_name("tenant_name", name, true)?;
+    let base = slugify(&name);
+    let id = TenantId::random();
+    let mut slug = base.clone();
+    for attempt in 0.. {
+        let new = NewTenant { id, slug: &slug, name: &name, plan: "free", max_seats: None };
+        match tenants::insert(tx, &new, now) {
+            Ok(()) => break,
+            Err(e) if is_unique_violation(&e) && attempt < 8 => {
+                slug = format!("{base}-{}", &crate::crypto::secret::random_token().expose()[..6].to_lowercase());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let owner = MembershipRow {
+        tenant_id: id,
+        user_id: owner,
+        role: Role::Owner,
+        status: MembershipStatus::Active,
+        created_at: now,
+    };
+    memberships::insert(tx, &owner)?;
+    let key = keys::issue(tx, app, id, Some(owner.user_id), NewKey::first(), now)?;
+    let tenant = tenants::get(tx, id)?.ok_or_else(|| Error::internal("tenant vanished after insert"))?;
+    Event::new(actor, origin, Action::TenantCreated)
+        .tenant(id)
+        .target("tenant", id)
+        .after(serde_json::json!({ "slug": tenant.slug, "name": tenant.name, "owner": owner.user_id }))
+        .append(tx, now)?;
+    keys::audit_created(tx, actor, origin, &key, now)?;
+    Ok(Founded { tenant, owner, key })
+}
+
+/// `POST /v1/tenants`: a signed-in person starts another tenant and now acts in it.
+pub fn create_tenant(app: &App, who: &PortalUser, tenant_name: &str) -> Result<(Founded, Member), Error> {
+    if app.config.signup != SignupMode::Open {
+        return Err(Error::SignupDisabled);
+    }
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let founded = found(tx, app, tenant_name, who.user_id, who.actor(), Some(&who.origin), now)?;
+        sessions::switch_tenant(tx, who.session_id, who.user_id, founded.tenant.id)?;
+        let account = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
+        let member = Member { account, membership: founded.owner.clone() };
+        Ok((founded, member))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_lowercase_ascii_with_single_dashes() {
+        assert_eq!(slugify("Acme, Inc."), "acme-inc");
+        assert_eq!(slugify("  --Ünïcode Team--  "), "n-code-team");
+        assert_eq!(slugify("!!!"), "tenant");
+        assert_eq!(slugify(&"a".repeat(80)).len(), 40);
+    }
+}

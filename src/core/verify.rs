@@ -1,0 +1,57 @@
+//! What the product's backend asks: is this API key, is this session valid? The hot
+//! path: a format check, one SHA-256, one indexed lookup, and a write at most once a
+//! minute per key or session. Failures count against the caller's IP.
+use super::sessions::{TOUCH_EVERY_SECS, touch_if_stale};
+use crate::app::App;
+use crate::crypto::api_key;
+use crate::crypto::secret::TokenHash;
+use crate::error::Error;
+use crate::limit::Scope;
+use crate::store::keys::{self, KeyForVerify};
+use crate::store::sessions::{self, PortalSessionRow};
+use crate::types::TenantStatus;
+
+pub enum KeyVerdict {
+    Valid(KeyForVerify),
+    Invalid(&'static str),
+}
+
+pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
+    let now = app.clock.now();
+    app.limits.check(Scope::FailedVerifyByIp, ip, now)?;
+    let found = if api_key::is_well_formed(&app.config.key_prefix, raw) {
+        app.db.read(|c| keys::find_for_verify(c, &TokenHash::of(raw)))?
+    } else {
+        None // a typo or a foreign string: no database lookup
+    };
+    let verdict = match found {
+        None => KeyVerdict::Invalid("unknown"),
+        Some(k) if k.revoked_at.is_some() => KeyVerdict::Invalid("revoked"),
+        Some(k) if k.expires_at.is_some_and(|t| t <= now) => KeyVerdict::Invalid("expired"),
+        Some(k) if k.tenant_status != TenantStatus::Active => KeyVerdict::Invalid("tenant_inactive"),
+        Some(k) => {
+            if k.last_used_at.is_none_or(|t| now.unix() - t.unix() >= TOUCH_EVERY_SECS) {
+                if let Err(e) = app.db.write(|tx| keys::touch(tx, k.id, now)) {
+                    log::warn!("could not record use of key {}: {e}", k.id);
+                }
+            }
+            KeyVerdict::Valid(k)
+        }
+    };
+    if matches!(verdict, KeyVerdict::Invalid(_)) {
+        app.limits.charge(Scope::FailedVerifyByIp, ip, now);
+    }
+    Ok(verdict)
+}
+
+/// A live portal session (for `/v1/verify/session`), or None.
+pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
+    let now = app.clock.now();
+    app.limits.check(Scope::FailedVerifyByIp, ip, now)?;
+    let found = app.db.read(|c| sessions::find_portal(c, &TokenHash::of(token), now))?;
+    match &found {
+        Some(s) => touch_if_stale(app, s.id, s.last_seen_at, now),
+        None => app.limits.charge(Scope::FailedVerifyByIp, ip, now),
+    }
+    Ok(found)
+}

@@ -1,0 +1,22 @@
+//! Credentials on a request: `Authorization: Bearer <token>`, checked in its realm.
+use super::Req;
+use crate::app::App;
+use crate::core::principal::{Operator, PortalUser};
+use crate::core::sessions;
+use crate::error::Error;
+
+pub fn bearer(req: &Req) -> Option<&str> {
+    let value = req.header("authorization")?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+pub fn portal(app: &App, req: &Req) -> Result<PortalUser, Error> {
+    let token = bearer(req).ok_or(Error::Unauthorized)?;
+    sessions::authenticate_portal(app, token, req.origin())
+}
+
+pub fn admin(app: &App, req: &Req) -> Result<Operator, Error> {
+    let token = bearer(req).ok_or(Error::Unauthorized)?;
+    sessions::authenticate_admin(app, token, req.origin())
+}

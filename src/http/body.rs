@@ -1,0 +1,67 @@
+//! Request bodies and query strings: JSON in, list paging out of the query.
+use serde::de::DeserializeOwned;
+
+use super::Req;
+use crate::error::Error;
+use crate::store::page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Page};
+
+/// Largest request body accepted (API.md: 64 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Parses a JSON body: 415 unless it is declared `application/json`, 400 when it does not
+/// parse or has wrong types.
+pub fn json<T: DeserializeOwned>(req: &Req) -> Result<T, Error> {
+    let declared = req.header("content-type").unwrap_or_default();
+    let mime = declared.split(';').next().unwrap_or_default().trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(Error::UnsupportedMediaType);
+    }
+    serde_json::from_slice(&req.body).map_err(|e| {
+        let text = e.to_string();
+        // serde names a missing field as "missing field `email` at line 1 column 2".
+        let missing = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        match missing.and_then(known_field) {
+            Some(field) => Error::field(field, "is required"),
+            None => Error::invalid(format!("The body is not valid: {text}.")),
+        }
+    })
+}
+
+/// Field names as `&'static str`, for the `fields` map of a 400.
+fn known_field(name: &str) -> Option<&'static str> {
+    const FIELDS: &[&str] = &[
+        "email",
+        "password",
+        "tenant_name",
+        "name",
+        "tenant_id",
+        "token",
+        "key",
+        "current_password",
+        "new_password",
+        "new_email",
+        "role",
+        "reason",
+        "owner_email",
+        "slug",
+    ];
+    FIELDS.iter().copied().find(|f| *f == name)
+}
+
+/// `?limit=` and `?cursor=` of a list.
+pub fn page(req: &Req) -> Result<Page, Error> {
+    let limit = match req.query("limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if n > 0 => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
+            _ => return Err(Error::field("limit", "must be a positive whole number")),
+        },
+    };
+    let after = req.query("cursor").map(|c| Cursor::decode(&c)).transpose()?;
+    Ok(Page { limit, after })
+}
+
+/// An enum filter such as `?status=`: absent is None, an unknown value is 400.
+pub fn filter<T: std::str::FromStr<Err = Error>>(req: &Req, name: &'static str) -> Result<Option<T>, Error> {
+    req.query(name).map(|v| v.parse::<T>().map_err(|e| Error::field(name, e.message()))).transpose()
+}

@@ -1,0 +1,155 @@
+//! The thin plumbing between tiny_http and the handlers: requests, responses, routing,
+//! JSON bodies, credentials and the one mapping from `Error` to a response.
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod router;
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::core::principal::Origin;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    Other,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+/// A request as the handlers see it: the body is already read (and size-checked).
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    query: String,
+    /// Names lower-cased.
+    headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The client address: the peer, or the last X-Forwarded-For hop with `--trust-proxy`.
+    pub ip: String,
+    /// The matched route's template (for logs: never the raw URL, which may hold a token).
+    pub route: &'static str,
+    params: Vec<(&'static str, String)>,
+}
+
+impl Req {
+    pub fn new(
+        method: Method,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        peer: Option<IpAddr>,
+        trust_proxy: bool,
+    ) -> Self {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut req = Self {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers,
+            body,
+            ip: String::new(),
+            route: "(unmatched)",
+            params: Vec::new(),
+        };
+        req.ip = req.client_ip(peer, trust_proxy);
+        req
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A path parameter of the matched route, e.g. `{id}`.
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    pub(crate) fn set_route(&mut self, route: &'static str, params: Vec<(&'static str, String)>) {
+        self.route = route;
+        self.params = params;
+    }
+
+    /// A query parameter, percent-decoded; the first one when repeated.
+    pub fn query(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    pub fn origin(&self) -> Origin {
+        let user_agent: String = self.header("user-agent").unwrap_or_default().chars().take(256).collect();
+        Origin { ip: self.ip.clone(), user_agent }
+    }
+
+    fn client_ip(&self, peer: Option<IpAddr>, trust_proxy: bool) -> String {
+        // Security: only the last hop was added by our own proxy; earlier ones are the client's say.
+        let forwarded = trust_proxy
+            .then(|| self.header("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+        forwarded.or(peer).map_or_else(|| "unknown".into(), |ip| ip.to_string())
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(status: u16, value: &impl Serialize) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Self { status, headers: vec![("Content-Type", "application/json".into())], body },
+            Err(e) => error::to_response(&crate::error::Error::internal(e)),
+        }
+    }
+
+    /// A JSON document kept as text (the OpenAPI document).
+    pub fn json_text(text: &'static str) -> Self {
+        Self { status: 200, headers: vec![("Content-Type", "application/json".into())], body: text.as_bytes().to_vec() }
+    }
+
+    pub fn no_content() -> Self {
+        Self { status: 204, headers: Vec::new(), body: Vec::new() }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}

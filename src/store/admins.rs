@@ -1,0 +1,65 @@
+//! `admins`: operator accounts, a realm apart from portal accounts.
+use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
+
+use crate::error::Error;
+use crate::types::{AdminId, AdminStatus, Email, Timestamp};
+
+/// No `Debug`: the row carries the password hash.
+pub struct AdminRow {
+    pub id: AdminId,
+    pub email: Email,
+    pub name: String,
+    pub password_hash: String,
+    pub status: AdminStatus,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "id, email, name, password_hash, status, created_at, last_login_at";
+
+impl AdminRow {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            email: r.get(1)?,
+            name: r.get(2)?,
+            password_hash: r.get(3)?,
+            status: r.get(4)?,
+            created_at: r.get(5)?,
+            last_login_at: r.get(6)?,
+        })
+    }
+}
+
+/// Fails with a UNIQUE violation when the email is taken.
+pub fn insert(tx: &Transaction<'_>, a: &AdminRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO admins (id, email, name, password_hash, status, created_at, updated_at)
+         VALUES (:id, :email, :name, :hash, :status, :now, :now)",
+    )?
+    .execute(named_params! {
+        ":id": a.id, ":email": a.email, ":name": a.name, ":hash": a.password_hash, ":status": a.status, ":now": a.created_at,
+    })?;
+    Ok(())
+}
+
+pub fn get(conn: &Connection, id: AdminId) -> Result<Option<AdminRow>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], AdminRow::from_row).optional()?)
+}
+
+pub fn find_by_email(conn: &Connection, email: &Email) -> Result<Option<AdminRow>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE email = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([email], AdminRow::from_row).optional()?)
+}
+
+pub fn record_login(tx: &Transaction<'_>, id: AdminId, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE admins SET last_login_at = ?2 WHERE id = ?1")?.execute(rusqlite::params![id, now])?;
+    Ok(())
+}
+
+pub fn set_password_hash(tx: &Transaction<'_>, id: AdminId, hash: &str, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE admins SET password_hash = :hash, updated_at = :now WHERE id = :id")?
+        .execute(named_params! { ":id": id, ":hash": hash, ":now": now })?;
+    Ok(())
+}

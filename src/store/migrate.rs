@@ -1,0 +1,34 @@
+//! Schema migrations: numbered steps, each applied once in its own transaction and
+//! recorded in `schema_migrations`. Released steps are never edited; new ones are appended.
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
+
+use crate::error::Error;
+use crate::types::Timestamp;
+
+const STEPS: &[(i64, &str, &str)] = &[(1, "schema", include_str!("../../schema.sql"))];
+
+pub fn run(conn: &mut Connection, now: Timestamp) -> Result<(), Error> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at INTEGER NOT NULL
+        ) STRICT;",
+    )?;
+    for &(version, name, sql) in STEPS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied: Option<i64> = tx
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
+            .optional()?;
+        if applied.is_none() {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![version, name, now],
+            )?;
+            log::info!("applied migration {version} ({name})");
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}

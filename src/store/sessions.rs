@@ -1,0 +1,183 @@
+//! `sessions` of both realms. A session is live while it is not revoked, younger than
+//! its absolute lifetime and used within its idle timeout: that rule is `LIVE`, here only.
+use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
+
+use super::page::{Cursor, Page};
+use crate::crypto::secret::TokenHash;
+use crate::error::Error;
+use crate::types::{AdminId, Realm, Role, SessionId, TenantId, Timestamp, UserId};
+
+const LIVE: &str = "s.revoked_at IS NULL AND s.expires_at > :now AND s.last_seen_at + s.idle_timeout > :now";
+
+pub struct NewSession<'a> {
+    pub id: SessionId,
+    pub hash: TokenHash,
+    pub realm: Realm,
+    pub user_id: Option<UserId>,
+    pub admin_id: Option<AdminId>,
+    pub tenant_id: Option<TenantId>,
+    pub expires_at: Timestamp,
+    pub idle_timeout: i64,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+pub fn insert(tx: &Transaction<'_>, s: &NewSession<'_>, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached(
+        "INSERT INTO sessions (id, hash, realm, user_id, admin_id, tenant_id, created_at, last_seen_at,
+                               expires_at, idle_timeout, ip, user_agent)
+         VALUES (:id, :hash, :realm, :user, :admin, :tenant, :now, :now, :expires, :idle, :ip, :ua)",
+    )?
+    .execute(named_params! {
+        ":id": s.id, ":hash": s.hash, ":realm": s.realm, ":user": s.user_id, ":admin": s.admin_id,
+        ":tenant": s.tenant_id, ":now": now, ":expires": s.expires_at, ":idle": s.idle_timeout,
+        ":ip": s.ip, ":ua": s.user_agent,
+    })?;
+    Ok(())
+}
+
+/// A live portal session whose account, membership and tenant are all active.
+pub struct PortalSessionRow {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub tenant_id: TenantId,
+    pub role: Role,
+    pub last_seen_at: Timestamp,
+    /// When it lapses if not used again: the earlier of the absolute and the idle limit.
+    pub expires_at: Timestamp,
+}
+
+pub fn find_portal(conn: &Connection, hash: &TokenHash, now: Timestamp) -> Result<Option<PortalSessionRow>, Error> {
+    let sql = format!(
+        "SELECT s.id, s.user_id, s.tenant_id, m.role, s.last_seen_at, MIN(s.expires_at, s.last_seen_at + s.idle_timeout)
+         FROM sessions s
+         JOIN memberships m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
+         JOIN tenants t ON t.id = s.tenant_id
+         JOIN portal_users u ON u.id = s.user_id
+         WHERE s.hash = :hash AND s.realm = 'portal' AND {LIVE}
+           AND m.status = 'active' AND t.status = 'active' AND u.status = 'active'"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(named_params! { ":hash": hash, ":now": now }, |r| {
+            Ok(PortalSessionRow {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                tenant_id: r.get(2)?,
+                role: r.get(3)?,
+                last_seen_at: r.get(4)?,
+                expires_at: r.get(5)?,
+            })
+        })
+        .optional()?;
+    Ok(row)
+}
+
+pub struct AdminSessionRow {
+    pub id: SessionId,
+    pub admin_id: AdminId,
+    pub last_seen_at: Timestamp,
+}
+
+pub fn find_admin(conn: &Connection, hash: &TokenHash, now: Timestamp) -> Result<Option<AdminSessionRow>, Error> {
+    let sql = format!(
+        "SELECT s.id, s.admin_id, s.last_seen_at FROM sessions s JOIN admins a ON a.id = s.admin_id
+         WHERE s.hash = :hash AND s.realm = 'admin' AND {LIVE} AND a.status = 'active'"
+    );
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row(named_params! { ":hash": hash, ":now": now }, |r| {
+            Ok(AdminSessionRow { id: r.get(0)?, admin_id: r.get(1)?, last_seen_at: r.get(2)? })
+        })
+        .optional()?;
+    Ok(row)
+}
+
+/// A session as its owner lists it.
+pub struct SessionRow {
+    pub id: SessionId,
+    pub tenant_id: TenantId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl SessionRow {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            tenant_id: r.get(1)?,
+            created_at: r.get(2)?,
+            last_seen_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            ip: r.get(5)?,
+            user_agent: r.get(6)?,
+        })
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        Cursor { at: self.created_at.unix(), id: self.id.to_string() }
+    }
+}
+
+/// The live portal sessions of an account, newest first.
+pub fn list_for_account(
+    conn: &Connection,
+    user: UserId,
+    now: Timestamp,
+    page: &Page,
+) -> Result<Vec<SessionRow>, Error> {
+    let sql = format!(
+        "SELECT s.id, s.tenant_id, s.created_at, s.last_seen_at, MIN(s.expires_at, s.last_seen_at + s.idle_timeout),
+                s.ip, s.user_agent
+         FROM sessions s
+         WHERE s.user_id = :user AND {LIVE} AND (s.created_at, s.id) < (:before_at, :before_id)
+         ORDER BY s.created_at DESC, s.id DESC LIMIT :limit"
+    );
+    let (before_at, before_id) = page.before();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        named_params! { ":user": user, ":now": now, ":before_at": before_at, ":before_id": before_id, ":limit": page.fetch() },
+        SessionRow::from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Records use; callers call it at most once a minute per session (see `core::sessions`).
+pub fn touch(tx: &Transaction<'_>, id: SessionId, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2")?
+        .execute(rusqlite::params![id, now])?;
+    Ok(())
+}
+
+pub fn set_tenant(tx: &Transaction<'_>, id: SessionId, tenant: TenantId) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE sessions SET tenant_id = ?2 WHERE id = ?1")?.execute(rusqlite::params![id, tenant])?;
+    Ok(())
+}
+
+/// Revokes one live session of an account; false when there is none with that id.
+pub fn revoke_own(tx: &Transaction<'_>, user: UserId, id: SessionId, now: Timestamp) -> Result<bool, Error> {
+    let sql = format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.id = :id AND s.user_id = :user AND {LIVE}");
+    let n = tx.prepare_cached(&sql)?.execute(named_params! { ":id": id, ":user": user, ":now": now })?;
+    Ok(n == 1)
+}
+
+pub fn revoke(tx: &Transaction<'_>, id: SessionId, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
+        .execute(rusqlite::params![id, now])?;
+    Ok(())
+}
+
+/// Revokes every live portal session of an account but `keep`; returns how many.
+pub fn revoke_for_account(
+    tx: &Transaction<'_>,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: Timestamp,
+) -> Result<usize, Error> {
+    let sql =
+        format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.user_id = :user AND {LIVE} AND s.id IS NOT :keep");
+    Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":user": user, ":keep": keep, ":now": now })?)
+}

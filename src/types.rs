@@ -1,0 +1,288 @@
+//! Ids, checked values and statuses. Parsed at the edge, stored as text or integers.
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use serde::{Serialize, Serializer};
+
+use crate::error::Error;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            pub fn random() -> Self {
+                Self(uuid::Uuid::new_v4())
+            }
+        }
+
+        // An id that does not parse names no object: 404, as an unknown one would.
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                uuid::Uuid::try_parse(s).map(Self).map_err(|_| Error::NotFound)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.to_string()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+                uuid::Uuid::try_parse(v.as_str()?).map(Self).map_err(|e| FromSqlError::Other(Box::new(e)))
+            }
+        }
+    };
+}
+
+id_type!(TenantId);
+id_type!(
+    /// An account (`portal_users`): the same id in every tenant it belongs to.
+    UserId
+);
+id_type!(KeyId);
+id_type!(SessionId);
+id_type!(AdminId);
+id_type!(EventId);
+
+/// Unix seconds, UTC. Shown as RFC 3339.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_unix(secs: i64) -> Self {
+        Self(secs)
+    }
+
+    pub const fn unix(self) -> i64 {
+        self.0
+    }
+
+    pub const fn plus_secs(self, secs: i64) -> Self {
+        Self(self.0.saturating_add(secs))
+    }
+
+    pub fn rfc3339(self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.0)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default()
+    }
+
+    /// Parses an RFC 3339 timestamp from a request field.
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, Error> {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(|t| Self(t.unix_timestamp()))
+            .map_err(|_| Error::field(field, "must be an RFC 3339 timestamp"))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl ToSql for Timestamp {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0))
+    }
+}
+
+impl FromSql for Timestamp {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        v.as_i64().map(Self)
+    }
+}
+
+/// A trimmed, lower-cased, plausibly deliverable email address.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, Error> {
+        let email = raw.trim().to_lowercase();
+        let bad = || Error::field(field, "must be a valid address");
+        let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+        let plausible = !local.is_empty()
+            && local.len() <= 64
+            && email.len() <= 254
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c));
+        if plausible { Ok(Self(email)) } else { Err(bad()) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Email {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl ToSql for Email {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0.as_str()))
+    }
+}
+
+impl FromSql for Email {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(Self(v.as_str()?.to_owned()))
+    }
+}
+
+/// A string enum stored and shown as its snake_case text.
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(Error::invalid(format!(
+                        "unknown value {s:?}; expected one of: {}",
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+                v.as_str()?.parse().map_err(|e: Error| FromSqlError::Other(Box::new(e)))
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// A member's role in one tenant.
+    Role { Owner => "owner", Admin => "admin", Member => "member" }
+);
+
+impl Role {
+    fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Member => 1,
+        }
+    }
+
+    /// Whether this role has at least the powers of `other`.
+    pub fn at_least(self, other: Role) -> bool {
+        self.rank() >= other.rank()
+    }
+}
+
+text_enum!(TenantStatus { Active => "active", Suspended => "suspended", Deleted => "deleted" });
+text_enum!(
+    /// The status of one membership (account × tenant).
+    MembershipStatus { Invited => "invited", Active => "active", Removed => "removed", Disabled => "disabled" }
+);
+text_enum!(
+    /// The status of an account, across all its tenants.
+    AccountStatus { Active => "active", Disabled => "disabled", Deleted => "deleted" }
+);
+text_enum!(AdminStatus { Active => "active", Disabled => "disabled" });
+text_enum!(Realm { Portal => "portal", Admin => "admin" });
+text_enum!(
+    /// Who may create a tenant by signing up (`--signup`).
+    SignupMode { Open => "open", Invite => "invite", Closed => "closed" }
+);
+text_enum!(KeyStatus { Active => "active", Revoked => "revoked", Expired => "expired" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(Email::parse("email", "  Ann@Example.TEST ").map(|e| e.0).ok(), Some("ann@example.test".into()));
+        for bad in ["", "ann", "ann@", "@example.test", "ann@example", "a b@example.test", "ann@@example.test"] {
+            assert!(Email::parse("email", bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn ids_that_do_not_parse_are_not_found() {
+        assert!(matches!("nope".parse::<TenantId>(), Err(Error::NotFound)));
+        let id = TenantId::random();
+        assert_eq!(id.to_string().parse::<TenantId>().ok(), Some(id));
+    }
+
+    #[test]
+    fn roles_rank() {
+        assert!(Role::Owner.at_least(Role::Admin));
+        assert!(!Role::Member.at_least(Role::Admin));
+        assert!("bogus".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn timestamps_round_trip_rfc3339() {
+        let t = Timestamp::parse("at", "2026-11-22T10:00:00Z").ok();
+        assert_eq!(t.map(Timestamp::rfc3339), Some("2026-11-22T10:00:00Z".into()));
+        assert!(Timestamp::parse("at", "yesterday").is_err());
+    }
+}
