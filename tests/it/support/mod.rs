@@ -1,0 +1,209 @@
+//! The test harness: a real server on 127.0.0.1:0 over a temporary database, and a small
+//! HTTP client that speaks to it as any client would.
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keystead::app::App;
+use keystead::config::Config;
+use keystead::core::operators::{self, NewAdmin};
+use keystead::core::principal::Actor;
+use keystead::crypto::secret::Secret;
+use keystead::limit::{Limits, Rate};
+use keystead::server::{self, Running};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+/// A password every policy accepts.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub app: Arc<App>,
+    pub base: String,
+    dir: TempDir,
+    running: Option<Running>,
+    agent: ureq::Agent,
+}
+
+/// A response: status, headers (names lower-cased) and the body parsed as JSON (Null when empty).
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A string field of the body, by JSON pointer (`/user/id`); panics with the body when absent.
+    pub fn str(&self, pointer: &str) -> String {
+        match self.body.pointer(pointer).and_then(Value::as_str) {
+            Some(s) => s.to_owned(),
+            None => panic!("no string at {pointer} in {} {}", self.status, self.text),
+        }
+    }
+}
+
+/// Limits loose enough that no test trips them by accident; tests of 429 set their own.
+pub fn loose_limits() -> Limits {
+    let loose = Rate { burst: 10_000, per_hour: 100_000 };
+    Limits {
+        login_by_ip: loose,
+        login_by_account: loose,
+        signup_by_ip: loose,
+        failed_verify_by_ip: loose,
+        token_use_by_ip: loose,
+        forgot_by_ip: loose,
+    }
+}
+
+/// What a sign-up gives a test: the owner's session, ids and the first API key.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub email: String,
+    pub token: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub key: String,
+    pub key_id: String,
+}
+
+impl TestServer {
+    pub fn spawn() -> Self {
+        Self::with(|_| {})
+    }
+
+    /// A server whose configuration the test adjusts first.
+    pub fn with(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::new(dir.path().join("keystead.db"));
+        config.limits = loose_limits();
+        config.workers = 4;
+        configure(&mut config);
+        let app = Arc::new(App::open(config).expect("app opens"));
+        let running = server::start(app.clone(), "127.0.0.1:0").expect("server starts");
+        let base = format!("http://{}", running.addr());
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+        Self { app, base, dir, running: Some(running), agent }
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("keystead.db")
+    }
+
+    /// A read-only connection to the server's database, for asserting on stored effects.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(self.db_path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open db")
+    }
+
+    /// Sends a request with optional bearer token, extra headers and raw body.
+    pub fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<&[u8]>) -> Res {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: transport error {e}"),
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = response.header(&n).unwrap_or_default().to_owned();
+                (n.to_ascii_lowercase(), v)
+            })
+            .collect();
+        let text = response.into_string().expect("body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+        Res { status, headers, text, body }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Res {
+        self.send("GET", path, token, &[], None)
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Res {
+        self.send("DELETE", path, token, &[], None)
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.json("POST", path, token, body)
+    }
+
+    pub fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.json("PATCH", path, token, body)
+    }
+
+    pub fn json(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> Res {
+        let bytes = body.to_string().into_bytes();
+        self.send(method, path, token, &[("Content-Type", "application/json")], Some(&bytes))
+    }
+
+    /// Signs up a new tenant owned by `email` (password `PASSWORD`).
+    pub fn signup(&self, email: &str) -> Signed {
+        let res = self.post(
+            "/v1/auth/signup",
+            None,
+            json!({ "tenant_name": format!("Tenant of {email}"), "email": email, "password": PASSWORD, "name": "Test Owner" }),
+        );
+        assert_eq!(res.status, 201, "signup of {email}: {}", res.text);
+        Signed {
+            email: email.to_owned(),
+            token: res.str("/session_token"),
+            user_id: res.str("/user/id"),
+            tenant_id: res.str("/tenant/id"),
+            key: res.str("/api_key/key"),
+            key_id: res.str("/api_key/id"),
+        }
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Res {
+        self.post("/v1/auth/login", None, json!({ "email": email, "password": password }))
+    }
+
+    /// Creates an operator through the same core operation as `keystead admin create`, and
+    /// logs it in; returns its session token.
+    pub fn admin(&self, email: &str) -> String {
+        let input = NewAdmin { email: email.into(), name: Some("Operator".into()), password: Secret::new(PASSWORD.into()) };
+        operators::create_admin(&self.app, Actor::System, None, input).expect("admin created");
+        let res = self.post("/v1/admin/auth/login", None, json!({ "email": email, "password": PASSWORD }));
+        assert_eq!(res.status, 200, "admin login: {}", res.text);
+        res.str("/session_token")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+/// Asserts the API.md error shape with this status and code.
+#[track_caller]
+pub fn assert_error(res: &Res, status: u16, code: &str) {
+    assert_eq!(res.status, status, "expected {status} {code}, got {}: {}", res.status, res.text);
+    assert_eq!(res.body.pointer("/error/code").and_then(Value::as_str), Some(code), "body: {}", res.text);
+    assert!(
+        res.body.pointer("/error/message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()),
+        "error without a message: {}",
+        res.text
+    );
+}
