@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The Keystead benchmark: one command. Builds the release binary, starts it on a free
+# loopback port over a fresh temporary database, seeds a tenant through the API, loads
+# it with wrk and prints one table.
+#
+#   bench/run.sh                    # the whole run (about 2.5 minutes after the build)
+#   DURATION=5 bench/run.sh         # shorter phases
+#   KEYSTEAD_WORKERS=8 bench/run.sh # any KEYSTEAD_* variable reaches the server
+#
+# Logging: the server runs with RUST_LOG=warn, so its one-line-per-request info log is
+# not part of what is measured.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${DURATION:-10}   # seconds per measured phase
+WARMUP=${WARMUP:-2}        # seconds of unmeasured load before each phase
+THREADS=2
+CONNS=32
+FLOOD_CONNS=256
+KEYS=${KEYS:-1000}         # extra API keys seeded (on top of the sign-up key)
+SESSIONS=${SESSIONS:-256}  # extra sessions seeded by logging in (on top of the sign-up one)
+PASSWORD="bench correct horse battery staple"
+EMAIL="owner@bench.test"
+
+log() { printf '%s\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  if ! apt-get install -y wrk >/dev/null 2>&1; then
+    apt-get update >/dev/null && apt-get install -y wrk >/dev/null
+  fi
+fi
+command -v curl >/dev/null || { log "bench/run.sh needs curl"; exit 1; }
+
+log "building the release binary (cargo build --release)"
+cargo build --release --quiet
+BIN="$ROOT/target/release/keystead"
+
+# --- server ------------------------------------------------------------------------
+TMP=$(mktemp -d /tmp/keystead-bench.XXXXXX)
+SERVER_PID=""
+SAMPLER_PID=""
+cleanup() {
+  [[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null || true
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+for _ in $(seq 1 50); do
+  PORT=$((20000 + RANDOM % 40000))
+  port_is_free "$PORT" && break
+done
+BASE="http://127.0.0.1:$PORT"
+
+RUST_LOG=warn "$BIN" serve --db "$TMP/bench.db" --bind "127.0.0.1:$PORT" --trust-proxy \
+  >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -fsS -o /dev/null "$BASE/healthz" || { log "the server did not answer"; exit 1; }
+
+# --- seed ----------------------------------------------------------------------------
+# A string field of a JSON body on stdin (the values seeded here hold no quotes).
+field() { grep -o "\"$1\":\"[^\"]*\"" | head -n1 | cut -d'"' -f4; }
+
+log "seeding: sign-up, $KEYS API keys, $SESSIONS sessions"
+SIGNUP=$(curl -fsS -H 'Content-Type: application/json' \
+  -d "{\"tenant_name\":\"Bench Co\",\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"name\":\"Bench Owner\"}" \
+  "$BASE/v1/auth/signup")
+TOKEN=$(field session_token <<<"$SIGNUP")
+field key <<<"$SIGNUP" >"$TMP/keys"
+echo "$TOKEN" >"$TMP/tokens"
+
+# Keys: one curl, one keep-alive connection, $KEYS requests; one JSON body per line out.
+urls=()
+for _ in $(seq 1 "$KEYS"); do urls+=("$BASE/v1/keys"); done
+curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -w '\n' \
+  -d '{"name":"bench key","scopes":["read","write"],"meta":{"env":"bench"}}' "${urls[@]}" |
+  grep -o '"key":"[^"]*"' | cut -d'"' -f4 >>"$TMP/keys"
+
+# Sessions: logins in parallel batches of 16, each batch from its own client address
+# (the per-IP login limit allows a burst of 30).
+batch=16
+urls=()
+for _ in $(seq 1 "$batch"); do urls+=("$BASE/v1/auth/login"); done
+pids=()
+for b in $(seq 1 $(((SESSIONS + batch - 1) / batch))); do
+  curl -fsS -H 'Content-Type: application/json' -H "X-Forwarded-For: 192.0.2.$b" -w '\n' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" "${urls[@]}" |
+    grep -o '"session_token":"[^"]*"' | cut -d'"' -f4 >"$TMP/tokens.$b" &
+  pids+=($!)
+done
+wait "${pids[@]}"
+cat "$TMP"/tokens.* >>"$TMP/tokens"
+log "seeded $(wc -l <"$TMP/keys") keys and $(wc -l <"$TMP/tokens") sessions"
+
+# Every phase must measure successes: check one of each before loading.
+check() { grep -q "$2" <<<"$1" || { log "unexpected answer: $1"; exit 1; }; }
+check "$(curl -sS -H 'Content-Type: application/json' -d "{\"key\":\"$(tail -n1 "$TMP/keys")\"}" \
+  "$BASE/v1/verify/key")" '"valid":true'
+check "$(curl -sS -H 'Content-Type: application/json' -d "{\"token\":\"$(tail -n1 "$TMP/tokens")\"}" \
+  "$BASE/v1/verify/session")" '"valid":true'
+check "$(curl -sS -H "Authorization: Bearer $(tail -n1 "$TMP/tokens")" "$BASE/v1/me")" '"memberships"'
+
+# --- measure -------------------------------------------------------------------------
+# Peak RSS of a phase: VmRSS sampled every 100 ms (max kept), and the kernel's VmHWM
+# after resetting it at the start of the phase (when /proc/<pid>/clear_refs allows).
+rss_kib() { awk "/^$1:/ {print \$2}" "/proc/$SERVER_PID/status"; }
+sample_rss() {
+  local max=0 v
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    v=$(rss_kib VmRSS) || break
+    ((v > max)) && max=$v && echo "$max" >"$TMP/rss"
+    sleep 0.1
+  done
+}
+
+declare -a ROWS=()
+HEALTHZ_RPS=""
+# phase LABEL CONNS WARMUP_SECS TIMEOUT SCRIPT [SCRIPT ARGS...]
+phase() {
+  local label=$1 conns=$2 warmup=$3 timeout=$4 script=$5
+  shift 5
+  local threads=$((conns < THREADS ? conns : THREADS))
+  log "phase: $label ($conns connections, ${warmup}s warm-up + ${DURATION}s)"
+  if ((warmup > 0)); then
+    wrk -t"$threads" -c"$conns" -d"${warmup}s" --timeout "$timeout" -s "$script" "$BASE" -- "$@" >/dev/null
+  fi
+  echo 0 >"$TMP/rss"
+  local hwm_ok=0
+  echo 5 2>/dev/null >"/proc/$SERVER_PID/clear_refs" && hwm_ok=1
+  sample_rss &
+  SAMPLER_PID=$!
+  local out
+  out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout "$timeout" -s "$script" "$BASE" -- "$@")
+  kill "$SAMPLER_PID" 2>/dev/null || true
+  wait "$SAMPLER_PID" 2>/dev/null || true
+  SAMPLER_PID=""
+  local hwm="-" rss
+  ((hwm_ok)) && hwm=$(rss_kib VmHWM)
+  rss=$(cat "$TMP/rss")
+  local line
+  line=$(grep '^BENCH ' <<<"$out") || { log "$out"; exit 1; }
+  # shellcheck disable=SC2086
+  eval "$(sed 's/^BENCH //; s/\([a-z0-9_]*\)=/local \1=/g' <<<"$line")"
+  # Throughput counts answers that were 2xx (a 429/503 is not a login).
+  local rps
+  rps=$(awk -v r="$requests" -v n="$non2xx" -v u="$usecs" 'BEGIN { printf "%.1f", (r - n) / (u / 1e6) }')
+  [[ $label == "/healthz" ]] && HEALTHZ_RPS=$rps
+  ROWS+=("$label|$conns|$rps|$p50_us|$p99_us|$rss|$hwm|$non2xx|$timeouts|$sockerr")
+  LAST_RPS=$rps
+  LAST_P50=$p50_us
+}
+
+# Warm-ups before the read phases also take the first-use writes of last_used_at /
+# last_seen_at (at most one a minute per key or session). Login phases need no warm-up,
+# and one would leave aborted logins queued in the server for the measured run.
+T=10s
+phase "/healthz" "$CONNS" "$WARMUP" "$T" bench/healthz.lua
+phase "POST /v1/verify/key" "$CONNS" "$WARMUP" "$T" bench/verify_key.lua "$TMP/keys"
+phase "POST /v1/verify/session" "$CONNS" "$WARMUP" "$T" bench/verify_session.lua "$TMP/tokens"
+phase "GET /v1/me" "$CONNS" "$WARMUP" "$T" bench/me.lua "$TMP/tokens"
+# One connection, one login at a time: the time of one login is an upper bound on the time
+# of one argon2 hash (it also holds the HTTP round trip and the session's write).
+phase "login, 1 at a time" 1 0 "$T" bench/login.lua "$EMAIL" "$PASSWORD"
+HASH_MS=$(awk -v r="$LAST_RPS" 'BEGIN { printf "%.2f", 1000 / r }')
+phase "POST /v1/auth/login" "$CONNS" 0 "$T" bench/login.lua "$EMAIL" "$PASSWORD"
+LOGIN_RPS=$LAST_RPS
+phase "login flood" "$FLOOD_CONNS" 0 30s bench/login.lua "$EMAIL" "$PASSWORD"
+
+# --- report --------------------------------------------------------------------------
+CORES=$(nproc)
+LOGIN_TARGET=$(awk -v c="$CORES" -v h="$HASH_MS" 'BEGIN { printf "%.1f", 0.9 * c * 1000 / h }')
+echo
+echo "Keystead bench: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), wrk $THREADS threads," \
+  "${DURATION}s per phase after ${WARMUP}s warm-up, server RUST_LOG=warn, workers ${KEYSTEAD_WORKERS:-default}"
+echo "seeded: 1 tenant, $(wc -l <"$TMP/keys") API keys, $(wc -l <"$TMP/tokens") portal sessions"
+echo
+printf '%-24s %5s %10s %9s %9s %7s %10s %10s %s\n' \
+  endpoint conns 'req/s' 'p50 ms' 'p99 ms' ratio 'RSS MiB' 'HWM MiB' 'non-2xx/timeouts/socket errors'
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r label conns rps p50 p99 rss hwm bad tmo serr <<<"$row"
+  awk -v l="$label" -v c="$conns" -v r="$rps" -v a="$p50" -v b="$p99" -v h="$HEALTHZ_RPS" \
+    -v s="$rss" -v w="$hwm" -v e="$bad/$tmo/$serr" 'BEGIN {
+      printf "%-24s %5d %10.0f %9.2f %9.2f %7.2f %10.1f %10s %s\n", l, c, r, a / 1000, b / 1000, r / h, s / 1024,
+        (w == "-" ? "-" : sprintf("%.1f", w / 1024)), e }'
+done
+echo
+echo "one login at a time: ${HASH_MS} ms each (upper bound on one argon2 hash)"
+echo "login target: 0.9 x $CORES cores / ${HASH_MS} ms = ${LOGIN_TARGET} logins/s; measured ${LOGIN_RPS} at $CONNS connections"
+echo "targets: verify/key, verify/session, /v1/me >= 0.80 of /healthz with p99 < 2 ms and RSS < 32 MiB;" \
+  "login >= target; RSS < 64 MiB in the $FLOOD_CONNS-connection flood"
