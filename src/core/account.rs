@@ -46,7 +46,7 @@ pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secr
     if !app.hasher.verify(account.password_hash.as_deref(), current)?.ok {
         return Err(Error::InvalidCredentials);
     }
-    check_policy(new, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
+    check_policy("new_password", new, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
     let hash = app.hasher.hash(new)?;
     let now = app.clock.now();
     app.db.write(|tx| {

@@ -12,13 +12,13 @@ use crate::error::Error;
 /// Longest password accepted; longer is `invalid_request`, not `weak_password`.
 pub const MAX_LEN: usize = 256;
 
-/// Checks length and guessability. `context` holds words the password must not lean on
-/// (the email, the name), which zxcvbn penalises.
-pub fn check_policy(password: &Secret, min_len: usize, context: &[&str]) -> Result<(), Error> {
+/// Checks length and guessability. `field` names the password's field in a 400; `context`
+/// holds words the password must not lean on (the email, the name), which zxcvbn penalises.
+pub fn check_policy(field: &'static str, password: &Secret, min_len: usize, context: &[&str]) -> Result<(), Error> {
     let pw = password.expose();
     let len = pw.chars().count();
     if len > MAX_LEN {
-        return Err(Error::field("password", format!("must be at most {MAX_LEN} characters")));
+        return Err(Error::field(field, format!("must be at most {MAX_LEN} characters")));
     }
     if len < min_len {
         return Err(Error::WeakPassword(format!("use at least {min_len} characters")));
@@ -138,10 +138,10 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_common_and_overlong() {
-        assert!(matches!(check_policy(&pw("short"), 10, &[]), Err(Error::WeakPassword(_))));
-        assert!(matches!(check_policy(&pw("password123"), 10, &[]), Err(Error::WeakPassword(_))));
-        assert!(matches!(check_policy(&pw(&"x".repeat(257)), 10, &[]), Err(Error::InvalidRequest { .. })));
-        assert!(check_policy(&pw("correct horse battery staple"), 10, &[]).is_ok());
+        assert!(matches!(check_policy("password", &pw("short"), 10, &[]), Err(Error::WeakPassword(_))));
+        assert!(matches!(check_policy("password", &pw("password123"), 10, &[]), Err(Error::WeakPassword(_))));
+        assert!(matches!(check_policy("password", &pw(&"x".repeat(257)), 10, &[]), Err(Error::InvalidRequest { .. })));
+        assert!(check_policy("password", &pw("correct horse battery staple"), 10, &[]).is_ok());
     }
 
     #[test]
