@@ -1,4 +1,8 @@
 //! Integration tests: the real server over real HTTP, one test binary.
+// A failed expectation in a test is a failed test: the no-unwrap rule is for the product.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+mod access_tokens;
 mod smoke;
+mod tenant_settings;
