@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+mod access_tokens;
 mod account;
 mod account_fixtures;
 mod admin_auth;
@@ -13,4 +14,5 @@ mod login;
 mod sessions;
 mod signup;
 mod smoke;
+mod tenant_settings;
 mod verify;
