@@ -26,7 +26,8 @@ pub fn create(app: &App, req: &mut Req) -> Result<Response, Error> {
 
 #[derive(Deserialize)]
 struct PatchBody {
-    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
     // Absent leaves the key; null clears it; a string replaces it.
     #[serde(default, deserialize_with = "present")]
     provider_key: Option<Option<Secret>>,
@@ -40,6 +41,7 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
 pub fn patch(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let b: PatchBody = body::json(req)?;
-    let tenant = tenants::update_tenant(app, &who, TenantChanges { name: b.name, provider_key: b.provider_key })?;
+    let name = b.name.map(|n| n.ok_or_else(|| Error::field("name", "must be a string, not null"))).transpose()?;
+    let tenant = tenants::update_tenant(app, &who, TenantChanges { name, provider_key: b.provider_key })?;
     Ok(Response::json(200, &json!({ "tenant": Tenant::of(&tenant) })))
 }

@@ -1,6 +1,6 @@
 //! Passwords: the policy, and argon2id hashing on a bounded number of permits so that a
 //! login flood queues instead of exhausting memory (each hash holds 19 MiB).
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -41,19 +41,23 @@ pub struct Hasher {
     free: Mutex<usize>,
     freed: Condvar,
     max_wait: Duration,
-    dummy: OnceLock<String>,
+    /// A real hash of a random password, made at start so that the first unknown-email
+    /// login costs one verification like every other.
+    dummy: String,
 }
 
 impl Hasher {
     /// OWASP's argon2id parameters: m = 19 MiB, t = 2, p = 1.
     pub fn new(permits: usize) -> Result<Self, Error> {
-        Ok(Self {
+        let mut hasher = Self {
             params: Params::new(19 * 1024, 2, 1, None).map_err(Error::internal)?,
             free: Mutex::new(permits.max(1)),
             freed: Condvar::new(),
             max_wait: Duration::from_secs(3),
-            dummy: OnceLock::new(),
-        })
+            dummy: String::new(),
+        };
+        hasher.dummy = hasher.hash_now(&random_token())?;
+        Ok(hasher)
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -76,8 +80,7 @@ impl Hasher {
     pub fn verify(&self, stored: Option<&str>, password: &Secret) -> Result<Verified, Error> {
         let _permit = self.acquire()?;
         let Some(stored) = stored else {
-            let dummy = self.dummy_hash()?;
-            self.check(dummy, password)?;
+            self.check(&self.dummy, password)?;
             return Ok(Verified { ok: false, needs_rehash: false });
         };
         self.check(stored, password)
@@ -92,14 +95,6 @@ impl Hasher {
                     == (self.params.m_cost(), self.params.t_cost(), self.params.p_cost())
             });
         Ok(Verified { ok, needs_rehash: ok && !current })
-    }
-
-    fn dummy_hash(&self) -> Result<&str, Error> {
-        if let Some(h) = self.dummy.get() {
-            return Ok(h);
-        }
-        let h = self.hash_now(&random_token())?;
-        Ok(self.dummy.get_or_init(|| h))
     }
 
     fn acquire(&self) -> Result<Permit<'_>, Error> {

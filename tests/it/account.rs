@@ -489,3 +489,21 @@ fn a_plain_member_may_use_its_own_routes() {
     assert_eq!(res.str("/user/role"), "member", "and is still a member of the first");
     assert_eq!(s.post("/v1/auth/logout", Some(&a.token), json!({})).status, 204);
 }
+
+#[test]
+fn wrong_current_passwords_spend_the_accounts_login_allowance() {
+    let s = TestServer::with(|c| c.limits.login_by_account = keystead::limit::Rate { burst: 2, per_hour: 1 });
+    let a = s.signup("ann@example.test");
+    let change = |current: &str| {
+        s.post("/v1/me/password", Some(&a.token), json!({ "current_password": current, "new_password": "a brand new passphrase" }))
+    };
+    for _ in 0..2 {
+        assert_error(&change("not my password at all"), 401, "invalid_credentials");
+    }
+    let res = change(PASSWORD);
+    assert_error(&res, 429, "rate_limited");
+    assert!(res.header("retry-after").is_some());
+    assert_error(&s.login("ann@example.test", PASSWORD), 429, "rate_limited");
+    s.app.clock.advance(3600);
+    assert_eq!(change(PASSWORD).status, 204);
+}
