@@ -495,7 +495,11 @@ fn wrong_current_passwords_spend_the_accounts_login_allowance() {
     let s = TestServer::with(|c| c.limits.login_by_account = keystead::limit::Rate { burst: 2, per_hour: 1 });
     let a = s.signup("ann@example.test");
     let change = |current: &str| {
-        s.post("/v1/me/password", Some(&a.token), json!({ "current_password": current, "new_password": "a brand new passphrase" }))
+        s.post(
+            "/v1/me/password",
+            Some(&a.token),
+            json!({ "current_password": current, "new_password": "a brand new passphrase" }),
+        )
     };
     for _ in 0..2 {
         assert_error(&change("not my password at all"), 401, "invalid_credentials");
