@@ -4,6 +4,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
+use crate::core::access_tokens;
+use crate::crypto::aead::MasterKey;
+use crate::crypto::jwt::Signer;
 use crate::crypto::password::Hasher;
 use crate::error::Error;
 use crate::limit::Limiter;
@@ -16,6 +19,10 @@ pub struct App {
     pub clock: Clock,
     pub hasher: Hasher,
     pub limits: Limiter,
+    /// Seals provider keys and the private halves of signing keys.
+    pub master_key: MasterKey,
+    /// Signs access tokens with the newest live signing key.
+    pub signer: Signer,
 }
 
 impl App {
@@ -24,7 +31,11 @@ impl App {
         let clock = Clock::default();
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
+        let master_key = MasterKey::load(config.master_key.as_deref(), &config.db_path)?;
+        let signer = access_tokens::load_signer(&db, &master_key, clock.now())?;
         Ok(Self {
+            master_key,
+            signer,
             hasher: Hasher::new(config.hash_threads)?,
             limits: Limiter::new(config.limits.clone()),
             db,

@@ -1,8 +1,10 @@
 //! The command line and its `KEYSTEAD_*` variables, and the resolved `Config` the app runs on.
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Limits;
 use crate::types::SignupMode;
@@ -82,6 +84,14 @@ pub struct ServeArgs {
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "KEYSTEAD_HASH_THREADS")]
     pub hash_threads: Option<usize>,
+    /// Base64 of the 32-byte master key (default: a key file beside the database).
+    /// Prefer the variable: a flag shows in the process list.
+    #[arg(long, env = "KEYSTEAD_MASTER_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub master_key: Option<Arc<Secret>>,
+}
+
+fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
+    Ok(Arc::new(Secret::new(s.to_owned())))
 }
 
 fn parse_signup(s: &str) -> Result<SignupMode, String> {
@@ -102,6 +112,7 @@ pub struct Config {
     pub hash_threads: usize,
     pub limits: Limits,
     pub sessions: SessionPolicy,
+    pub master_key: Option<Arc<Secret>>,
 }
 
 /// How long sessions live: `idle` seconds without use, `absolute` seconds at most.
@@ -142,6 +153,7 @@ impl Config {
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),
             limits: Limits::default(),
             sessions: SessionPolicy::default(),
+            master_key: None,
         }
     }
 
@@ -155,6 +167,7 @@ impl Config {
         config.key_prefix.clone_from(&args.key_prefix);
         config.password_min_length = args.password_min_length;
         config.workers = args.workers;
+        config.master_key.clone_from(&args.master_key);
         if let Some(n) = args.hash_threads {
             config.hash_threads = n;
         }

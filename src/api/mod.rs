@@ -1,5 +1,6 @@
 //! The JSON API: one small handler per route of API.md. Each authenticates, parses its
 //! input, calls one core operation and renders the result with `json`.
+pub mod access_tokens;
 pub mod admin_auth;
 pub mod auth;
 pub mod health;

@@ -1,10 +1,11 @@
-//! `POST /v1/tenants`: a signed-in person starts another tenant.
+//! `POST /v1/tenants` (a signed-in person starts another tenant) and `PATCH /v1/tenant`.
 use serde::Deserialize;
 use serde_json::json;
 
 use super::json::{ApiKey, Tenant, User};
 use crate::app::App;
-use crate::core::tenants;
+use crate::core::tenants::{self, TenantChanges};
+use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, body};
 
@@ -21,4 +22,26 @@ pub fn create(app: &App, req: &mut Req) -> Result<Response, Error> {
         201,
         &json!({ "tenant": Tenant::of(&founded.tenant), "user": User::of(&member), "api_key": ApiKey::created(&founded.key) }),
     ))
+}
+
+#[derive(Deserialize)]
+struct PatchBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    // Absent leaves the key; null clears it; a string replaces it.
+    #[serde(default, deserialize_with = "present")]
+    provider_key: Option<Option<Secret>>,
+}
+
+/// A field that is present, even as null, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+pub fn patch(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let b: PatchBody = body::json(req)?;
+    let name = b.name.map(|n| n.ok_or_else(|| Error::field("name", "must be a string, not null"))).transpose()?;
+    let tenant = tenants::update_tenant(app, &who, TenantChanges { name, provider_key: b.provider_key })?;
+    Ok(Response::json(200, &json!({ "tenant": Tenant::of(&tenant) })))
 }

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::crypto::password::check_policy;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::limit::Scope;
 use crate::store::{accounts, memberships, sessions, tenants};
 use crate::types::{TenantId, UserId};
 
@@ -43,12 +44,16 @@ pub fn update_name(app: &App, who: &PortalUser, name: &str) -> Result<Member, Er
 /// Changes the password after checking the current one; every other session ends.
 pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secret) -> Result<(), Error> {
     let account = app.db.read(|c| accounts::get(c, who.user_id))?.ok_or(Error::Unauthorized)?;
+    // A stolen session must not become a way to guess the password: wrong guesses here
+    // spend the same per-account allowance as failed logins.
+    let now = app.clock.now();
+    app.limits.check(Scope::LoginByAccount, account.email.as_str(), now)?;
     if !app.hasher.verify(account.password_hash.as_deref(), current)?.ok {
+        app.limits.charge(Scope::LoginByAccount, account.email.as_str(), now);
         return Err(Error::InvalidCredentials);
     }
-    check_policy(new, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
+    check_policy("new_password", new, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
     let hash = app.hasher.hash(new)?;
-    let now = app.clock.now();
     app.db.write(|tx| {
         accounts::set_password_hash(tx, who.user_id, &hash, now)?;
         let revoked = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;

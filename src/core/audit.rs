@@ -12,6 +12,7 @@ use crate::types::{TenantId, Timestamp};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     TenantCreated,
+    TenantUpdated,
     AccountCreated,
     MemberAdded,
     LoginSucceeded,
@@ -35,6 +36,7 @@ impl Action {
     pub const fn as_str(self) -> &'static str {
         match self {
             Action::TenantCreated => "tenant.created",
+            Action::TenantUpdated => "tenant.updated",
             Action::AccountCreated => "account.created",
             Action::MemberAdded => "member.added",
             Action::LoginSucceeded => "auth.login",

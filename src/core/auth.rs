@@ -39,7 +39,7 @@ pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Err
     let email = Email::parse("email", &input.email)?;
     let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
     clean_name("tenant_name", &input.tenant_name, true)?;
-    check_policy(&input.password, app.config.password_min_length, &[email.as_str(), &name])?;
+    check_policy("password", &input.password, app.config.password_min_length, &[email.as_str(), &name])?;
     // Spares an argon2 hash for a taken address; the UNIQUE index below still decides.
     if app.db.read(|c| accounts::find_by_email(c, &email))?.is_some() {
         return Err(Error::EmailTaken);

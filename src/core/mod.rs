@@ -1,6 +1,7 @@
 //! The rules. Every door (JSON API, HTML pages, command line) calls an operation here;
 //! each one validates, authorizes, runs one transaction, and writes its audit event
 //! inside it. No SQL here: that is `store`'s.
+pub mod access_tokens;
 pub mod account;
 pub mod audit;
 pub mod auth;

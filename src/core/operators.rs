@@ -22,7 +22,7 @@ pub struct NewAdmin {
 pub fn create_admin(app: &App, actor: Actor, origin: Option<&Origin>, input: NewAdmin) -> Result<AdminRow, Error> {
     let email = Email::parse("email", &input.email)?;
     let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
-    check_policy(&input.password, app.config.password_min_length, &[email.as_str(), &name])?;
+    check_policy("password", &input.password, app.config.password_min_length, &[email.as_str(), &name])?;
     let hash = app.hasher.hash(&input.password)?;
     let now = app.clock.now();
     app.db.write(|tx| {

@@ -7,6 +7,7 @@ use super::principal::{Actor, Origin, PortalUser};
 use super::sessions;
 use super::{Member, clean_name};
 use crate::app::App;
+use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::store::accounts;
 use crate::store::memberships::{self, MembershipRow};
@@ -91,6 +92,57 @@ pub fn create_tenant(app: &App, who: &PortalUser, tenant_name: &str) -> Result<(
         let account = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
         let member = Member { account, membership: founded.owner.clone() };
         Ok((founded, member))
+    })
+}
+
+/// What an owner may change of its tenant. `provider_key`: absent leaves it, `Some(None)`
+/// clears it, `Some(Some(key))` replaces it.
+pub struct TenantChanges {
+    pub name: Option<String>,
+    pub provider_key: Option<Option<Secret>>,
+}
+
+const PROVIDER_KEY_LEN: std::ops::RangeInclusive<usize> = 8..=4096;
+
+fn provider_snapshot(t: &TenantRow) -> serde_json::Value {
+    serde_json::json!({ "name": t.name, "has_provider_key": t.has_provider_key, "provider_key_hint": t.provider_key_hint })
+}
+
+/// `PATCH /v1/tenant`: the provider key is sealed under the master key (bound to the
+/// tenant's id) and only its last four characters are kept readable, as the hint.
+pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Result<TenantRow, Error> {
+    let tenant = who.require(Role::Owner)?;
+    let name = changes.name.map(|n| clean_name("name", &n, true)).transpose()?;
+    let sealed = match &changes.provider_key {
+        Some(Some(key)) => {
+            let raw = key.expose();
+            if !PROVIDER_KEY_LEN.contains(&raw.chars().count()) || raw.chars().any(char::is_control) {
+                return Err(Error::field("provider_key", "must be 8 to 4096 printable characters"));
+            }
+            let hint: String = raw.chars().skip(raw.chars().count() - 4).collect();
+            Some(Some((app.master_key.seal(raw.as_bytes(), &tenant.to_string())?, hint)))
+        }
+        Some(None) => Some(None),
+        None => None,
+    };
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let before = tenants::get(tx, tenant)?.ok_or(Error::NotFound)?;
+        if let Some(name) = &name {
+            tenants::set_name(tx, tenant, name, now)?;
+        }
+        if let Some(sealed) = &sealed {
+            let (ciphertext, hint) = sealed.as_ref().map(|(c, h)| (c.as_slice(), h.as_str())).unzip();
+            tenants::set_provider_key(tx, tenant, ciphertext, hint, now)?;
+        }
+        let after = tenants::get(tx, tenant)?.ok_or(Error::NotFound)?;
+        Event::new(who.actor(), Some(&who.origin), Action::TenantUpdated)
+            .tenant(tenant)
+            .target("tenant", tenant)
+            .before(provider_snapshot(&before))
+            .after(provider_snapshot(&after))
+            .append(tx, now)?;
+        Ok(after)
     })
 }
 

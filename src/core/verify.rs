@@ -1,6 +1,7 @@
 //! What the product's backend asks: is this API key, is this session valid? The hot
 //! path: a format check, one SHA-256, one indexed lookup, and a write at most once a
-//! minute per key or session. Failures count against the caller's IP.
+//! minute per key or session. Only failures meet the rate limiter (per client IP): a
+//! valid credential never waits on its lock, and a guesser is cut off after its burst.
 use super::sessions::{TOUCH_EVERY_SECS, touch_if_stale};
 use crate::app::App;
 use crate::crypto::api_key;
@@ -9,7 +10,7 @@ use crate::error::Error;
 use crate::limit::Scope;
 use crate::store::keys::{self, KeyForVerify};
 use crate::store::sessions::{self, PortalSessionRow};
-use crate::types::TenantStatus;
+use crate::types::{TenantStatus, Timestamp};
 
 pub enum KeyVerdict {
     Valid(KeyForVerify),
@@ -18,7 +19,6 @@ pub enum KeyVerdict {
 
 pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     let now = app.clock.now();
-    app.limits.check(Scope::FailedVerifyByIp, ip, now)?;
     let found = if api_key::is_well_formed(&app.config.key_prefix, raw) {
         app.db.read(|c| keys::find_for_verify(c, &TokenHash::of(raw)))?
     } else {
@@ -39,7 +39,7 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
         }
     };
     if matches!(verdict, KeyVerdict::Invalid(_)) {
-        app.limits.charge(Scope::FailedVerifyByIp, ip, now);
+        failed(app, ip, now)?;
     }
     Ok(verdict)
 }
@@ -47,11 +47,15 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
 /// A live portal session (for `/v1/verify/session`), or None.
 pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
     let now = app.clock.now();
-    app.limits.check(Scope::FailedVerifyByIp, ip, now)?;
     let found = app.db.read(|c| sessions::find_portal(c, &TokenHash::of(token), now))?;
     match &found {
         Some(s) => touch_if_stale(app, s.id, s.last_seen_at, now),
-        None => app.limits.charge(Scope::FailedVerifyByIp, ip, now),
+        None => failed(app, ip, now)?,
     }
     Ok(found)
+}
+
+/// Counts a failed verification; 429 once the IP has used up its allowance.
+fn failed(app: &App, ip: &str, now: Timestamp) -> Result<(), Error> {
+    app.limits.hit(Scope::FailedVerifyByIp, ip, now)
 }

@@ -1,4 +1,6 @@
 //! Secrets, their digests, API key format and password hashing.
+pub mod aead;
 pub mod api_key;
+pub mod jwt;
 pub mod password;
 pub mod secret;

@@ -1,6 +1,6 @@
 //! Passwords: the policy, and argon2id hashing on a bounded number of permits so that a
 //! login flood queues instead of exhausting memory (each hash holds 19 MiB).
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -12,13 +12,13 @@ use crate::error::Error;
 /// Longest password accepted; longer is `invalid_request`, not `weak_password`.
 pub const MAX_LEN: usize = 256;
 
-/// Checks length and guessability. `context` holds words the password must not lean on
-/// (the email, the name), which zxcvbn penalises.
-pub fn check_policy(password: &Secret, min_len: usize, context: &[&str]) -> Result<(), Error> {
+/// Checks length and guessability. `field` names the password's field in a 400; `context`
+/// holds words the password must not lean on (the email, the name), which zxcvbn penalises.
+pub fn check_policy(field: &'static str, password: &Secret, min_len: usize, context: &[&str]) -> Result<(), Error> {
     let pw = password.expose();
     let len = pw.chars().count();
     if len > MAX_LEN {
-        return Err(Error::field("password", format!("must be at most {MAX_LEN} characters")));
+        return Err(Error::field(field, format!("must be at most {MAX_LEN} characters")));
     }
     if len < min_len {
         return Err(Error::WeakPassword(format!("use at least {min_len} characters")));
@@ -41,19 +41,23 @@ pub struct Hasher {
     free: Mutex<usize>,
     freed: Condvar,
     max_wait: Duration,
-    dummy: OnceLock<String>,
+    /// A real hash of a random password, made at start so that the first unknown-email
+    /// login costs one verification like every other.
+    dummy: String,
 }
 
 impl Hasher {
     /// OWASP's argon2id parameters: m = 19 MiB, t = 2, p = 1.
     pub fn new(permits: usize) -> Result<Self, Error> {
-        Ok(Self {
+        let mut hasher = Self {
             params: Params::new(19 * 1024, 2, 1, None).map_err(Error::internal)?,
             free: Mutex::new(permits.max(1)),
             freed: Condvar::new(),
             max_wait: Duration::from_secs(3),
-            dummy: OnceLock::new(),
-        })
+            dummy: String::new(),
+        };
+        hasher.dummy = hasher.hash_now(&random_token())?;
+        Ok(hasher)
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -76,8 +80,7 @@ impl Hasher {
     pub fn verify(&self, stored: Option<&str>, password: &Secret) -> Result<Verified, Error> {
         let _permit = self.acquire()?;
         let Some(stored) = stored else {
-            let dummy = self.dummy_hash()?;
-            self.check(dummy, password)?;
+            self.check(&self.dummy, password)?;
             return Ok(Verified { ok: false, needs_rehash: false });
         };
         self.check(stored, password)
@@ -92,14 +95,6 @@ impl Hasher {
                     == (self.params.m_cost(), self.params.t_cost(), self.params.p_cost())
             });
         Ok(Verified { ok, needs_rehash: ok && !current })
-    }
-
-    fn dummy_hash(&self) -> Result<&str, Error> {
-        if let Some(h) = self.dummy.get() {
-            return Ok(h);
-        }
-        let h = self.hash_now(&random_token())?;
-        Ok(self.dummy.get_or_init(|| h))
     }
 
     fn acquire(&self) -> Result<Permit<'_>, Error> {
@@ -138,10 +133,10 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_common_and_overlong() {
-        assert!(matches!(check_policy(&pw("short"), 10, &[]), Err(Error::WeakPassword(_))));
-        assert!(matches!(check_policy(&pw("password123"), 10, &[]), Err(Error::WeakPassword(_))));
-        assert!(matches!(check_policy(&pw(&"x".repeat(257)), 10, &[]), Err(Error::InvalidRequest { .. })));
-        assert!(check_policy(&pw("correct horse battery staple"), 10, &[]).is_ok());
+        assert!(matches!(check_policy("password", &pw("short"), 10, &[]), Err(Error::WeakPassword(_))));
+        assert!(matches!(check_policy("password", &pw("password123"), 10, &[]), Err(Error::WeakPassword(_))));
+        assert!(matches!(check_policy("password", &pw(&"x".repeat(257)), 10, &[]), Err(Error::InvalidRequest { .. })));
+        assert!(check_policy("password", &pw("correct horse battery staple"), 10, &[]).is_ok());
     }
 
     #[test]

@@ -16,6 +16,11 @@ pub fn json<T: DeserializeOwned>(req: &Req) -> Result<T, Error> {
     if !mime.eq_ignore_ascii_case("application/json") {
         return Err(Error::UnsupportedMediaType);
     }
+    // serde would fill a struct from an array by position (`["a@b.c", "pw"]`); API.md bodies
+    // are objects, so anything else is refused before it is parsed.
+    if req.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::invalid("The body must be a JSON object."));
+    }
     serde_json::from_slice(&req.body).map_err(|e| {
         let text = e.to_string();
         // serde names a missing field as "missing field `email` at line 1 column 2".
@@ -54,6 +59,8 @@ pub fn page(req: &Req) -> Result<Page, Error> {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<i64>() {
             Ok(n) if n > 0 => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
+            // Digits too many for an i64 are still a number over 200: capped, not refused.
+            Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => MAX_LIMIT,
             _ => return Err(Error::field("limit", "must be a positive whole number")),
         },
     };

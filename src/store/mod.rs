@@ -8,6 +8,7 @@ pub mod memberships;
 pub mod migrate;
 pub mod page;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tenants;
 
 use std::path::Path;

@@ -1,4 +1,18 @@
 //! Integration tests: the real server over real HTTP, one test binary.
+// A failed expectation in a test is a failed test: the no-unwrap rule is for the product.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+mod access_tokens;
+mod account;
+mod account_fixtures;
+mod admin_auth;
+mod binary;
+mod conventions;
+mod keys;
+mod login;
+mod sessions;
+mod signup;
 mod smoke;
+mod tenant_settings;
+mod verify;

@@ -1,0 +1,18 @@
+//! `POST /v1/auth/token` and `GET /.well-known/jwks.json`.
+use serde_json::json;
+
+use crate::app::App;
+use crate::core::access_tokens;
+use crate::error::Error;
+use crate::http::{Req, Response, auth as credentials};
+
+pub fn issue(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let t = access_tokens::issue(app, &who)?;
+    Ok(Response::json(200, &json!({ "access_token": t.token, "token_type": "Bearer", "expires_in": t.expires_in })))
+}
+
+pub fn jwks(app: &App, _req: &mut Req) -> Result<Response, Error> {
+    let keys = access_tokens::jwks(app)?;
+    Ok(Response::json(200, &json!({ "keys": keys })).with_header("Cache-Control", "public, max-age=300"))
+}

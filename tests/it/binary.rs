@@ -1,0 +1,338 @@
+//! The real binary: `admin create` (password on stdin), `serve` (flags or `KEYSTEAD_*`
+//! variables, clean exit on SIGTERM), `backup`, and what its log lines may and may not say.
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::PASSWORD;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keystead");
+
+/// The binary with a clean environment of `KEYSTEAD_*` variables, logging at info.
+fn keystead(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for var in ["KEYSTEAD_DB", "KEYSTEAD_BIND", "KEYSTEAD_BASE_URL", "KEYSTEAD_SIGNUP", "KEYSTEAD_KEY_PREFIX"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "info");
+    cmd
+}
+
+/// `keystead admin create` with `password` as the line on stdin.
+fn admin_create(db: &Path, email: &str, password: &str) -> Output {
+    let mut child =
+        keystead(&["admin", "create", "--db", db.to_str().expect("utf-8"), "--email", email, "--name", "Op"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn admin create");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write password");
+    child.wait_with_output().expect("admin create runs")
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A running `keystead serve`; killed on drop if a test failed before stopping it.
+struct Served {
+    child: Child,
+    base: String,
+    stderr: Option<JoinHandle<String>>,
+    agent: ureq::Agent,
+}
+
+impl Served {
+    fn start(mut cmd: Command, port: u16) -> Self {
+        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn serve");
+        let mut pipe = child.stderr.take().expect("stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        });
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+        let served = Self { child, base: format!("http://127.0.0.1:{port}"), stderr: Some(stderr), agent };
+        served.wait_healthy();
+        served
+    }
+
+    /// Polls /healthz until the process listens (the binary takes a moment to start).
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(res) = self.agent.get(&format!("{}/healthz", self.base)).call() {
+                assert_eq!(res.status(), 200);
+                let body: Value = res.into_json().expect("json");
+                assert_eq!(body, json!({ "status": "ok" }));
+                return;
+            }
+            assert!(Instant::now() < deadline, "keystead serve did not answer /healthz on {}", self.base);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let result = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        let res = match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = res.status();
+        let text = res.into_string().expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit; returns the status and stderr.
+    fn terminate(mut self) -> (ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(killed.success(), "kill -TERM {pid} failed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "keystead serve did not exit within 10 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let stderr = self.stderr.take().expect("stderr reader").join().expect("stderr text");
+        (status, stderr)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if self.stderr.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn serve_flags(db: &Path, port: u16) -> Command {
+    let bind = format!("127.0.0.1:{port}");
+    keystead(&["serve", "--db", db.to_str().expect("utf-8"), "--bind", &bind])
+}
+
+fn admins_in(db: &Path) -> Vec<(String, String, String)> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    let mut stmt = conn.prepare("SELECT email, name, status FROM admins ORDER BY email").expect("select");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+fn tmp_db(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("k.db")
+}
+
+#[test]
+fn admin_create_reads_the_password_from_stdin_and_that_operator_logs_in() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let out = admin_create(&db, "OP@example.test", PASSWORD);
+    assert!(out.status.success(), "admin create failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("op@example.test"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PASSWORD), "the password is echoed");
+    assert_eq!(admins_in(&db), vec![("op@example.test".into(), "Op".into(), "active".into())]);
+
+    let port = free_port();
+    let served = Served::start(serve_flags(&db, port), port);
+    let (status, body) = served.call(
+        "POST",
+        "/v1/admin/auth/login",
+        None,
+        Some(json!({ "email": "op@example.test", "password": PASSWORD })),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["admin"]["email"], json!("op@example.test"));
+    assert_eq!(body["admin"]["name"], json!("Op"));
+    let (status, _) = served.call(
+        "POST",
+        "/v1/admin/auth/login",
+        None,
+        Some(json!({ "email": "op@example.test", "password": "not it at all" })),
+    );
+    assert_eq!(status, 401);
+    let (exit, _) = served.terminate();
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn admin_create_refuses_a_weak_password_and_a_taken_email() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    for weak in ["short", "password123", ""] {
+        let out = admin_create(&db, "op@example.test", weak);
+        assert!(!out.status.success(), "a weak password {weak:?} was accepted");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("weak_password"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(admins_in(&db).is_empty(), "an operator was created with a weak password");
+
+    assert!(admin_create(&db, "op@example.test", PASSWORD).status.success());
+    let again = admin_create(&db, "op@example.test", "another fine long passphrase");
+    assert!(!again.status.success(), "a second operator with the same email");
+    assert_eq!(admins_in(&db).len(), 1);
+}
+
+#[test]
+fn serve_answers_healthz_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let port = free_port();
+    let served = Served::start(serve_flags(&db, port), port);
+    assert!(db.exists(), "serve creates the database on first start");
+    let (status, body) = served.call("GET", "/nope", None, None);
+    assert_eq!((status, body["error"]["code"].clone()), (404, json!("not_found")));
+    let started = Instant::now();
+    let (exit, stderr) = served.terminate();
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?} to stop", started.elapsed());
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "the listening address is logged:\n{stderr}");
+    // Stopped means stopped: nothing listens on the port any more.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn serve_reads_keystead_bind_and_keystead_db() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("from-env.db");
+    let port = free_port();
+    let mut cmd = keystead(&["serve"]);
+    cmd.env("KEYSTEAD_BIND", format!("127.0.0.1:{port}")).env("KEYSTEAD_DB", &db).current_dir(dir.path());
+    let served = Served::start(cmd, port);
+    assert!(db.exists(), "KEYSTEAD_DB names the database file");
+    assert!(!dir.path().join("keystead.db").exists(), "the default database was used instead");
+    let (status, _) = served.call(
+        "POST",
+        "/v1/auth/signup",
+        None,
+        Some(json!({ "tenant_name": "Env Co", "email": "env@example.test", "password": PASSWORD })),
+    );
+    assert_eq!(status, 201);
+    let (exit, _) = served.terminate();
+    assert!(exit.success());
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let n: i64 = conn.query_row("SELECT count(*) FROM portal_users", [], |r| r.get(0)).expect("count");
+    assert_eq!(n, 1, "the signup went to the KEYSTEAD_DB file");
+}
+
+#[test]
+fn backup_writes_a_copy_that_holds_the_data_while_the_server_runs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    assert!(admin_create(&db, "op@example.test", PASSWORD).status.success());
+    let port = free_port();
+    let served = Served::start(serve_flags(&db, port), port);
+    let (status, _) = served.call(
+        "POST",
+        "/v1/auth/signup",
+        None,
+        Some(json!({ "tenant_name": "Backed Up", "email": "ann@example.test", "password": PASSWORD })),
+    );
+    assert_eq!(status, 201);
+
+    let copy = dir.path().join("copy.db");
+    let out = keystead(&["backup", "--db", db.to_str().expect("utf-8"), copy.to_str().expect("utf-8")])
+        .output()
+        .expect("backup runs");
+    assert!(out.status.success(), "backup failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(admins_in(&copy), vec![("op@example.test".into(), "Op".into(), "active".into())]);
+    let conn = rusqlite::Connection::open_with_flags(&copy, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    assert_eq!(check, "ok");
+    let tenant: String = conn.query_row("SELECT name FROM tenants", [], |r| r.get(0)).expect("the tenant is copied");
+    assert_eq!(tenant, "Backed Up");
+
+    // A backup never overwrites a file.
+    let before = std::fs::read(&copy).expect("read copy");
+    let again = keystead(&["backup", "--db", db.to_str().expect("utf-8"), copy.to_str().expect("utf-8")])
+        .output()
+        .expect("backup runs");
+    assert!(!again.status.success(), "backup overwrote an existing file");
+    assert_eq!(std::fs::read(&copy).expect("read copy"), before);
+
+    let (status, _) = served.call("GET", "/healthz", None, None);
+    assert_eq!(status, 200, "the server kept running through the backup");
+    let (exit, _) = served.terminate();
+    assert!(exit.success());
+}
+
+#[test]
+fn log_lines_name_route_templates_and_never_secrets() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    assert!(admin_create(&db, "op@example.test", PASSWORD).status.success());
+    let port = free_port();
+    let served = Served::start(serve_flags(&db, port), port);
+
+    let (_, admin) = served.call(
+        "POST",
+        "/v1/admin/auth/login",
+        None,
+        Some(json!({ "email": "op@example.test", "password": PASSWORD })),
+    );
+    let admin_token = admin["session_token"].as_str().expect("admin token").to_owned();
+    let (_, signup) = served.call(
+        "POST",
+        "/v1/auth/signup",
+        None,
+        Some(json!({ "tenant_name": "Logged", "email": "ann@example.test", "password": PASSWORD })),
+    );
+    let token = signup["session_token"].as_str().expect("token").to_owned();
+    let api_key = signup["api_key"]["key"].as_str().expect("key").to_owned();
+    let key_id = signup["api_key"]["id"].as_str().expect("key id").to_owned();
+    let (status, _) = served.call("POST", "/v1/verify/key", None, Some(json!({ "key": api_key })));
+    assert_eq!(status, 200);
+    let (status, _) = served.call("POST", "/v1/verify/session", None, Some(json!({ "token": token })));
+    assert_eq!(status, 200);
+    let (status, _) = served.call("GET", &format!("/v1/me?token={token}"), Some(&token), None);
+    assert_eq!(status, 200);
+    let (status, _) = served.call("DELETE", &format!("/v1/keys/{key_id}"), Some(&token), None);
+    assert_eq!(status, 204);
+    let (status, _) = served.call("GET", &format!("/v1/nope/{token}"), None, None);
+    assert_eq!(status, 404);
+    let (status, _) = served.call("POST", "/v1/admin/auth/logout", Some(&admin_token), None);
+    assert_eq!(status, 204);
+    let (exit, log) = served.terminate();
+    assert!(exit.success());
+
+    for line in [
+        "POST /v1/admin/auth/login 200",
+        "POST /v1/auth/signup 201",
+        "POST /v1/verify/key 200",
+        "POST /v1/verify/session 200",
+        "GET /v1/me 200",
+        "DELETE /v1/keys/{id} 204",
+        "POST /v1/admin/auth/logout 204",
+    ] {
+        assert!(log.contains(line), "no log line with {line:?}:\n{log}");
+    }
+    for (what, secret) in
+        [("password", PASSWORD), ("admin token", &admin_token), ("session token", &token), ("API key", &api_key)]
+    {
+        assert!(!log.contains(secret), "the {what} is in the log:\n{log}");
+    }
+    assert!(!log.contains(&api_key[12..]) && !log.contains(&token[..20]), "part of a secret is in the log:\n{log}");
+}
