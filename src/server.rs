@@ -50,6 +50,10 @@ fn listen(bind: &str) -> Result<TcpListener, Error> {
     socket.set_reuse_address(true).map_err(Error::internal)?;
     socket.set_read_timeout(Some(SOCKET_TIMEOUT)).map_err(Error::internal)?;
     socket.set_write_timeout(Some(SOCKET_TIMEOUT)).map_err(Error::internal)?;
+    // tiny_http writes through a 1024-byte buffer, so a larger response leaves in two
+    // writes; with Nagle the second waits for the client's delayed ACK (40 ms on Linux).
+    // Accepted sockets inherit TCP_NODELAY from the listener.
+    socket.set_tcp_nodelay(true).map_err(Error::internal)?;
     socket.bind(&addr.into()).map_err(|e| Error::invalid(format!("cannot listen on {bind}: {e}")))?;
     socket.listen(1024).map_err(Error::internal)?;
     Ok(socket.into())
