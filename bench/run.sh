@@ -6,6 +6,7 @@
 #   bench/run.sh                    # the whole run (about 2.5 minutes after the build)
 #   DURATION=5 bench/run.sh         # shorter phases
 #   KEYSTEAD_WORKERS=8 bench/run.sh # any KEYSTEAD_* variable reaches the server
+#   BENCH_BIN=/tmp/keystead-old bench/run.sh  # measure another build, skip cargo
 #
 # Logging: the server runs with RUST_LOG=warn, so its one-line-per-request info log is
 # not part of what is measured.
@@ -35,9 +36,14 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v curl >/dev/null || { log "bench/run.sh needs curl"; exit 1; }
 
-log "building the release binary (cargo build --release)"
-cargo build --release --quiet
-BIN="$ROOT/target/release/keystead"
+# BENCH_BIN=path/to/keystead compares another build under the same conditions.
+if [[ -n ${BENCH_BIN:-} ]]; then
+  BIN=$BENCH_BIN
+else
+  log "building the release binary (cargo build --release)"
+  cargo build --release --quiet
+  BIN="$ROOT/target/release/keystead"
+fi
 
 # --- server ------------------------------------------------------------------------
 TMP=$(mktemp -d /tmp/keystead-bench.XXXXXX)
@@ -186,6 +192,7 @@ LOGIN_TARGET=$(awk -v c="$CORES" -v h="$HASH_MS" 'BEGIN { printf "%.1f", 0.9 * c
 echo
 echo "Keystead bench: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), wrk $THREADS threads," \
   "${DURATION}s per phase after ${WARMUP}s warm-up, server RUST_LOG=warn, workers ${KEYSTEAD_WORKERS:-default}"
+echo "binary: $BIN"
 echo "seeded: 1 tenant, $(wc -l <"$TMP/keys") API keys, $(wc -l <"$TMP/tokens") portal sessions"
 echo
 printf '%-24s %5s %10s %9s %9s %7s %10s %10s %s\n' \
