@@ -134,7 +134,7 @@ sample_rss() {
 }
 
 declare -a ROWS=()
-HEALTHZ_RPS=""
+declare -a HEALTHZ=()
 # phase LABEL CONNS WARMUP_SECS TIMEOUT SCRIPT [SCRIPT ARGS...]
 phase() {
   local label=$1 conns=$2 warmup=$3 timeout=$4 script=$5
@@ -164,7 +164,7 @@ phase() {
   # Throughput counts answers that were 2xx (a 429/503 is not a login).
   local rps
   rps=$(awk -v r="$requests" -v n="$non2xx" -v u="$usecs" 'BEGIN { printf "%.1f", (r - n) / (u / 1e6) }')
-  [[ $label == "/healthz" ]] && HEALTHZ_RPS=$rps
+  [[ $label == /healthz* ]] && HEALTHZ+=("$rps")
   ROWS+=("$label|$conns|$rps|$p50_us|$p99_us|$rss|$hwm|$non2xx|$timeouts|$sockerr")
   LAST_RPS=$rps
   LAST_P50=$p50_us
@@ -178,10 +178,18 @@ phase "/healthz" "$CONNS" "$WARMUP" "$T" bench/healthz.lua
 phase "POST /v1/verify/key" "$CONNS" "$WARMUP" "$T" bench/verify_key.lua "$TMP/keys"
 phase "POST /v1/verify/session" "$CONNS" "$WARMUP" "$T" bench/verify_session.lua "$TMP/tokens"
 phase "GET /v1/me" "$CONNS" "$WARMUP" "$T" bench/me.lua "$TMP/tokens"
-# One connection, one login at a time: the time of one login is an upper bound on the time
-# of one argon2 hash (it also holds the HTTP round trip and the session's write).
+# /healthz again: ratios are taken against the mean of both runs, which brackets the others.
+phase "/healthz (again)" "$CONNS" "$WARMUP" "$T" bench/healthz.lua
+HEALTHZ_RPS=$(awk -v a="${HEALTHZ[0]}" -v b="${HEALTHZ[1]}" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+# One connection, one request at a time. A login's time bounds one argon2 hash from above
+# (it also holds the HTTP round trip and a committed write: one fsync under
+# synchronous=FULL). A key creation has the write and no hash; the difference of the
+# medians estimates the hash itself.
+phase "POST /v1/keys, 1 at a time" 1 0 "$T" bench/create_key.lua "$TOKEN"
+WRITE_P50=$LAST_P50
 phase "login, 1 at a time" 1 0 "$T" bench/login.lua "$EMAIL" "$PASSWORD"
-HASH_MS=$(awk -v r="$LAST_RPS" 'BEGIN { printf "%.2f", 1000 / r }')
+LOGIN1_MS=$(awk -v r="$LAST_RPS" 'BEGIN { printf "%.2f", 1000 / r }')
+HASH_MS=$(awk -v l="$LAST_P50" -v w="$WRITE_P50" 'BEGIN { printf "%.2f", (l - w) / 1000 }')
 phase "POST /v1/auth/login" "$CONNS" 0 "$T" bench/login.lua "$EMAIL" "$PASSWORD"
 LOGIN_RPS=$LAST_RPS
 phase "login flood" "$FLOOD_CONNS" 0 30s bench/login.lua "$EMAIL" "$PASSWORD"
@@ -189,23 +197,28 @@ phase "login flood" "$FLOOD_CONNS" 0 30s bench/login.lua "$EMAIL" "$PASSWORD"
 # --- report --------------------------------------------------------------------------
 CORES=$(nproc)
 LOGIN_TARGET=$(awk -v c="$CORES" -v h="$HASH_MS" 'BEGIN { printf "%.1f", 0.9 * c * 1000 / h }')
+LOOSE_TARGET=$(awk -v c="$CORES" -v h="$LOGIN1_MS" 'BEGIN { printf "%.1f", 0.9 * c * 1000 / h }')
 echo
 echo "Keystead bench: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), wrk $THREADS threads," \
   "${DURATION}s per phase after ${WARMUP}s warm-up, server RUST_LOG=warn, workers ${KEYSTEAD_WORKERS:-default}"
 echo "binary: $BIN"
 echo "seeded: 1 tenant, $(wc -l <"$TMP/keys") API keys, $(wc -l <"$TMP/tokens") portal sessions"
 echo
-printf '%-24s %5s %10s %9s %9s %7s %10s %10s %s\n' \
+printf '%-26s %5s %10s %9s %9s %7s %10s %10s %s\n' \
   endpoint conns 'req/s' 'p50 ms' 'p99 ms' ratio 'RSS MiB' 'HWM MiB' 'non-2xx/timeouts/socket errors'
 for row in "${ROWS[@]}"; do
   IFS='|' read -r label conns rps p50 p99 rss hwm bad tmo serr <<<"$row"
   awk -v l="$label" -v c="$conns" -v r="$rps" -v a="$p50" -v b="$p99" -v h="$HEALTHZ_RPS" \
     -v s="$rss" -v w="$hwm" -v e="$bad/$tmo/$serr" 'BEGIN {
-      printf "%-24s %5d %10.0f %9.2f %9.2f %7.2f %10.1f %10s %s\n", l, c, r, a / 1000, b / 1000, r / h, s / 1024,
+      printf "%-26s %5d %10.0f %9.2f %9.2f %7s %10.1f %10s %s\n", l, c, r, a / 1000, b / 1000,
+        (c == 32 ? sprintf("%.2f", r / h) : "-"), s / 1024,
         (w == "-" ? "-" : sprintf("%.1f", w / 1024)), e }'
 done
 echo
-echo "one login at a time: ${HASH_MS} ms each (upper bound on one argon2 hash)"
-echo "login target: 0.9 x $CORES cores / ${HASH_MS} ms = ${LOGIN_TARGET} logins/s; measured ${LOGIN_RPS} at $CONNS connections"
+echo "ratios against the mean /healthz throughput: $HEALTHZ_RPS req/s"
+echo "one login at a time: ${LOGIN1_MS} ms each (an upper bound on one argon2 hash);" \
+  "p50 login - p50 key creation = ${HASH_MS} ms (estimate of one hash)"
+echo "login target: 0.9 x $CORES cores / ${HASH_MS} ms = ${LOGIN_TARGET} logins/s" \
+  "(with the upper bound: ${LOOSE_TARGET}); measured ${LOGIN_RPS} at $CONNS connections"
 echo "targets: verify/key, verify/session, /v1/me >= 0.80 of /healthz with p99 < 2 ms and RSS < 32 MiB;" \
   "login >= target; RSS < 64 MiB in the $FLOOD_CONNS-connection flood"
