@@ -7,6 +7,7 @@
 #   DURATION=5 bench/run.sh         # shorter phases
 #   KEYSTEAD_WORKERS=8 bench/run.sh # any KEYSTEAD_* variable reaches the server
 #   BENCH_BIN=/tmp/keystead-old bench/run.sh  # measure another build, skip cargo
+#   PHASES=read bench/run.sh        # only /healthz, verify and /v1/me (no login phases)
 #
 # Logging: the server runs with RUST_LOG=warn, so its one-line-per-request info log is
 # not part of what is measured.
@@ -125,12 +126,39 @@ check "$(curl -sS -H "Authorization: Bearer $(tail -n1 "$TMP/tokens")" "$BASE/v1
 # after resetting it at the start of the phase (when /proc/<pid>/clear_refs allows).
 rss_kib() { awk "/^$1:/ {print \$2}" "/proc/$SERVER_PID/status"; }
 sample_rss() {
-  local max=0 v
+  local max=0 threads=0 v t
   while kill -0 "$SERVER_PID" 2>/dev/null; do
     v=$(rss_kib VmRSS) || break
+    t=$(rss_kib Threads) || break
+    ((t > threads)) && threads=$t && echo "$threads" >"$TMP/threads"
     ((v > max)) && max=$v && echo "$max" >"$TMP/rss"
     sleep 0.1
   done
+}
+
+# CPU time in clock ticks: the whole machine's busy time, and the server's own. Other
+# work on a shared machine shows as host CPU well above server + wrk.
+host_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+host_total() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t }' /proc/stat; }
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+
+# tiny_http 0.12 hands each new connection to a thread pool whose spawn() only adds a
+# thread when no pooled thread is idle: a burst of connections (wrk opens all of its own at
+# once) is queued behind the few idle threads, and the queued connections wait until a
+# served one closes. Left alone, a "32-connection" phase would serve about 4 of them. So
+# before each phase the bench opens N connections a couple of milliseconds apart (each
+# then gets its own thread), closes them, and wrk starts while those threads are idle in
+# the pool (they wait 5 s). The "threads" column shows the server's peak thread count.
+prime() {
+  local n=$1 i
+  local -a fds=()
+  for ((i = 0; i < n; i++)); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n' >&"$fd"
+    fds+=("$fd")
+    sleep 0.002
+  done
+  for fd in "${fds[@]}"; do exec {fd}>&-; done
 }
 
 declare -a ROWS=()
@@ -141,22 +169,36 @@ phase() {
   shift 5
   local threads=$((conns < THREADS ? conns : THREADS))
   log "phase: $label ($conns connections, ${warmup}s warm-up + ${DURATION}s)"
+  prime "$conns"
   if ((warmup > 0)); then
     wrk -t"$threads" -c"$conns" -d"${warmup}s" --timeout "$timeout" -s "$script" "$BASE" -- "$@" >/dev/null
   fi
   echo 0 >"$TMP/rss"
+  echo 0 >"$TMP/threads"
   local hwm_ok=0
   echo 5 2>/dev/null >"/proc/$SERVER_PID/clear_refs" && hwm_ok=1
   sample_rss &
   SAMPLER_PID=$!
+  local busy0 total0 srv0
+  busy0=$(host_busy) total0=$(host_total) srv0=$(server_ticks)
   local out
   out=$(wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout "$timeout" -s "$script" "$BASE" -- "$@")
+  local busy1 total1 srv1
+  busy1=$(host_busy) total1=$(host_total) srv1=$(server_ticks)
+  # Cores busy on average: the server, and the whole machine.
+  local srv_cpu host_cpu
+  srv_cpu=$(awk -v a="$srv0" -v b="$srv1" -v t0="$total0" -v t1="$total1" -v n="$(nproc)" \
+    'BEGIN { printf "%.2f", (b - a) / ((t1 - t0) / n) }')
+  host_cpu=$(awk -v a="$busy0" -v b="$busy1" -v t0="$total0" -v t1="$total1" -v n="$(nproc)" \
+    'BEGIN { printf "%.2f", (b - a) / ((t1 - t0) / n) }')
   kill "$SAMPLER_PID" 2>/dev/null || true
   wait "$SAMPLER_PID" 2>/dev/null || true
   SAMPLER_PID=""
   local hwm="-" rss
   ((hwm_ok)) && hwm=$(rss_kib VmHWM)
   rss=$(cat "$TMP/rss")
+  local threads
+  threads=$(cat "$TMP/threads")
   local line
   line=$(grep '^BENCH ' <<<"$out") || { log "$out"; exit 1; }
   # shellcheck disable=SC2086
@@ -165,7 +207,7 @@ phase() {
   local rps
   rps=$(awk -v r="$requests" -v n="$non2xx" -v u="$usecs" 'BEGIN { printf "%.1f", (r - n) / (u / 1e6) }')
   [[ $label == /healthz* ]] && HEALTHZ+=("$rps")
-  ROWS+=("$label|$conns|$rps|$p50_us|$p99_us|$rss|$hwm|$non2xx|$timeouts|$sockerr")
+  ROWS+=("$label|$conns|$rps|$p50_us|$p99_us|$rss|$hwm|$srv_cpu|$host_cpu|$threads|$non2xx|$timeouts|$sockerr")
   LAST_RPS=$rps
   LAST_P50=$p50_us
 }
@@ -181,6 +223,11 @@ phase "GET /v1/me" "$CONNS" "$WARMUP" "$T" bench/me.lua "$TMP/tokens"
 # /healthz again: ratios are taken against the mean of both runs, which brackets the others.
 phase "/healthz (again)" "$CONNS" "$WARMUP" "$T" bench/healthz.lua
 HEALTHZ_RPS=$(awk -v a="${HEALTHZ[0]}" -v b="${HEALTHZ[1]}" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+if [[ ${PHASES:-all} == read ]]; then
+  echo
+  printf '%s\n' "${ROWS[@]}" | awk -F'|' -v h="$HEALTHZ_RPS" '{ printf "%-26s %8.0f %6.2f p99 %6.2f ms RSS %5.1f MiB\n", $1, $3, $3 / h, $5 / 1000, $6 / 1024 }'
+  exit 0
+fi
 # One connection, one request at a time. A login's time bounds one argon2 hash from above
 # (it also holds the HTTP round trip and a committed write: one fsync under
 # synchronous=FULL). A key creation has the write and no hash; the difference of the
@@ -204,18 +251,19 @@ echo "Keystead bench: $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), 
 echo "binary: $BIN"
 echo "seeded: 1 tenant, $(wc -l <"$TMP/keys") API keys, $(wc -l <"$TMP/tokens") portal sessions"
 echo
-printf '%-26s %5s %10s %9s %9s %7s %10s %10s %s\n' \
-  endpoint conns 'req/s' 'p50 ms' 'p99 ms' ratio 'RSS MiB' 'HWM MiB' 'non-2xx/timeouts/socket errors'
+printf '%-26s %5s %8s %7s %7s %6s %7s %7s %7s %8s %7s %s\n' endpoint conns 'req/s' 'p50 ms' 'p99 ms' \
+  ratio 'RSS MiB' 'HWM MiB' 'srv CPU' 'host CPU' threads 'non-2xx/tmo/sockerr'
 for row in "${ROWS[@]}"; do
-  IFS='|' read -r label conns rps p50 p99 rss hwm bad tmo serr <<<"$row"
+  IFS='|' read -r label conns rps p50 p99 rss hwm scpu hcpu threads bad tmo serr <<<"$row"
   awk -v l="$label" -v c="$conns" -v r="$rps" -v a="$p50" -v b="$p99" -v h="$HEALTHZ_RPS" \
-    -v s="$rss" -v w="$hwm" -v e="$bad/$tmo/$serr" 'BEGIN {
-      printf "%-26s %5d %10.0f %9.2f %9.2f %7s %10.1f %10s %s\n", l, c, r, a / 1000, b / 1000,
-        (c == 32 ? sprintf("%.2f", r / h) : "-"), s / 1024,
-        (w == "-" ? "-" : sprintf("%.1f", w / 1024)), e }'
+    -v s="$rss" -v w="$hwm" -v sc="$scpu" -v hc="$hcpu" -v th="$threads" -v e="$bad/$tmo/$serr" 'BEGIN {
+      printf "%-26s %5d %8.0f %7.2f %7.2f %6s %7.1f %7s %7.2f %8.2f %7d %s\n", l, c, r, a / 1000, b / 1000,
+        (c == 32 && l !~ /login/ ? sprintf("%.2f", r / h) : "-"), s / 1024,
+        (w == "-" ? "-" : sprintf("%.1f", w / 1024)), sc, hc, th, e }'
 done
 echo
-echo "ratios against the mean /healthz throughput: $HEALTHZ_RPS req/s"
+echo "ratios against the mean /healthz throughput: $HEALTHZ_RPS req/s;" \
+  "srv/host CPU: cores busy on average in the server / on the whole machine (wrk included)"
 echo "one login at a time: ${LOGIN1_MS} ms each (an upper bound on one argon2 hash);" \
   "p50 login - p50 key creation = ${HASH_MS} ms (estimate of one hash)"
 echo "login target: 0.9 x $CORES cores / ${HASH_MS} ms = ${LOGIN_TARGET} logins/s" \
