@@ -11,8 +11,9 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -33,6 +34,15 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 pub struct Db {
     writer: Mutex<Connection>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    path: PathBuf,
+    /// Identifies this Db to the read connections threads keep (see `read`).
+    alive: Arc<()>,
+}
+
+thread_local! {
+    /// Read connections this thread owns, one per open `Db`: a worker opens its own once
+    /// and keeps it, instead of a pool checkout (mutex, condvar, health check) per request.
+    static OWN_READERS: RefCell<Vec<(Weak<()>, Connection)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Db {
@@ -44,12 +54,30 @@ impl Db {
         let manager = SqliteConnectionManager::file(path).with_init(|c| c.execute_batch(PRAGMAS));
         let readers =
             r2d2::Pool::builder().max_size(readers.max(1)).connection_timeout(Duration::from_secs(5)).build(manager)?;
-        Ok(Self { writer: Mutex::new(writer), readers })
+        Ok(Self { writer: Mutex::new(writer), readers, path: path.to_owned(), alive: Arc::new(()) })
     }
 
+    /// Runs `f` on this thread's own read connection (opened on first use); a nested read,
+    /// which finds it in use, takes one from the pool.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        let conn = self.readers.get()?;
-        f(&conn)
+        OWN_READERS.with(|own| {
+            let Ok(mut own) = own.try_borrow_mut() else {
+                let conn = self.readers.get()?;
+                return f(&conn);
+            };
+            // Connections of a Db that was dropped are closed here.
+            own.retain(|(db, _)| db.strong_count() > 0);
+            let index = match own.iter().position(|(db, _)| std::ptr::eq(db.as_ptr(), Arc::as_ptr(&self.alive))) {
+                Some(i) => i,
+                None => {
+                    let conn = Connection::open(&self.path)?;
+                    conn.execute_batch(PRAGMAS)?;
+                    own.push((Arc::downgrade(&self.alive), conn));
+                    own.len() - 1
+                }
+            };
+            f(&own[index].1)
+        })
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when it returns Ok,
