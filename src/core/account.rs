@@ -1,4 +1,6 @@
 //! A signed-in person's own account: profile, name, password.
+use std::sync::Arc;
+
 use rusqlite::Connection;
 
 use super::audit::{Action, Event};
@@ -9,6 +11,7 @@ use crate::crypto::password::check_policy;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Scope;
+use crate::store::cache::Bounded;
 use crate::store::{accounts, memberships, sessions, tenants};
 use crate::types::{TenantId, UserId};
 
@@ -21,8 +24,15 @@ pub(crate) fn load_profile(conn: &Connection, user: UserId, tenant: TenantId) ->
     Ok(Profile { member: Member { account, membership }, tenant, memberships })
 }
 
-pub fn profile(app: &App, who: &PortalUser) -> Result<Profile, Error> {
-    app.db.read(|c| load_profile(c, who.user_id, who.tenant_id))
+/// Profiles by member, cached per thread until the next commit.
+type Profiles = Bounded<(UserId, TenantId), Arc<Profile>, 512>;
+
+pub fn profile(app: &App, who: &PortalUser) -> Result<Arc<Profile>, Error> {
+    let key = (who.user_id, who.tenant_id);
+    let found = app.db.read_cached(|c, cache: &mut Profiles| {
+        cache.get_or_load(key, || load_profile(c, key.0, key.1).map(|p| Some(Arc::new(p))))
+    })?;
+    found.ok_or(Error::Unauthorized)
 }
 
 pub fn update_name(app: &App, who: &PortalUser, name: &str) -> Result<Member, Error> {

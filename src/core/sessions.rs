@@ -8,8 +8,9 @@ use crate::app::App;
 use crate::config::SessionLifetime;
 use crate::crypto::secret::{Secret, TokenHash, random_token};
 use crate::error::Error;
+use crate::store::cache::Bounded;
 use crate::store::page::Page;
-use crate::store::sessions::{self, NewSession, SessionRow};
+use crate::store::sessions::{self, NewSession, PortalSessionRow, SessionRow};
 use crate::types::{AdminId, Realm, SessionId, TenantId, Timestamp, UserId};
 
 /// `last_seen_at` is written at most this often per session, so that reads stay reads.
@@ -57,10 +58,22 @@ pub(crate) fn open(
     Ok(Opened { id, token, expires_at: now.plus_secs(idle.min(absolute)) })
 }
 
+/// Live portal sessions by token hash, cached per thread until the next commit.
+type PortalSessions = Bounded<TokenHash, PortalSessionRow, 2048>;
+
+/// The live portal session behind a token hash (the hot path of every portal request).
+pub(crate) fn find_portal(app: &App, hash: TokenHash, now: Timestamp) -> Result<Option<PortalSessionRow>, Error> {
+    let row = app.db.read_cached(|c, cache: &mut PortalSessions| {
+        cache.get_or_load(hash, || sessions::find_portal(c, &hash, now))
+    })?;
+    // The query's conditions on time, again for a row it found earlier.
+    Ok(row.filter(|r| now < r.expires_at))
+}
+
 /// The portal user behind a bearer token, or 401.
 pub fn authenticate_portal(app: &App, token: &str, origin: Origin) -> Result<PortalUser, Error> {
     let now = app.clock.now();
-    let row = app.db.read(|c| sessions::find_portal(c, &TokenHash::of(token), now))?.ok_or(Error::Unauthorized)?;
+    let row = find_portal(app, TokenHash::of(token), now)?.ok_or(Error::Unauthorized)?;
     touch_if_stale(app, row.id, row.last_seen_at, now);
     Ok(PortalUser { session_id: row.id, user_id: row.user_id, tenant_id: row.tenant_id, role: row.role, origin })
 }

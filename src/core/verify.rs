@@ -2,15 +2,19 @@
 //! path: a format check, one SHA-256, one indexed lookup, and a write at most once a
 //! minute per key or session. Only failures meet the rate limiter (per client IP): a
 //! valid credential never waits on its lock, and a guesser is cut off after its burst.
-use super::sessions::{TOUCH_EVERY_SECS, touch_if_stale};
+use super::sessions::{self, TOUCH_EVERY_SECS, touch_if_stale};
 use crate::app::App;
 use crate::crypto::api_key;
 use crate::crypto::secret::TokenHash;
 use crate::error::Error;
 use crate::limit::Scope;
+use crate::store::cache::Bounded;
 use crate::store::keys::{self, KeyForVerify};
-use crate::store::sessions::{self, PortalSessionRow};
+use crate::store::sessions::PortalSessionRow;
 use crate::types::{TenantStatus, Timestamp};
+
+/// Keys by hash, cached per thread until the next commit (a revocation is one).
+type VerifiedKeys = Bounded<TokenHash, KeyForVerify, 2048>;
 
 pub enum KeyVerdict {
     Valid(KeyForVerify),
@@ -20,7 +24,8 @@ pub enum KeyVerdict {
 pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     let now = app.clock.now();
     let found = if api_key::is_well_formed(&app.config.key_prefix, raw) {
-        app.db.read(|c| keys::find_for_verify(c, &TokenHash::of(raw)))?
+        let hash = TokenHash::of(raw);
+        app.db.read_cached(|c, cache: &mut VerifiedKeys| cache.get_or_load(hash, || keys::find_for_verify(c, &hash)))?
     } else {
         None // a typo or a foreign string: no database lookup
     };
@@ -47,7 +52,7 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
 /// A live portal session (for `/v1/verify/session`), or None.
 pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
     let now = app.clock.now();
-    let found = app.db.read(|c| sessions::find_portal(c, &TokenHash::of(token), now))?;
+    let found = sessions::find_portal(app, TokenHash::of(token), now)?;
     match &found {
         Some(s) => touch_if_stale(app, s.id, s.last_seen_at, now),
         None => failed(app, ip, now)?,

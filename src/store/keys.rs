@@ -112,6 +112,7 @@ pub fn exists(conn: &Connection, tenant: TenantId, id: KeyId) -> Result<bool, Er
 }
 
 /// What `/v1/verify/key` needs, in one indexed lookup.
+#[derive(Clone)]
 pub struct KeyForVerify {
     pub id: KeyId,
     pub tenant_id: TenantId,

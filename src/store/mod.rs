@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admins;
 pub mod audit;
+pub mod cache;
 pub mod keys;
 pub mod memberships;
 pub mod migrate;
@@ -42,7 +43,7 @@ pub struct Db {
 thread_local! {
     /// Read connections this thread owns, one per open `Db`: a worker opens its own once
     /// and keeps it, instead of a pool checkout (mutex, condvar, health check) per request.
-    static OWN_READERS: RefCell<Vec<(Weak<()>, Connection)>> = const { RefCell::new(Vec::new()) };
+    static OWN_READERS: RefCell<Vec<(Weak<()>, Connection, cache::Caches)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Db {
@@ -60,23 +61,44 @@ impl Db {
     /// Runs `f` on this thread's own read connection (opened on first use); a nested read,
     /// which finds it in use, takes one from the pool.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        self.on_own(|conn, _| f(conn))
+    }
+
+    /// As `read`, with this thread's cache of type `C` (see `cache`), empty whenever the
+    /// database changed since this thread last used it.
+    pub fn read_cached<C: Default + 'static, T>(
+        &self,
+        f: impl FnOnce(&Connection, &mut C) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.on_own(|conn, caches| match caches {
+            Some(caches) => f(conn, caches.get::<C>(conn)?),
+            None => f(conn, &mut C::default()),
+        })
+    }
+
+    fn on_own<T>(
+        &self,
+        f: impl FnOnce(&Connection, Option<&mut cache::Caches>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         OWN_READERS.with(|own| {
             let Ok(mut own) = own.try_borrow_mut() else {
                 let conn = self.readers.get()?;
-                return f(&conn);
+                return f(&conn, None);
             };
             // Connections of a Db that was dropped are closed here.
-            own.retain(|(db, _)| db.strong_count() > 0);
-            let index = match own.iter().position(|(db, _)| std::ptr::eq(db.as_ptr(), Arc::as_ptr(&self.alive))) {
+            own.retain(|(db, _, _)| db.strong_count() > 0);
+            let mine = |(db, _, _): &(Weak<()>, _, _)| std::ptr::eq(db.as_ptr(), Arc::as_ptr(&self.alive));
+            let index = match own.iter().position(mine) {
                 Some(i) => i,
                 None => {
                     let conn = Connection::open(&self.path)?;
                     conn.execute_batch(PRAGMAS)?;
-                    own.push((Arc::downgrade(&self.alive), conn));
+                    own.push((Arc::downgrade(&self.alive), conn, cache::Caches::default()));
                     own.len() - 1
                 }
             };
-            f(&own[index].1)
+            let (_, conn, caches) = &mut own[index];
+            f(conn, Some(caches))
         })
     }
 

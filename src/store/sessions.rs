@@ -37,6 +37,7 @@ pub fn insert(tx: &Transaction<'_>, s: &NewSession<'_>, now: Timestamp) -> Resul
 }
 
 /// A live portal session whose account, membership and tenant are all active.
+#[derive(Clone)]
 pub struct PortalSessionRow {
     pub id: SessionId,
     pub user_id: UserId,

@@ -8,6 +8,7 @@ mod account;
 mod account_fixtures;
 mod admin_auth;
 mod binary;
+mod cache;
 mod conventions;
 mod keys;
 mod login;
