@@ -2,10 +2,13 @@
 //! input, calls one core operation and renders the result with `json`.
 pub mod admin_auth;
 pub mod auth;
+pub mod email;
 pub mod health;
 pub mod json;
 pub mod keys;
 pub mod me;
+pub mod members;
+pub mod recovery;
 pub mod sessions;
 pub mod tenants;
 pub mod verify;
