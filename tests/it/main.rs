@@ -3,5 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+mod mail;
 mod members;
 mod smoke;
+mod tokens;
