@@ -94,3 +94,22 @@ pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
         }),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::http::router::ROUTES;
+
+    /// Every route of issue 4 is in the OpenAPI document, under its method.
+    #[test]
+    fn openapi_documents_the_member_and_token_routes() -> Result<(), serde_json::Error> {
+        let doc: serde_json::Value = serde_json::from_str(super::super::health::OPENAPI)?;
+        let ours = ["/v1/tenant/members", "/v1/auth/activate", "/v1/auth/forgot-password", "/v1/auth/reset-password"];
+        let ours_too =
+            ["/v1/auth/verify-email", "/v1/auth/confirm-email-change", "/v1/me/verify-email", "/v1/me/email"];
+        for r in ROUTES.iter().filter(|r| ours.iter().chain(&ours_too).any(|p| r.path.starts_with(p))) {
+            let method = r.method.as_str().to_lowercase();
+            assert!(doc["paths"][r.path][&method].is_object(), "{method} {} is not in openapi.json", r.path);
+        }
+        Ok(())
+    }
+}
