@@ -165,21 +165,25 @@ impl SmtpSettings {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
-                (h, p.parse::<u16>().map_err(|_| bad("the port must be a number"))?)
+        // An IPv6 literal is bracketed: [::1]:2525.
+        let (host, port) = match hostport.strip_prefix('[') {
+            Some(rest) => {
+                let (h, after) = rest.split_once(']').ok_or_else(|| bad("unclosed [ in the host"))?;
+                (h, after.strip_prefix(':'))
             }
-            _ => (hostport, 0),
+            None => match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            },
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
             return Err(bad("no host"));
         }
         let port = match (port, tls) {
-            (0, SmtpTls::StartTls) => 587,
-            (0, SmtpTls::Wrapper) => 465,
-            (0, SmtpTls::None) => 25,
-            (p, _) => p,
+            (Some(p), _) => p.parse::<u16>().map_err(|_| bad("the port must be a number"))?,
+            (None, SmtpTls::StartTls) => 587,
+            (None, SmtpTls::Wrapper) => 465,
+            (None, SmtpTls::None) => 25,
         };
         let (username, password) = match userinfo {
             None => (None, None),
@@ -318,6 +322,8 @@ mod tests {
         assert_eq!((s.host.as_str(), s.port, s.tls, s.username), ("127.0.0.1", 2525, SmtpTls::None, None));
         let s = SmtpSettings::parse("smtp://[::1]:2525?tls=none")?;
         assert_eq!((s.host.as_str(), s.port), ("::1", 2525));
+        let s = SmtpSettings::parse("smtp://[::1]")?;
+        assert_eq!((s.host.as_str(), s.port), ("::1", 587));
         Ok(())
     }
 

@@ -75,6 +75,12 @@ fn the_role_matrix_holds() {
     assert_eq!(s.get("/v1/tenant/members", Some(&admin.token)).status, 200);
     let invited = s.invite(&admin.token, "x@a.test", "member");
     assert_eq!(invited.status, 201, "{}", invited.text);
+    let resend = format!("/v1/tenant/members/{}/resend-invite", invited.str("/user/id"));
+    assert_eq!(s.post(&resend, Some(&admin.token), json!({})).status, 202);
+    assert_error(&s.post(&resend, Some(&member.token), json!({})), 403, "forbidden");
+    let invited_admin = s.invite(&owner.token, "y@a.test", "admin");
+    let resend = format!("/v1/tenant/members/{}/resend-invite", invited_admin.str("/user/id"));
+    assert_error(&s.post(&resend, Some(&admin.token), json!({})), 403, "forbidden");
 
     // Nobody removes themself or an owner.
     let path = format!("/v1/tenant/members/{}", admin.user_id);
