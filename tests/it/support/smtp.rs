@@ -37,33 +37,48 @@ pub struct SmtpSink {
     /// Received but not yet claimed by a `wait_for`.
     pending: Mutex<Vec<Mail>>,
     stopping: Arc<AtomicBool>,
+    /// While false, every connection is greeted with 421 and closed: a server that is down.
+    up: Arc<AtomicBool>,
 }
 
 impl SmtpSink {
     pub fn start() -> Self {
-        Self::on(0)
+        Self::listen(true)
     }
 
-    /// Listens on this port of 127.0.0.1 (0: any free one).
-    pub fn on(port: u16) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("smtp sink binds");
+    /// A sink that refuses service (421) until `set_up(true)`.
+    pub fn down() -> Self {
+        Self::listen(false)
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+
+    fn listen(up: bool) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("smtp sink binds");
         let port = listener.local_addr().expect("addr").port();
         let (tx, received) = mpsc::channel();
         let stopping = Arc::new(AtomicBool::new(false));
-        let flag = stopping.clone();
+        let up = Arc::new(AtomicBool::new(up));
+        let (flag, is_up) = (stopping.clone(), up.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     break;
                 }
-                let Ok(conn) = conn else { continue };
+                let Ok(mut conn) = conn else { continue };
+                if !is_up.load(Ordering::SeqCst) {
+                    let _ = conn.write_all(b"421 4.3.2 down for this test\r\n");
+                    continue;
+                }
                 let tx = tx.clone();
                 std::thread::spawn(move || {
                     let _ = serve(conn, &tx);
                 });
             }
         });
-        Self { port, received, pending: Mutex::new(Vec::new()), stopping }
+        Self { port, received, pending: Mutex::new(Vec::new()), stopping, up }
     }
 
     pub fn url(&self) -> String {
@@ -94,15 +109,6 @@ impl SmtpSink {
         self.wait_for(&format!("to {to} about {subject:?}"), |m| {
             m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.subject().contains(subject)
         })
-    }
-
-    /// How many messages arrived so far, claimed or not (waits briefly for stragglers).
-    pub fn count_to(&self, to: &str) -> usize {
-        std::thread::sleep(Duration::from_millis(500));
-        while let Ok(m) = self.received.try_recv() {
-            self.pending.lock().expect("lock").push(m);
-        }
-        self.pending.lock().expect("lock").iter().filter(|m| m.to.iter().any(|t| t == to)).count()
     }
 }
 
