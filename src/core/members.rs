@@ -4,11 +4,14 @@
 //! Every operation but `activate` takes a `TenantActor`: the portal passes
 //! `who.in_tenant()` (a member acting in its session's tenant, with its role there), and
 //! the operator API passes `operator.in_tenant(tenant_id)` (owner powers in that tenant; a
-//! tenant that does not exist is 404). There is no second copy of these rules.
+//! tenant that does not exist is 404). There is no second copy of these rules; an
+//! operation that must invite inside its own transaction calls `invite_in`.
 //!
 //! Role matrix (API.md): owners manage everyone; admins manage members whose role is
 //! `member`; only owners change roles; nobody removes themself or an owner; a tenant keeps
 //! at least one active owner; active + invited memberships never exceed `max_seats`.
+use rusqlite::Transaction;
+
 use super::audit::{Action, Event};
 use super::principal::{Actor, Origin, TenantActor};
 use super::sessions::{self, Opened};
@@ -73,65 +76,75 @@ pub struct Invited {
 /// activation); an account that is a member elsewhere, or was removed here, gets a new or
 /// revived membership, and its invitation only asks it to accept.
 pub fn invite_member(app: &App, by: &TenantActor<'_>, input: Invite) -> Result<Invited, Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| invite_in(tx, app, by, &input, now))
+}
+
+/// `invite_member` inside the caller's transaction: for an operation that creates the
+/// tenant and invites its owner at once (the operator's `POST /v1/admin/tenants`).
+pub(crate) fn invite_in(
+    tx: &Transaction<'_>,
+    app: &App,
+    by: &TenantActor<'_>,
+    input: &Invite,
+    now: Timestamp,
+) -> Result<Invited, Error> {
+    may_manage(by, input.role)?;
     let email = Email::parse("email", &input.email)?;
     let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
-    may_manage(by, input.role)?;
-    let now = app.clock.now();
-    app.db.write(|tx| {
-        let tenant = tenants::get(tx, by.tenant)?.ok_or(Error::NotFound)?;
-        let account = accounts::find_by_email(tx, &email)?;
-        let existing = match &account {
-            Some(a) => memberships::get(tx, by.tenant, a.id)?,
-            None => None,
+    let tenant = tenants::get(tx, by.tenant)?.ok_or(Error::NotFound)?;
+    let account = accounts::find_by_email(tx, &email)?;
+    let existing = match &account {
+        Some(a) => memberships::get(tx, by.tenant, a.id)?,
+        None => None,
+    };
+    // Removed members may come back; any other membership (invited, active, or
+    // disabled by an operator) already holds this person here.
+    if existing.as_ref().is_some_and(|m| m.status != MembershipStatus::Removed) {
+        return Err(Error::AlreadyMember);
+    }
+    if let Some(max) = tenant.max_seats {
+        if memberships::count_seats(tx, by.tenant)? >= max {
+            return Err(Error::SeatLimitReached);
+        }
+    }
+    let user = match &account {
+        Some(a) => a.id,
+        None => {
+            let id = UserId::random();
+            // A UNIQUE failure here cannot happen: this transaction just saw no account.
+            accounts::insert(tx, &NewAccount { id, email: &email, name: &name, password_hash: None }, now)?;
+            Event::new(by.actor, Some(by.origin), Action::AccountCreated)
+                .tenant(by.tenant)
+                .target("account", id)
+                .after(serde_json::json!({ "email": email, "name": name }))
+                .append(tx, now)?;
+            id
+        }
+    };
+    if existing.is_some() {
+        memberships::set_role(tx, by.tenant, user, input.role, now)?;
+        memberships::set_status(tx, by.tenant, user, MembershipStatus::Invited, now)?;
+    } else {
+        let m = MembershipRow {
+            tenant_id: by.tenant,
+            user_id: user,
+            role: input.role,
+            status: MembershipStatus::Invited,
+            created_at: now,
         };
-        // Removed members may come back; any other membership (invited, active, or
-        // disabled by an operator) already holds this person here.
-        if existing.as_ref().is_some_and(|m| m.status != MembershipStatus::Removed) {
-            return Err(Error::AlreadyMember);
-        }
-        if let Some(max) = tenant.max_seats {
-            if memberships::count_seats(tx, by.tenant)? >= max {
-                return Err(Error::SeatLimitReached);
-            }
-        }
-        let user = match &account {
-            Some(a) => a.id,
-            None => {
-                let id = UserId::random();
-                // A UNIQUE failure here cannot happen: this transaction just saw no account.
-                accounts::insert(tx, &NewAccount { id, email: &email, name: &name, password_hash: None }, now)?;
-                Event::new(by.actor, Some(by.origin), Action::AccountCreated)
-                    .tenant(by.tenant)
-                    .target("account", id)
-                    .after(serde_json::json!({ "email": email, "name": name }))
-                    .append(tx, now)?;
-                id
-            }
-        };
-        if existing.is_some() {
-            memberships::set_role(tx, by.tenant, user, input.role, now)?;
-            memberships::set_status(tx, by.tenant, user, MembershipStatus::Invited, now)?;
-        } else {
-            let m = MembershipRow {
-                tenant_id: by.tenant,
-                user_id: user,
-                role: input.role,
-                status: MembershipStatus::Invited,
-                created_at: now,
-            };
-            memberships::insert(tx, &m)?;
-        }
-        let mail = send_invitation(tx, app, &tenant, user, now)?;
-        event(by, Action::MemberInvited, user)
-            .after(serde_json::json!({ "email": email, "role": input.role, "status": "invited", "revived": existing.is_some() }))
-            .append(tx, now)?;
-        Ok(Invited { member: load_member(tx, by, user)?, mail })
-    })
+        memberships::insert(tx, &m)?;
+    }
+    let mail = send_invitation(tx, app, &tenant, user, now)?;
+    event(by, Action::MemberInvited, user)
+        .after(serde_json::json!({ "email": email, "role": input.role, "status": "invited", "revived": existing.is_some() }))
+        .append(tx, now)?;
+    Ok(Invited { member: load_member(tx, by, user)?, mail })
 }
 
 /// Issues a fresh activation token (the older ones die) and queues the invitation.
 fn send_invitation(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Transaction<'_>,
     app: &App,
     tenant: &TenantRow,
     user: UserId,
