@@ -63,7 +63,7 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
     let addr = listener.local_addr().map_err(Error::internal)?;
     let server =
         Arc::new(tiny_http::Server::from_listener(listener, None).map_err(|e| Error::internal(e.to_string()))?);
-    // The mail sender first: if it cannot start, no worker is left running.
+    // The mail sender first: if it cannot start, no worker has been started either.
     let mail = mail::start(app.clone())?;
     let stopping = Arc::new(AtomicBool::new(false));
     let ids = Arc::new(AtomicU64::new(0));
@@ -75,7 +75,16 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
                 .spawn(move || work(&app, &server, &stopping, &ids))
                 .map_err(Error::internal)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>();
+    let workers = match workers {
+        Ok(w) => w,
+        Err(e) => {
+            // Workers already started see the flag and end; the mail sender is stopped too.
+            stopping.store(true, Ordering::SeqCst);
+            mail.stop();
+            return Err(e);
+        }
+    };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
     Ok(Running { addr, stopping, workers, mail })
 }
