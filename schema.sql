@@ -46,17 +46,20 @@ CREATE INDEX memberships_by_user ON memberships (user_id, tenant_id);
 CREATE INDEX memberships_by_tenant_created ON memberships (tenant_id, created_at, user_id);
 
 -- Single-use links: activation, password reset, email verification, email change.
+-- A newer token of the same kind for the same account (and tenant) supersedes the older
+-- ones by moving their expires_at to its creation time, so "live" is one rule:
+-- used_at IS NULL AND expires_at > now.
 CREATE TABLE tokens (
     hash       BLOB PRIMARY KEY,
     kind       TEXT NOT NULL CHECK (kind IN ('activation', 'reset', 'verify_email', 'change_email')),
     user_id    TEXT NOT NULL REFERENCES portal_users (id),
-    tenant_id  TEXT REFERENCES tenants (id),
-    new_email  TEXT,
+    tenant_id  TEXT REFERENCES tenants (id),  -- the inviting tenant of an activation token
+    new_email  TEXT,                          -- the address a change_email token confirms
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at    INTEGER
 ) STRICT;
-CREATE INDEX tokens_by_user ON tokens (user_id, kind);
+CREATE INDEX tokens_by_user ON tokens (user_id, kind, created_at);
 
 CREATE TABLE keys (
     id           TEXT PRIMARY KEY,
@@ -131,9 +134,12 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 
+-- Mail waiting for, or done with, the SMTP server. A body carrying a single-use link is
+-- scrubbed (the token cut out, scrubbed_at set) once it is delivered or its token is used
+-- or expired; a message scrubbed before delivery is never sent.
 CREATE TABLE outbox (
     id              TEXT PRIMARY KEY,
-    seq             INTEGER NOT NULL UNIQUE,
+    seq             INTEGER NOT NULL UNIQUE,  -- order of queueing; keyset pagination
     to_addr         TEXT NOT NULL,
     subject         TEXT NOT NULL,
     kind            TEXT NOT NULL,
@@ -142,11 +148,13 @@ CREATE TABLE outbox (
     token_hash      BLOB,     -- the token whose link the body carries, so the link can be scrubbed
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER,
+    scrubbed_at     INTEGER,
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
     next_attempt_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL AND scrubbed_at IS NULL;
+CREATE INDEX outbox_unscrubbed ON outbox (token_hash) WHERE scrubbed_at IS NULL AND token_hash IS NOT NULL;
 
 CREATE TABLE signing_keys (
     kid         TEXT PRIMARY KEY,

@@ -252,6 +252,10 @@ text_enum!(
     SignupMode { Open => "open", Invite => "invite", Closed => "closed" }
 );
 text_enum!(KeyStatus { Active => "active", Revoked => "revoked", Expired => "expired" });
+text_enum!(
+    /// What a single-use token (an emailed link) is for.
+    TokenKind { Activation => "activation", Reset => "reset", VerifyEmail => "verify_email", ChangeEmail => "change_email" }
+);
 
 #[cfg(test)]
 mod tests {

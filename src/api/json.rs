@@ -196,3 +196,21 @@ pub struct List<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
+
+/// `invite_email` and `activation_url` of an invitation response: the link goes out only
+/// when no mail will carry it (no `--smtp-url`), so an operator can hand it over.
+#[derive(Serialize)]
+pub struct InviteEmail {
+    pub sent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+pub fn invite_email(queued: &crate::mail::Queued) -> (InviteEmail, Option<&str>) {
+    if queued.sent {
+        (InviteEmail { sent: true, reason: None }, None)
+    } else {
+        let url = queued.link.as_ref().map(|l| l.expose());
+        (InviteEmail { sent: false, reason: Some("smtp_not_configured") }, url)
+    }
+}

@@ -3,10 +3,13 @@
 pub mod access_tokens;
 pub mod admin_auth;
 pub mod auth;
+pub mod email;
 pub mod health;
 pub mod json;
 pub mod keys;
 pub mod me;
+pub mod members;
+pub mod recovery;
 pub mod sessions;
 pub mod tenants;
 pub mod verify;

@@ -30,6 +30,17 @@ pub enum Action {
     AdminLoginSucceeded,
     AdminLoginFailed,
     AdminLogout,
+    MemberInvited,
+    MemberInviteResent,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberActivated,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailVerificationRequested,
+    EmailVerified,
+    EmailChangeRequested,
+    EmailChanged,
 }
 
 impl Action {
@@ -54,6 +65,17 @@ impl Action {
             Action::AdminLoginSucceeded => "admin.login",
             Action::AdminLoginFailed => "admin.login_failed",
             Action::AdminLogout => "admin.logout",
+            Action::MemberInvited => "member.invited",
+            Action::MemberInviteResent => "member.invite_resent",
+            Action::MemberRoleChanged => "member.role_changed",
+            Action::MemberRemoved => "member.removed",
+            Action::MemberActivated => "member.activated",
+            Action::PasswordResetRequested => "password.reset_requested",
+            Action::PasswordReset => "password.reset",
+            Action::EmailVerificationRequested => "email.verification_requested",
+            Action::EmailVerified => "email.verified",
+            Action::EmailChangeRequested => "email.change_requested",
+            Action::EmailChanged => "email.changed",
         }
     }
 }

@@ -55,6 +55,7 @@ pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Err
             .target("account", user)
             .after(serde_json::json!({ "email": email, "name": name }))
             .append(tx, now)?;
+        super::email::queue_verification(tx, app, user, &email, now)?;
         let Founded { tenant, owner, key } =
             tenants::found(tx, app, &input.tenant_name, user, actor, Some(origin), now)?;
         accounts::record_login(tx, user, tenant.id, now)?;

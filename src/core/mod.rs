@@ -5,11 +5,15 @@ pub mod access_tokens;
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod email;
 pub mod keys;
+pub mod members;
 pub mod operators;
 pub mod principal;
+pub mod recovery;
 pub mod sessions;
 pub mod tenants;
+pub mod tokens;
 pub mod verify;
 
 use crate::store::accounts::AccountRow;

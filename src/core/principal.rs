@@ -66,3 +66,43 @@ impl Actor {
         }
     }
 }
+
+/// Someone acting on the people of one tenant: a member of it, with its role there, or an
+/// operator, who may do what an owner may. The member operations (`core::members`) take
+/// this rather than a `PortalUser`, so the portal and the operator API call the same code:
+/// the portal passes `who.in_tenant()`, the operator API `operator.in_tenant(tenant_id)`.
+#[derive(Debug, Clone)]
+pub struct TenantActor<'a> {
+    pub tenant: TenantId,
+    pub role: Role,
+    pub actor: Actor,
+    /// The acting member's own account (None for an operator): nobody removes themself.
+    pub user: Option<UserId>,
+    pub origin: &'a Origin,
+}
+
+impl TenantActor<'_> {
+    pub fn require(&self, role: Role) -> Result<(), Error> {
+        if self.role.at_least(role) { Ok(()) } else { Err(Error::Forbidden) }
+    }
+}
+
+impl PortalUser {
+    /// This session as an actor on its current tenant's people.
+    pub fn in_tenant(&self) -> TenantActor<'_> {
+        TenantActor {
+            tenant: self.tenant_id,
+            role: self.role,
+            actor: self.actor(),
+            user: Some(self.user_id),
+            origin: &self.origin,
+        }
+    }
+}
+
+impl Operator {
+    /// An operator acting on a tenant's people, with an owner's powers there.
+    pub fn in_tenant(&self, tenant: TenantId) -> TenantActor<'_> {
+        TenantActor { tenant, role: Role::Owner, actor: Actor::Admin(self.admin_id), user: None, origin: &self.origin }
+    }
+}

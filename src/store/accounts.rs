@@ -88,3 +88,21 @@ pub fn set_name(tx: &Transaction<'_>, id: UserId, name: &str, now: Timestamp) ->
         .execute(named_params! { ":id": id, ":name": name, ":now": now })?;
     Ok(())
 }
+
+/// Marks the address verified (keeping the first time it was).
+pub fn mark_email_verified(tx: &Transaction<'_>, id: UserId, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE portal_users SET email_verified_at = COALESCE(email_verified_at, :now), updated_at = :now WHERE id = :id",
+    )?
+    .execute(named_params! { ":id": id, ":now": now })?;
+    Ok(())
+}
+
+/// Switches the address, verified as of now. Fails with a UNIQUE violation when it is taken.
+pub fn set_email(tx: &Transaction<'_>, id: UserId, email: &Email, now: Timestamp) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE portal_users SET email = :email, email_verified_at = :now, updated_at = :now WHERE id = :id",
+    )?
+    .execute(named_params! { ":id": id, ":email": email, ":now": now })?;
+    Ok(())
+}

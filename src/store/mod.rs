@@ -6,10 +6,12 @@ pub mod audit;
 pub mod keys;
 pub mod memberships;
 pub mod migrate;
+pub mod outbox;
 pub mod page;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
+pub mod tokens;
 
 use std::path::Path;
 use std::sync::Mutex;

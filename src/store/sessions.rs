@@ -181,3 +181,12 @@ pub fn revoke_for_account(
         format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.user_id = :user AND {LIVE} AND s.id IS NOT :keep");
     Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":user": user, ":keep": keep, ":now": now })?)
 }
+
+/// Revokes every live session of an account acting in one tenant (a removed member);
+/// returns how many.
+pub fn revoke_for_member(tx: &Transaction<'_>, tenant: TenantId, user: UserId, now: Timestamp) -> Result<usize, Error> {
+    let sql = format!(
+        "UPDATE sessions AS s SET revoked_at = :now WHERE s.tenant_id = :tenant AND s.user_id = :user AND {LIVE}"
+    );
+    Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":tenant": tenant, ":user": user, ":now": now })?)
+}
