@@ -31,6 +31,7 @@ CREATE TABLE portal_users (
     last_login_at     INTEGER
 ) STRICT;
 CREATE INDEX portal_users_by_created ON portal_users (created_at, id);
+CREATE INDEX portal_users_by_status ON portal_users (status, created_at, id);
 
 CREATE TABLE memberships (
     tenant_id          TEXT NOT NULL REFERENCES tenants (id),
@@ -38,6 +39,8 @@ CREATE TABLE memberships (
     role               TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
     status             TEXT NOT NULL CHECK (status IN ('invited', 'active', 'removed', 'disabled')),
     disabled_by_tenant INTEGER NOT NULL DEFAULT 0 CHECK (disabled_by_tenant IN (0, 1)),
+    -- The status a tenant's deletion took away, given back by its restore; NULL otherwise.
+    status_before_tenant_deletion TEXT CHECK (status_before_tenant_deletion IN ('invited', 'active')),
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, user_id)
@@ -84,6 +87,7 @@ CREATE TABLE admins (
     updated_at    INTEGER NOT NULL,
     last_login_at INTEGER
 ) STRICT;
+CREATE INDEX admins_by_created ON admins (created_at, id);
 
 CREATE TABLE sessions (
     id           TEXT PRIMARY KEY,

@@ -2,10 +2,13 @@
 //! each one validates, authorizes, runs one transaction, and writes its audit event
 //! inside it. No SQL here: that is `store`'s.
 pub mod account;
+pub mod admin_tenants;
+pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod keys;
 pub mod operators;
+pub mod oversight;
 pub mod principal;
 pub mod sessions;
 pub mod tenants;

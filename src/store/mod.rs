@@ -6,8 +6,10 @@ pub mod audit;
 pub mod keys;
 pub mod memberships;
 pub mod migrate;
+pub mod outbox;
 pub mod page;
 pub mod sessions;
+pub mod stats;
 pub mod tenants;
 
 use std::path::Path;

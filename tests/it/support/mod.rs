@@ -2,6 +2,8 @@
 //! HTTP client that speaks to it as any client would.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod operator;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,7 +105,14 @@ impl TestServer {
     }
 
     /// Sends a request with optional bearer token, extra headers and raw body.
-    pub fn send(&self, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<&[u8]>) -> Res {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Res {
         let mut req = self.agent.request(method, &format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.set("Authorization", &format!("Bearer {t}"));
@@ -180,7 +189,8 @@ impl TestServer {
     /// Creates an operator through the same core operation as `keystead admin create`, and
     /// logs it in; returns its session token.
     pub fn admin(&self, email: &str) -> String {
-        let input = NewAdmin { email: email.into(), name: Some("Operator".into()), password: Secret::new(PASSWORD.into()) };
+        let input =
+            NewAdmin { email: email.into(), name: Some("Operator".into()), password: Secret::new(PASSWORD.into()) };
         operators::create_admin(&self.app, Actor::System, None, input).expect("admin created");
         let res = self.post("/v1/admin/auth/login", None, json!({ "email": email, "password": PASSWORD }));
         assert_eq!(res.status, 200, "admin login: {}", res.text);
