@@ -3,5 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod support;
 
+mod admin_admins;
 mod admin_tenants;
+mod admin_users;
 mod smoke;
