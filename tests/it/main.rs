@@ -6,4 +6,5 @@ mod support;
 mod admin_admins;
 mod admin_tenants;
 mod admin_users;
+mod audit;
 mod smoke;
