@@ -4,7 +4,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::Req;
 use crate::error::Error;
-use crate::store::page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Page};
+use crate::store::page::Page;
 use crate::types::{Reason, Timestamp};
 
 /// Largest request body accepted (API.md: 64 KiB).
@@ -52,15 +52,7 @@ fn known_field(name: &str) -> Option<&'static str> {
 
 /// `?limit=` and `?cursor=` of a list.
 pub fn page(req: &Req) -> Result<Page, Error> {
-    let limit = match req.query("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if n > 0 => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
-            _ => return Err(Error::field("limit", "must be a positive whole number")),
-        },
-    };
-    let after = req.query("cursor").map(|c| Cursor::decode(&c)).transpose()?;
-    Ok(Page { limit, after })
+    Page::parse(req.query("limit").as_deref(), req.query("cursor").as_deref())
 }
 
 /// An enum filter such as `?status=`: absent is None, an unknown value is 400.

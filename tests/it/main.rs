@@ -7,4 +7,5 @@ mod admin_admins;
 mod admin_tenants;
 mod admin_users;
 mod audit;
+mod cli;
 mod smoke;
