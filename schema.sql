@@ -32,6 +32,8 @@ CREATE TABLE portal_users (
 ) STRICT;
 CREATE INDEX portal_users_by_created ON portal_users (created_at, id);
 CREATE INDEX portal_users_by_status ON portal_users (status, created_at, id);
+-- Invited, never activated accounts, counted by the operators' stats.
+CREATE INDEX portal_users_invited ON portal_users (created_at) WHERE status = 'active' AND password_hash IS NULL;
 
 CREATE TABLE memberships (
     tenant_id          TEXT NOT NULL REFERENCES tenants (id),
@@ -76,6 +78,7 @@ CREATE TABLE keys (
     last_used_at INTEGER
 ) STRICT;
 CREATE INDEX keys_by_tenant ON keys (tenant_id, created_at, id);
+CREATE INDEX keys_unrevoked ON keys (expires_at) WHERE revoked_at IS NULL;
 
 CREATE TABLE admins (
     id            TEXT PRIMARY KEY,
@@ -109,6 +112,8 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id, created_at, id) WHERE user_id IS NOT NULL;
 CREATE INDEX sessions_by_tenant ON sessions (tenant_id, user_id) WHERE tenant_id IS NOT NULL;
 CREATE INDEX sessions_by_admin ON sessions (admin_id) WHERE admin_id IS NOT NULL;
+-- Counting live sessions (stats) without reading revoked and lapsed ones.
+CREATE INDEX sessions_unrevoked ON sessions (realm, expires_at, last_seen_at, idle_timeout) WHERE revoked_at IS NULL;
 
 CREATE TABLE audit_log (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,  -- order of writing; keyset pagination
@@ -126,9 +131,11 @@ CREATE TABLE audit_log (
     before      TEXT,  -- JSON object or NULL; never a secret
     after       TEXT
 ) STRICT;
-CREATE INDEX audit_by_tenant ON audit_log (tenant_id, seq);
-CREATE INDEX audit_by_actor ON audit_log (actor_id, seq);
-CREATE INDEX audit_by_action ON audit_log (action, seq);
+-- Lists are newest first by (at, seq); each filter's index ends in (at, seq), so that a
+-- filter, a time range and the order are all served by one index (store::audit).
+CREATE INDEX audit_by_tenant ON audit_log (tenant_id, at, seq);
+CREATE INDEX audit_by_actor ON audit_log (actor_id, at, seq);
+CREATE INDEX audit_by_action ON audit_log (action, at, seq);
 CREATE INDEX audit_by_at ON audit_log (at, seq);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;

@@ -102,7 +102,8 @@ pub fn set_status(tx: &Transaction<'_>, id: UserId, status: AccountStatus, now: 
 
 /// Accounts newest first, optionally in one status, matching `q` (lower-case) in the email
 /// or name, and with a membership (of any status) in one tenant. Filters are written only
-/// when given, so that the status one can use `portal_users_by_status`.
+/// when given: the status one can then use `portal_users_by_status`, and the tenant one
+/// starts from that tenant's memberships instead of walking every account.
 pub fn list(
     conn: &Connection,
     status: Option<AccountStatus>,
@@ -111,15 +112,14 @@ pub fn list(
     page: &Page,
 ) -> Result<Vec<AccountRow>, Error> {
     let status_clause = if status.is_some() { "u.status = ?1" } else { "1" };
-    let tenant_clause = if tenant.is_some() {
-        "EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = ?3 AND m.user_id = u.id)"
+    let from = if tenant.is_some() {
+        "memberships m JOIN portal_users u ON u.id = m.user_id AND m.tenant_id = ?3"
     } else {
-        "1"
+        "portal_users u"
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM portal_users u
-         WHERE {status_clause} AND {tenant_clause}
-           AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
+        "SELECT {COLUMNS} FROM {from}
+         WHERE {status_clause} AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
            AND (u.created_at, u.id) < (?4, ?5)
          ORDER BY u.created_at DESC, u.id DESC LIMIT ?6"
     );

@@ -275,11 +275,19 @@ fn stats_count_tenants_accounts_sessions_and_keys() {
     let b = s.signup("bob@example.test");
     s.signup("cy@example.test");
     s.post(&format!("/v1/admin/tenants/{}/suspend", b.tenant_id), Some(&op), reason("x"));
+    // An invited account has no password until it activates (the invitation code writes it).
+    s.db_rw()
+        .execute(
+            "INSERT INTO portal_users (id, email, status, created_at, updated_at)
+             VALUES ('00000000-0000-4000-8000-0000000000aa', 'new@example.test', 'active', 1, 1)",
+            [],
+        )
+        .unwrap();
     let res = s.get("/v1/admin/stats", Some(&op));
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["tenants"], json!({ "active": 2, "suspended": 1, "deleted": 0 }));
     assert_eq!(res.body["users"]["active"], 3);
-    assert_eq!(res.body["users"]["invited"], 0);
+    assert_eq!(res.body["users"]["invited"], 1);
     assert_eq!(res.body["users"]["disabled"], 0);
     assert_eq!(res.body["sessions_active"], 2, "b's session was revoked");
     assert_eq!(res.body["keys_active"], 3);
