@@ -42,6 +42,7 @@ fn operators_list_search_filter_and_page_tenants() {
     );
 
     assert_error(&s.get("/v1/admin/tenants?status=bogus", Some(&op)), 400, "invalid_request");
+    assert_eq!(ids(&s.get("/v1/admin/tenants?limit=500", Some(&op))).len(), 3, "over 200 is capped, not refused");
     assert_error(&s.get("/v1/admin/tenants?limit=0", Some(&op)), 400, "invalid_request");
     assert_error(&s.get("/v1/admin/tenants?limit=x", Some(&op)), 400, "invalid_request");
     assert_error(&s.get("/v1/admin/tenants?cursor=!!", Some(&op)), 400, "invalid_request");
@@ -175,6 +176,10 @@ fn every_change_needs_a_reason_that_is_a_string() {
             assert_error(&s.post(&path, Some(&op), body), 400, "invalid_request");
         }
     }
+    let huge = json!({ "reason": "x".repeat(70 * 1024) }).to_string();
+    let path = format!("/v1/admin/tenants/{}/suspend", a.tenant_id);
+    let res = s.send("POST", &path, Some(&op), &[("Content-Type", "application/json")], Some(huge.as_bytes()));
+    assert_error(&res, 413, "payload_too_large");
     assert_eq!(s.tenant_status(&op, &a.tenant_id), "active", "nothing changed");
 }
 
