@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Limits;
-use crate::types::SignupMode;
+use crate::types::{AccountStatus, SignupMode, TenantStatus};
 
 #[derive(Parser, Debug)]
 #[command(name = "keystead", version, about = "Portal and authentication server for multi-tenant products")]
@@ -34,6 +34,92 @@ pub enum Command {
     },
     /// Serve a fresh demo database seeded with an operator and a tenant, and print their logins.
     Demo(ServeArgs),
+    /// Run tenants from the server's machine, as an operator would (changes audited as "system").
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+    /// Run accounts from the server's machine, as an operator would (changes audited as "system").
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantsCommand {
+    /// List tenants, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+        /// Only tenants in this status (active, suspended, deleted).
+        #[arg(long, value_parser = parse_text::<TenantStatus>)]
+        status: Option<TenantStatus>,
+        /// Only tenants whose name or slug contains this.
+        #[arg(long)]
+        q: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Suspend a tenant: its sessions end, its keys stop verifying, its logins are refused.
+    Suspend(ChangeArgs),
+    /// Soft-delete a tenant: as suspended, and its memberships are disabled "by tenant".
+    Delete(ChangeArgs),
+    /// Restore a suspended or deleted tenant (and the memberships its deletion disabled).
+    Restore(ChangeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// List accounts with their memberships, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+        /// Only accounts in this status (active, disabled, deleted).
+        #[arg(long, value_parser = parse_text::<AccountStatus>)]
+        status: Option<AccountStatus>,
+        /// Only accounts whose email or name contains this.
+        #[arg(long)]
+        q: Option<String>,
+        /// Only accounts with a membership in this tenant.
+        #[arg(long)]
+        tenant_id: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Disable an account in every tenant and end its sessions.
+    Disable(ChangeArgs),
+    /// Enable a disabled account.
+    Enable(ChangeArgs),
+}
+
+/// Paging and output of a `list` subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct ListArgs {
+    /// At most this many rows (default 50, at most 200).
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// Continue after the page that printed this cursor.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Print the API's JSON (`{"items": [...], "next_cursor": ...}`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A lifecycle change from the command line.
+#[derive(Args, Debug, Clone)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The id of the tenant or account.
+    pub id: String,
+    /// Why: recorded in the audit log.
+    #[arg(long)]
+    pub reason: String,
+    /// Print the API's JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,7 +153,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYSTEAD_BASE_URL")]
     pub base_url: Option<String>,
     /// Who may create tenants by signing up.
-    #[arg(long, env = "KEYSTEAD_SIGNUP", default_value = "open", value_parser = parse_signup)]
+    #[arg(long, env = "KEYSTEAD_SIGNUP", default_value = "open", value_parser = parse_text::<SignupMode>)]
     pub signup: SignupMode,
     /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
     #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
@@ -103,7 +189,8 @@ fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
     Ok(Arc::new(Secret::new(s.to_owned())))
 }
 
-fn parse_signup(s: &str) -> Result<SignupMode, String> {
+/// A value given as its API text (`--status suspended`).
+fn parse_text<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
     s.parse().map_err(|e: Error| e.message())
 }
 

@@ -39,6 +39,30 @@ pub struct Operator {
     pub origin: Origin,
 }
 
+/// Who runs an operator-realm operation: an operator's session (the API), or the system
+/// (the command line on the server's machine). Both doors call the same core operations.
+#[derive(Debug, Clone)]
+pub enum Staff {
+    Operator(Operator),
+    System,
+}
+
+impl Staff {
+    pub fn actor(&self) -> Actor {
+        match self {
+            Staff::Operator(o) => Actor::Admin(o.admin_id),
+            Staff::System => Actor::System,
+        }
+    }
+
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            Staff::Operator(o) => Some(&o.origin),
+            Staff::System => None,
+        }
+    }
+}
+
 /// Who an audit event names as its actor.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {

@@ -28,6 +28,11 @@ impl MembershipRow {
             created_at: r.get(at + 4)?,
         })
     }
+
+    /// The sort key of a tenant's member list.
+    pub fn cursor(&self) -> Cursor {
+        Cursor { at: self.created_at.unix(), id: self.user_id.to_string() }
+    }
 }
 
 pub fn insert(tx: &Transaction<'_>, m: &MembershipRow) -> Result<(), Error> {
@@ -59,13 +64,6 @@ pub fn list_for_account(conn: &Connection, user: UserId) -> Result<Vec<(Membersh
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([user], |r| Ok((MembershipRow::from_row_at(r, 0)?, TenantRow::from_row_at(r, 5)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-impl MembershipRow {
-    /// The sort key of a tenant's member list.
-    pub fn cursor(&self) -> Cursor {
-        Cursor { at: self.created_at.unix(), id: self.user_id.to_string() }
-    }
 }
 
 /// One member of a tenant: the membership with its account.
@@ -149,4 +147,42 @@ pub fn set_status(
     )?
     .execute(named_params! { ":tenant": tenant, ":user": user, ":status": status, ":now": now })?;
     Ok(())
+}
+
+/// A tenant's deletion: its active and invited memberships become disabled "by tenant",
+/// remembering what they were. Returns how many.
+pub fn disable_for_tenant(tx: &Transaction<'_>, tenant: TenantId, now: Timestamp) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE memberships SET status_before_tenant_deletion = status, status = 'disabled',
+                    disabled_by_tenant = 1, updated_at = ?2
+             WHERE tenant_id = ?1 AND status IN ('active', 'invited')",
+        )?
+        .execute(rusqlite::params![tenant, now])?)
+}
+
+/// A deleted tenant's restore: exactly the memberships its deletion disabled get their
+/// status back. Returns how many.
+pub fn restore_for_tenant(tx: &Transaction<'_>, tenant: TenantId, now: Timestamp) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE memberships SET status = status_before_tenant_deletion, status_before_tenant_deletion = NULL,
+                    disabled_by_tenant = 0, updated_at = ?2
+             WHERE tenant_id = ?1 AND disabled_by_tenant = 1",
+        )?
+        .execute(rusqlite::params![tenant, now])?)
+}
+
+/// The tenants in which this account is the only active owner (whose account is active):
+/// taking its access away would leave them with none.
+pub fn tenants_only_owned_by(conn: &Connection, user: UserId) -> Result<Vec<TenantId>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.tenant_id FROM memberships m
+         WHERE m.user_id = ?1 AND m.role = 'owner' AND m.status = 'active'
+           AND NOT EXISTS (SELECT 1 FROM memberships o JOIN portal_users ou ON ou.id = o.user_id
+                           WHERE o.tenant_id = m.tenant_id AND o.user_id != m.user_id AND o.role = 'owner'
+                             AND o.status = 'active' AND ou.status = 'active')",
+    )?;
+    let rows = stmt.query_map([user], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod page;
 pub mod sessions;
 pub mod signing_keys;
+pub mod stats;
 pub mod tenants;
 pub mod tokens;
 

@@ -2,6 +2,7 @@
 //! HTTP client that speaks to it as any client would.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod operator;
 pub mod smtp;
 
 use std::sync::Arc;
