@@ -1,5 +1,6 @@
 //! Operator accounts (the admin realm): creation, listing, disabling, login, logout.
 use super::audit::{Action, Event};
+use super::auth::failed_login;
 use super::clean_name;
 use super::principal::{Actor, Operator, Origin, Staff};
 use super::sessions::{self, Holder, Opened};
@@ -62,16 +63,8 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     let admin = match found {
         Some(a) if verified.ok => a,
         other => {
-            app.limits.charge(Scope::LoginByAccount, &account_key, now);
-            app.db.write(|tx| {
-                let event = Event::new(Actor::Anonymous, Some(origin), Action::AdminLoginFailed);
-                let event = match other {
-                    Some(a) => event.target("admin", a.id),
-                    None => event.after(serde_json::json!({ "email": email })),
-                };
-                event.append(tx, now)
-            })?;
-            return Err(Error::InvalidCredentials);
+            let target = other.map(|a| ("admin", a.id.to_string()));
+            return Err(failed_login(app, origin, Action::AdminLoginFailed, &account_key, &email, target, now));
         }
     };
     if admin.status != AdminStatus::Active {
