@@ -189,9 +189,9 @@ fn deletion_disables_memberships_and_restore_brings_back_exactly_those() {
     let op = s.admin("op@example.test");
     let a = s.signup("ann@example.test");
     let (bob, cy, dee) = (s.signup("bob@example.test"), s.signup("cy@example.test"), s.signup("dee@example.test"));
-    s.add_membership(&a.tenant_id, &bob.user_id, "member", "active");
-    s.add_membership(&a.tenant_id, &cy.user_id, "member", "removed"); // removed before the deletion
-    s.add_membership(&a.tenant_id, &dee.user_id, "admin", "invited");
+    s.add_member(&a, &bob, "member", "active");
+    s.add_member(&a, &cy, "member", "removed"); // removed before the deletion
+    s.add_member(&a, &dee, "admin", "invited");
     let bob_in_a = s.login_to("bob@example.test", &a.tenant_id);
 
     let res = s.post(&format!("/v1/admin/tenants/{}/delete", a.tenant_id), Some(&op), reason("closed account"));
@@ -256,7 +256,7 @@ fn operators_list_a_tenants_members() {
     let op = s.admin("op@example.test");
     let a = s.signup("ann@example.test");
     let b = s.signup("bob@example.test");
-    s.add_membership(&a.tenant_id, &b.user_id, "admin", "active");
+    s.add_member(&a, &b, "admin", "active");
 
     let res = s.get(&format!("/v1/admin/tenants/{}/members?limit=1", a.tenant_id), Some(&op));
     let first = items(&res);
@@ -280,14 +280,8 @@ fn stats_count_tenants_accounts_sessions_and_keys() {
     let b = s.signup("bob@example.test");
     s.signup("cy@example.test");
     s.post(&format!("/v1/admin/tenants/{}/suspend", b.tenant_id), Some(&op), reason("x"));
-    // An invited account has no password until it activates (the invitation code writes it).
-    s.db_rw()
-        .execute(
-            "INSERT INTO portal_users (id, email, status, created_at, updated_at)
-             VALUES ('00000000-0000-4000-8000-0000000000aa', 'new@example.test', 'active', 1, 1)",
-            [],
-        )
-        .unwrap();
+    // An invited account has no password until it activates.
+    assert_eq!(s.invite(&a.token, "new@example.test", "member").status, 201);
     let res = s.get("/v1/admin/stats", Some(&op));
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["tenants"], json!({ "active": 2, "suspended": 1, "deleted": 0 }));
@@ -296,7 +290,6 @@ fn stats_count_tenants_accounts_sessions_and_keys() {
     assert_eq!(res.body["users"]["disabled"], 0);
     assert_eq!(res.body["sessions_active"], 2, "b's session was revoked");
     assert_eq!(res.body["keys_active"], 3);
-    let _ = a;
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn accounts_are_listed_disabled_and_enabled_from_the_command_line() {
     fails(&s, &["users", "list", "--tenant-id", "nope"], "tenant_id");
 
     fails(&s, &["users", "disable", &a.user_id, "--reason", "x"], "last_owner");
-    s.add_membership(&a.tenant_id, &b.user_id, "owner", "active");
+    s.add_member(&a, &b, "owner", "active");
     let out = json_of(&ok(&s, &["users", "disable", &a.user_id, "--reason", "cli", "--json"]));
     assert_eq!(out["account"]["status"], "disabled");
     assert_error(&s.login("ann@example.test", PASSWORD), 403, "account_disabled");
