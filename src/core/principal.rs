@@ -99,10 +99,11 @@ impl Actor {
     }
 }
 
-/// Someone acting on the people of one tenant: a member of it, with its role there, or an
-/// operator (or the command line), who may do what an owner may. The member operations (`core::members`) take
-/// this rather than a `PortalUser`, so the portal and the operator API call the same code:
-/// the portal passes `who.in_tenant()`, the operator API `operator.in_tenant(tenant_id)`.
+/// Someone acting on the people of one tenant: a member of it, with its role there, or
+/// staff (an operator, or the command line), who may do what an owner may. The member
+/// operations (`core::members`) take this rather than a `PortalUser`, so every door calls
+/// the same code: the portal passes `who.in_tenant()`, the operator API and the command
+/// line `staff.in_tenant(tenant_id)`.
 #[derive(Debug, Clone)]
 pub struct TenantActor<'a> {
     pub tenant: TenantId,
