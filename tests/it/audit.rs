@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::operator::{ids, items, reason};
 use crate::support::smtp::SmtpSink;
-use crate::support::{PASSWORD, TestServer, assert_error, wait_until};
+use crate::support::{PASSWORD, TestServer, assert_error, token_of, wait_until};
 
 const UA: &str = "keystead-tests/1.0";
 
@@ -163,6 +163,10 @@ fn no_audit_row_holds_a_raw_token_key_or_password() {
     }
     s.post(&format!("/v1/admin/users/{}/disable", a.user_id), Some(&op), reason("x"));
     s.patch(&format!("/v1/admin/tenants/{}", a.tenant_id), Some(&op), json!({ "name": "Renamed", "max_seats": 3 }));
+    let created = s.post("/v1/admin/tenants", Some(&op), json!({ "name": "New", "owner_email": "olga@example.test" }));
+    let activation = token_of(&created.str("/activation_url"));
+    let activated = s.post("/v1/auth/activate", None, json!({ "token": activation, "password": eve_password }));
+    let olga = activated.str("/session_token");
 
     let db = s.db();
     let mut stmt = db
@@ -176,7 +180,8 @@ fn no_audit_row_holds_a_raw_token_key_or_password() {
     let rows: Vec<(String, String)> =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
     assert!(rows.len() >= 15, "{rows:?}");
-    let secrets = [PASSWORD, wrong, eve_password, &a.key, &new_key, &a.token, &second, &op, &eve_token];
+    let secrets =
+        [PASSWORD, wrong, eve_password, &a.key, &new_key, &a.token, &second, &op, &eve_token, &activation, &olga];
     for (action, text) in &rows {
         for secret in secrets {
             assert!(!text.contains(secret), "{action} holds a secret: {text}");
