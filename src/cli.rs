@@ -8,12 +8,13 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-use crate::api::json::{Account, List, Tenant};
+use crate::api::json::{self, Account, List, Tenant};
 use crate::app::App;
 use crate::config::{
-    AdminCommand, ChangeArgs, Cli, Command, Config, DbArg, ListArgs, ServeArgs, TenantsCommand, UsersCommand,
+    AdminCommand, ChangeArgs, Cli, Command, Config, CreateTenantArgs, DbArg, ListArgs, ServeArgs, TenantsCommand,
+    UsersCommand,
 };
-use crate::core::admin_tenants::{self, Lifecycle};
+use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
 use crate::core::auth::{self, Signup};
 use crate::core::operators::{self, NewAdmin};
@@ -73,6 +74,7 @@ fn tenants(command: TenantsCommand) -> Result<(), Error> {
             let (rows, next) = admin_tenants::list_tenants(&app, &Staff::System, status, q.as_deref(), &page(&list)?)?;
             return print_list(&list, &List::of(&rows, next, Tenant::of), TENANT_COLUMNS, tenant_row);
         }
+        TenantsCommand::Create(args) => return create_tenant(args),
         TenantsCommand::Suspend(args) => (args, Lifecycle::Suspend),
         TenantsCommand::Delete(args) => (args, Lifecycle::Delete),
         TenantsCommand::Restore(args) => (args, Lifecycle::Restore),
@@ -82,6 +84,44 @@ fn tenants(command: TenantsCommand) -> Result<(), Error> {
     let tenant =
         admin_tenants::change_tenant(&app, &Staff::System, id.parse()?, change, &Reason::parse(Some(&reason))?)?;
     print_one(json, "tenant", &Tenant::of(&tenant), TENANT_COLUMNS, tenant_row)
+}
+
+/// `tenants create`: the tenant, then its owner's invitation. This process has no SMTP
+/// settings, so the invitation stays in the outbox until a server with --smtp-url sends
+/// it; the activation link is printed so the operator can hand it over meanwhile.
+fn create_tenant(args: CreateTenantArgs) -> Result<(), Error> {
+    let mut config = Config::new(args.db.path);
+    if let Some(url) = args.base_url {
+        config.base_url = url.trim_end_matches('/').to_owned();
+        config.validate()?;
+    }
+    let app = App::open(config)?;
+    let input = NewTenant {
+        name: args.name,
+        slug: args.slug,
+        owner_email: args.owner_email,
+        owner_name: args.owner_name,
+        plan: args.plan,
+        max_seats: args.max_seats,
+    };
+    let out = admin_tenants::create_tenant(&app, &Staff::System, input)?;
+    let note = "The invitation is in the outbox: a server started with --smtp-url sends it.";
+    let (_, link) = json::invite_email(&out.owner.mail);
+    if args.json {
+        print_json(&json::created_tenant(&out))?;
+        eprintln!("{note}");
+        return Ok(());
+    }
+    print_table(TENANT_COLUMNS, vec![tenant_row(&Tenant::of(&out.tenant))]);
+    let owner = &out.owner.member;
+    println!();
+    println!("owner: {} ({} as owner; account {})", owner.account.email, owner.status(), owner.account.id);
+    println!("{note}");
+    if let Some(url) = link {
+        println!("Until then, hand the owner this activation link (valid 7 days, single use):");
+        println!("{url}");
+    }
+    Ok(())
 }
 
 const ACCOUNT_COLUMNS: &[&str] = &["ID", "EMAIL", "STATUS", "VERIFIED", "CREATED", "MEMBERSHIPS"];

@@ -61,6 +61,9 @@ pub enum TenantsCommand {
         #[command(flatten)]
         list: ListArgs,
     },
+    /// Create a tenant and invite its owner. The invitation waits in the outbox for a server
+    /// started with --smtp-url to send; the activation link is printed meanwhile.
+    Create(CreateTenantArgs),
     /// Suspend a tenant: its sessions end, its keys stop verifying, its logins are refused.
     Suspend(ChangeArgs),
     /// Soft-delete a tenant: as suspended, and its memberships are disabled "by tenant".
@@ -103,6 +106,37 @@ pub struct ListArgs {
     #[arg(long)]
     pub cursor: Option<String>,
     /// Print the API's JSON (`{"items": [...], "next_cursor": ...}`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tenants create`: the fields of `POST /v1/admin/tenants`.
+#[derive(Args, Debug, Clone)]
+pub struct CreateTenantArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// The tenant's name.
+    #[arg(long)]
+    pub name: String,
+    /// 1 to 40 lower-case letters, digits or dashes (default: derived from the name).
+    #[arg(long)]
+    pub slug: Option<String>,
+    /// Who is invited as its owner (an address with an account only accepts).
+    #[arg(long)]
+    pub owner_email: String,
+    /// The owner's name, for a new account.
+    #[arg(long)]
+    pub owner_name: Option<String>,
+    /// The plan (default: free).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// At most this many active and invited members (default: unlimited).
+    #[arg(long)]
+    pub max_seats: Option<i64>,
+    /// The server's public base URL, which the activation link points to (as for `serve`).
+    #[arg(long, env = "KEYSTEAD_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Print the API's JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
 }

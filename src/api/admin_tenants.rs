@@ -1,11 +1,12 @@
-//! `/v1/admin/tenants*`: operators run tenants. Creating one (with its owner's
-//! invitation) and inviting members arrive with the members code.
+//! `/v1/admin/tenants*`: operators run tenants: list, create (inviting its owner), look
+//! at, change, the lifecycle, and the members (listed, invited).
 use serde::Deserialize;
 use serde_json::json;
 
-use super::json::{List, Tenant, User};
+use super::json::{self, List, Tenant, User};
+use super::members::InviteBody;
 use crate::app::App;
-use crate::core::admin_tenants::{self, Lifecycle, TenantPatch};
+use crate::core::admin_tenants::{self, Lifecycle, NewTenant, TenantPatch};
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, body};
 use crate::types::TenantStatus;
@@ -16,6 +17,31 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     let q = body::text(req, "q")?;
     let (rows, next) = admin_tenants::list_tenants(app, &who, status, q.as_deref(), &body::page(req)?)?;
     Ok(Response::json(200, &List::of(&rows, next, Tenant::of)))
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    name: String,
+    slug: Option<String>,
+    owner_email: String,
+    owner_name: Option<String>,
+    plan: Option<String>,
+    max_seats: Option<i64>,
+}
+
+pub fn create(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::staff(app, req)?;
+    let b: CreateBody = body::json(req)?;
+    let input = NewTenant {
+        name: b.name,
+        slug: b.slug,
+        owner_email: b.owner_email,
+        owner_name: b.owner_name,
+        plan: b.plan,
+        max_seats: b.max_seats,
+    };
+    let out = admin_tenants::create_tenant(app, &who, input)?;
+    Ok(Response::json(201, &json::created_tenant(&out)))
 }
 
 pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
@@ -73,4 +99,12 @@ pub fn members(app: &App, req: &mut Req) -> Result<Response, Error> {
     let id = req.param("id").parse()?;
     let (members, next) = admin_tenants::list_tenant_members(app, &who, id, &body::page(req)?)?;
     Ok(Response::json(200, &List::of(&members, next, User::of)))
+}
+
+pub fn invite(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::staff(app, req)?;
+    let id = req.param("id").parse()?;
+    let input = body::json::<InviteBody>(req)?.try_into()?;
+    let out = admin_tenants::invite_member(app, &who, id, input)?;
+    Ok(Response::json(201, &json::invited(&out, true)))
 }

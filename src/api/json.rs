@@ -1,11 +1,14 @@
 //! The objects of API.md, as they go out. Built from store rows; nothing secret is a field
 //! here except `ApiKey::key`, set only by `ApiKey::created`.
 use serde::Serialize;
+use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::core::Member;
+use crate::core::admin_tenants::CreatedTenant;
 use crate::core::admin_users::AccountView;
 use crate::core::keys::CreatedKey;
+use crate::core::members::Invited;
 use crate::store::admins::AdminRow;
 use crate::store::audit::AuditRow;
 use crate::store::keys::KeyRow;
@@ -312,6 +315,29 @@ pub fn invite_email(queued: &crate::mail::Queued) -> (InviteEmail, Option<&str>)
         let url = queued.link.as_ref().map(|l| l.expose());
         (InviteEmail { sent: false, reason: Some("smtp_not_configured") }, url)
     }
+}
+
+/// The body of an invitation answer: `{user?, invite_email, activation_url?}` (the
+/// portal's and the operator's invitations answer alike; a resent one has no `user`).
+pub fn invited(out: &Invited, with_user: bool) -> serde_json::Value {
+    let (invite_email, activation_url) = invite_email(&out.mail);
+    let mut v = json!({ "invite_email": invite_email });
+    if with_user {
+        v["user"] = json!(User::of(&out.member));
+    }
+    if let Some(url) = activation_url {
+        v["activation_url"] = json!(url);
+    }
+    v
+}
+
+/// `POST /v1/admin/tenants` (and `keystead tenants create --json`):
+/// `{tenant, owner, invite_email, activation_url?}`.
+pub fn created_tenant(out: &CreatedTenant) -> serde_json::Value {
+    let mut v = invited(&out.owner, false);
+    v["tenant"] = json!(Tenant::of(&out.tenant));
+    v["owner"] = json!(User::of(&out.owner.member));
+    v
 }
 
 impl<T> List<T> {

@@ -3,9 +3,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::json::{self, List, Tenant, User};
+use super::json::{List, Tenant, User, invited};
 use crate::app::App;
-use crate::core::members::{self, Activate, Invite, Invited};
+use crate::core::members::{self, Activate, Invite};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, body};
@@ -22,30 +22,25 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     Ok(Response::json(200, &List { items: members.iter().map(User::of).collect(), next_cursor }))
 }
 
+/// `{email, role, name?}`: the portal's and the operator's invitations.
 #[derive(Deserialize)]
-struct InviteBody {
+pub(crate) struct InviteBody {
     email: String,
     role: String,
     name: Option<String>,
 }
 
-/// The body of an invitation answer: `{user?, invite_email, activation_url?}`.
-fn invited(out: &Invited, with_user: bool) -> serde_json::Value {
-    let (invite_email, activation_url) = json::invite_email(&out.mail);
-    let mut v = json!({ "invite_email": invite_email });
-    if with_user {
-        v["user"] = json!(User::of(&out.member));
+impl TryFrom<InviteBody> for Invite {
+    type Error = Error;
+
+    fn try_from(b: InviteBody) -> Result<Self, Error> {
+        Ok(Invite { email: b.email, role: role(&b.role)?, name: b.name })
     }
-    if let Some(url) = activation_url {
-        v["activation_url"] = json!(url);
-    }
-    v
 }
 
 pub fn invite(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
-    let b: InviteBody = body::json(req)?;
-    let input = Invite { email: b.email, role: role(&b.role)?, name: b.name };
+    let input = body::json::<InviteBody>(req)?.try_into()?;
     let out = members::invite_member(app, &who.in_tenant(), input)?;
     Ok(Response::json(201, &invited(&out, true)))
 }

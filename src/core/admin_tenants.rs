@@ -1,20 +1,33 @@
-//! Tenants as operators run them: list, look at, change, the lifecycle (suspend, delete,
-//! restore) with its effects on sessions and memberships, and revoking all sessions.
+//! Tenants as operators run them: list, create (with its owner's invitation), look at,
+//! change, the lifecycle (suspend, delete, restore) with its effects on sessions and
+//! memberships, revoking all sessions, and inviting members.
 //! Every operation takes a `Staff` (an operator or the command line): both doors call these.
 use serde_json::json;
 
 use super::audit::{Action, Event};
+use super::members::{self, Invite, Invited};
 use super::principal::Staff;
+use super::tenants::{self as founding, FirstOwner, TenantSpec};
 use super::{Member, clean_name};
 use crate::app::App;
 use crate::error::Error;
 use crate::store::page::Page;
 use crate::store::tenants::{self, TenantCounts, TenantRow};
 use crate::store::{memberships, sessions};
-use crate::types::{Reason, TenantId, TenantStatus};
+use crate::types::{Email, Reason, Role, TenantId, TenantStatus};
 
 /// Largest `max_seats` an operator may set; more is a typo rather than a plan.
 const MAX_SEATS: i64 = 1_000_000;
+
+/// `max_seats` is unlimited (None) or a positive number of seats.
+fn check_max_seats(max_seats: Option<i64>) -> Result<(), Error> {
+    match max_seats {
+        Some(n) if !(1..=MAX_SEATS).contains(&n) => {
+            Err(Error::field("max_seats", format!("must be null or between 1 and {MAX_SEATS}")))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Tenants newest first; `q` matches anywhere in the name or slug, case-insensitively.
 pub fn list_tenants(
@@ -27,6 +40,48 @@ pub fn list_tenants(
     let q = q.map(str::to_lowercase);
     let rows = app.db.read(|c| tenants::list(c, status, q.as_deref(), page))?;
     Ok(page.finish(rows, TenantRow::cursor))
+}
+
+/// `POST /v1/admin/tenants`: a tenant and the person invited as its owner.
+pub struct NewTenant {
+    pub name: String,
+    /// None: derived from the name, as at sign-up.
+    pub slug: Option<String>,
+    pub owner_email: String,
+    pub owner_name: Option<String>,
+    /// None: the default plan.
+    pub plan: Option<String>,
+    /// None: unlimited.
+    pub max_seats: Option<i64>,
+}
+
+pub struct CreatedTenant {
+    pub tenant: TenantRow,
+    pub owner: Invited,
+}
+
+/// Creates a tenant and invites its owner, in one transaction: the owner activates
+/// through the invitation (an address that has an account only accepts, keeping its
+/// password). Unlike sign-up, no API key is made: its raw value would go to the operator,
+/// not to the owner, who makes keys once signed in.
+pub fn create_tenant(app: &App, who: &Staff, input: NewTenant) -> Result<CreatedTenant, Error> {
+    let name = clean_name("name", &input.name, true)?;
+    let slug = input.slug.as_deref().map(founding::check_slug).transpose()?;
+    let plan =
+        input.plan.as_deref().map_or_else(|| Ok(founding::DEFAULT_PLAN.to_owned()), |p| clean_name("plan", p, true))?;
+    check_max_seats(input.max_seats)?;
+    // Checked here too so that a 400 names the fields of this route, not the invitation's.
+    let email = Email::parse("owner_email", &input.owner_email)?;
+    let owner_name = clean_name("owner_name", input.owner_name.as_deref().unwrap_or_default(), false)?;
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let spec = TenantSpec { name: &name, slug, plan: &plan, max_seats: input.max_seats };
+        let tenant = founding::insert_tenant(tx, &spec, now)?;
+        founding::record_created(tx, &tenant, FirstOwner::Invited(&email), who.actor(), who.origin(), now)?;
+        let invite = Invite { email: email.as_str().to_owned(), role: Role::Owner, name: Some(owner_name) };
+        let owner = members::invite_in(tx, app, &who.in_tenant(tenant.id), &invite, now)?;
+        Ok(CreatedTenant { tenant, owner })
+    })
 }
 
 pub struct TenantOverview {
@@ -58,11 +113,7 @@ fn snapshot(t: &TenantRow) -> serde_json::Value {
 pub fn update_tenant(app: &App, who: &Staff, id: TenantId, patch: TenantPatch) -> Result<TenantRow, Error> {
     let name = patch.name.map(|n| clean_name("name", &n, true)).transpose()?;
     let plan = patch.plan.map(|p| clean_name("plan", &p, true)).transpose()?;
-    if let Some(Some(n)) = patch.max_seats {
-        if !(1..=MAX_SEATS).contains(&n) {
-            return Err(Error::field("max_seats", format!("must be null or between 1 and {MAX_SEATS}")));
-        }
-    }
+    check_max_seats(patch.max_seats.flatten())?;
     let now = app.clock.now();
     app.db.write(|tx| {
         let mut tenant = tenants::get(tx, id)?.ok_or(Error::NotFound)?;
@@ -168,6 +219,12 @@ pub fn revoke_tenant_sessions(app: &App, who: &Staff, id: TenantId, reason: &Rea
             .append(tx, now)?;
         Ok(revoked)
     })
+}
+
+/// Invites a person into a tenant with an owner's powers (the portal's invitation rules:
+/// 409 already_member, 403 seat_limit_reached); an unknown tenant is 404.
+pub fn invite_member(app: &App, who: &Staff, id: TenantId, input: Invite) -> Result<Invited, Error> {
+    members::invite_member(app, &who.in_tenant(id), input)
 }
 
 /// A tenant's members (removed ones included), newest first.

@@ -3,9 +3,10 @@
 //!
 //! Every operation but `activate` takes a `TenantActor`: the portal passes
 //! `who.in_tenant()` (a member acting in its session's tenant, with its role there), and
-//! the operator API passes `operator.in_tenant(tenant_id)` (owner powers in that tenant; a
-//! tenant that does not exist is 404). There is no second copy of these rules; an
-//! operation that must invite inside its own transaction calls `invite_in`.
+//! the operator API and the command line pass `staff.in_tenant(tenant_id)` (owner powers
+//! in that tenant; a tenant that does not exist is 404). There is no second copy of these
+//! rules; an operation that must invite inside its own transaction (the operator's tenant
+//! creation) calls `invite_in`.
 //!
 //! Role matrix (API.md): owners manage everyone; admins manage members whose role is
 //! `member`; only owners change roles; nobody removes themself or an owner; a tenant keeps
@@ -36,7 +37,7 @@ fn may_manage(by: &TenantActor<'_>, target: Role) -> Result<(), Error> {
 }
 
 fn event<'a>(by: &TenantActor<'a>, action: Action, user: UserId) -> Event<'a> {
-    Event::new(by.actor, Some(by.origin), action).tenant(by.tenant).target("account", user)
+    Event::new(by.actor, by.origin, action).tenant(by.tenant).target("account", user)
 }
 
 fn load_member(conn: &rusqlite::Connection, by: &TenantActor<'_>, user: UserId) -> Result<Member, Error> {
@@ -93,6 +94,10 @@ pub(crate) fn invite_in(
     let email = Email::parse("email", &input.email)?;
     let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
     let tenant = tenants::get(tx, by.tenant)?.ok_or(Error::NotFound)?;
+    // Only an operator reaches a suspended or deleted tenant; nobody could accept there.
+    if tenant.status != TenantStatus::Active {
+        return Err(Error::InvalidTransition);
+    }
     let account = accounts::find_by_email(tx, &email)?;
     let existing = match &account {
         Some(a) => memberships::get(tx, by.tenant, a.id)?,
@@ -114,7 +119,7 @@ pub(crate) fn invite_in(
             let id = UserId::random();
             // A UNIQUE failure here cannot happen: this transaction just saw no account.
             accounts::insert(tx, &NewAccount { id, email: &email, name: &name, password_hash: None }, now)?;
-            Event::new(by.actor, Some(by.origin), Action::AccountCreated)
+            Event::new(by.actor, by.origin, Action::AccountCreated)
                 .tenant(by.tenant)
                 .target("account", id)
                 .after(serde_json::json!({ "email": email, "name": name }))

@@ -61,6 +61,14 @@ impl Staff {
             Staff::System => None,
         }
     }
+
+    /// Staff acting on a tenant's people, with an owner's powers there.
+    pub fn in_tenant(&self, tenant: TenantId) -> TenantActor<'_> {
+        match self {
+            Staff::Operator(o) => o.in_tenant(tenant),
+            Staff::System => TenantActor { tenant, role: Role::Owner, actor: Actor::System, user: None, origin: None },
+        }
+    }
 }
 
 /// Who an audit event names as its actor.
@@ -91,10 +99,11 @@ impl Actor {
     }
 }
 
-/// Someone acting on the people of one tenant: a member of it, with its role there, or an
-/// operator, who may do what an owner may. The member operations (`core::members`) take
-/// this rather than a `PortalUser`, so the portal and the operator API call the same code:
-/// the portal passes `who.in_tenant()`, the operator API `operator.in_tenant(tenant_id)`.
+/// Someone acting on the people of one tenant: a member of it, with its role there, or
+/// staff (an operator, or the command line), who may do what an owner may. The member
+/// operations (`core::members`) take this rather than a `PortalUser`, so every door calls
+/// the same code: the portal passes `who.in_tenant()`, the operator API and the command
+/// line `staff.in_tenant(tenant_id)`.
 #[derive(Debug, Clone)]
 pub struct TenantActor<'a> {
     pub tenant: TenantId,
@@ -102,7 +111,8 @@ pub struct TenantActor<'a> {
     pub actor: Actor,
     /// The acting member's own account (None for an operator): nobody removes themself.
     pub user: Option<UserId>,
-    pub origin: &'a Origin,
+    /// Where the request came from; None for the command line.
+    pub origin: Option<&'a Origin>,
 }
 
 impl TenantActor<'_> {
@@ -119,7 +129,7 @@ impl PortalUser {
             role: self.role,
             actor: self.actor(),
             user: Some(self.user_id),
-            origin: &self.origin,
+            origin: Some(&self.origin),
         }
     }
 }
@@ -127,6 +137,12 @@ impl PortalUser {
 impl Operator {
     /// An operator acting on a tenant's people, with an owner's powers there.
     pub fn in_tenant(&self, tenant: TenantId) -> TenantActor<'_> {
-        TenantActor { tenant, role: Role::Owner, actor: Actor::Admin(self.admin_id), user: None, origin: &self.origin }
+        TenantActor {
+            tenant,
+            role: Role::Owner,
+            actor: Actor::Admin(self.admin_id),
+            user: None,
+            origin: Some(&self.origin),
+        }
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::support::operator::{ids, items, reason};
-use crate::support::{PASSWORD, TestServer, assert_error};
+use crate::support::{PASSWORD, TestServer, assert_error, token_of};
 
 #[test]
 fn operators_list_search_filter_and_page_tenants() {
@@ -189,9 +189,9 @@ fn deletion_disables_memberships_and_restore_brings_back_exactly_those() {
     let op = s.admin("op@example.test");
     let a = s.signup("ann@example.test");
     let (bob, cy, dee) = (s.signup("bob@example.test"), s.signup("cy@example.test"), s.signup("dee@example.test"));
-    s.add_membership(&a.tenant_id, &bob.user_id, "member", "active");
-    s.add_membership(&a.tenant_id, &cy.user_id, "member", "removed"); // removed before the deletion
-    s.add_membership(&a.tenant_id, &dee.user_id, "admin", "invited");
+    s.add_member(&a, &bob, "member", "active");
+    s.add_member(&a, &cy, "member", "removed"); // removed before the deletion
+    s.add_member(&a, &dee, "admin", "invited");
     let bob_in_a = s.login_to("bob@example.test", &a.tenant_id);
 
     let res = s.post(&format!("/v1/admin/tenants/{}/delete", a.tenant_id), Some(&op), reason("closed account"));
@@ -256,7 +256,7 @@ fn operators_list_a_tenants_members() {
     let op = s.admin("op@example.test");
     let a = s.signup("ann@example.test");
     let b = s.signup("bob@example.test");
-    s.add_membership(&a.tenant_id, &b.user_id, "admin", "active");
+    s.add_member(&a, &b, "admin", "active");
 
     let res = s.get(&format!("/v1/admin/tenants/{}/members?limit=1", a.tenant_id), Some(&op));
     let first = items(&res);
@@ -280,14 +280,8 @@ fn stats_count_tenants_accounts_sessions_and_keys() {
     let b = s.signup("bob@example.test");
     s.signup("cy@example.test");
     s.post(&format!("/v1/admin/tenants/{}/suspend", b.tenant_id), Some(&op), reason("x"));
-    // An invited account has no password until it activates (the invitation code writes it).
-    s.db_rw()
-        .execute(
-            "INSERT INTO portal_users (id, email, status, created_at, updated_at)
-             VALUES ('00000000-0000-4000-8000-0000000000aa', 'new@example.test', 'active', 1, 1)",
-            [],
-        )
-        .unwrap();
+    // An invited account has no password until it activates.
+    assert_eq!(s.invite(&a.token, "new@example.test", "member").status, 201);
     let res = s.get("/v1/admin/stats", Some(&op));
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["tenants"], json!({ "active": 2, "suspended": 1, "deleted": 0 }));
@@ -296,7 +290,6 @@ fn stats_count_tenants_accounts_sessions_and_keys() {
     assert_eq!(res.body["users"]["disabled"], 0);
     assert_eq!(res.body["sessions_active"], 2, "b's session was revoked");
     assert_eq!(res.body["keys_active"], 3);
-    let _ = a;
 }
 
 #[test]
@@ -343,4 +336,350 @@ fn the_two_realms_never_accept_each_others_tokens() {
         assert_error(&s.get(path, Some(&op)), 401, "unauthorized");
     }
     assert_eq!(s.tenant_status(&op, t), "active");
+}
+
+/// `POST /v1/admin/tenants` with this body.
+fn create(s: &TestServer, op: &str, body: serde_json::Value) -> crate::support::Res {
+    s.post("/v1/admin/tenants", Some(op), body)
+}
+
+fn tenant_count(s: &TestServer) -> i64 {
+    s.db().query_row("SELECT COUNT(*) FROM tenants", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn operators_create_a_tenant_whose_invited_owner_activates_and_runs_it() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let op_id = s.admin_id(&op, "op@example.test");
+    let other = s.signup("bob@example.test");
+
+    let body = json!({
+        "name": " Acme Corp ", "owner_email": " Olga@Acme.TEST ", "owner_name": "Olga", "plan": "pro", "max_seats": 5,
+    });
+    let res = create(&s, &op, body);
+    assert_eq!(res.status, 201, "{}", res.text);
+    let tenant_id = res.str("/tenant/id");
+    assert_eq!(res.str("/tenant/name"), "Acme Corp");
+    assert_eq!(res.str("/tenant/slug"), "acme-corp", "derived from the name, as at sign-up");
+    assert_eq!((res.str("/tenant/status"), res.str("/tenant/plan")), ("active".into(), "pro".into()));
+    assert_eq!(res.body["tenant"]["max_seats"], 5);
+    assert_eq!(res.body["tenant"]["has_provider_key"], false);
+    let owner = &res.body["owner"];
+    assert_eq!(owner["email"], "olga@acme.test");
+    assert_eq!(owner["name"], "Olga");
+    assert_eq!((&owner["role"], &owner["status"]), (&json!("owner"), &json!("invited")));
+    assert_eq!(owner["tenant_id"], tenant_id.as_str());
+    assert_eq!(owner["email_verified"], false);
+    let owner_id = res.str("/owner/id");
+    assert_eq!(res.body["invite_email"], json!({ "sent": false, "reason": "smtp_not_configured" }));
+    let url = res.str("/activation_url");
+    assert!(url.starts_with(&format!("{}/activate?token=", s.app.config.base_url)), "{url}");
+    assert!(res.body.get("api_key").is_none(), "no key is made for the operator to see: {}", res.text);
+    let token = token_of(&url);
+    let queued = s.outbox_to("olga@acme.test", "invitation");
+    assert_eq!(queued.len(), 1);
+    assert!(queued[0].holds(&token) && queued[0].sent_at.is_none());
+
+    let overview = s.get(&format!("/v1/admin/tenants/{tenant_id}"), Some(&op));
+    assert_eq!(overview.body["counts"], json!({ "users": 1, "keys": 0, "sessions": 0 }), "{}", overview.text);
+    let listed = items(&s.get(&format!("/v1/admin/tenants/{tenant_id}/members"), Some(&op)));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["status"], "invited");
+
+    // Audited as the operator, in the order it happened.
+    let created = s.last_event(&op, "tenant.created");
+    assert_eq!((&created["actor_type"], &created["actor_id"]), (&json!("admin"), &json!(op_id)));
+    assert_eq!((&created["tenant_id"], &created["target_id"]), (&json!(tenant_id), &json!(tenant_id)));
+    assert_eq!(created["after"]["slug"], "acme-corp");
+    assert_eq!(created["after"]["owner_email"], "olga@acme.test");
+    let invited = s.last_event(&op, "member.invited");
+    assert_eq!((&invited["actor_type"], &invited["actor_id"]), (&json!("admin"), &json!(op_id)));
+    assert_eq!((&invited["tenant_id"], &invited["target_id"]), (&json!(tenant_id), &json!(owner_id)));
+    assert_eq!(invited["after"]["role"], "owner");
+    let account = s.last_event(&op, "account.created");
+    assert_eq!((&account["actor_type"], &account["target_id"]), (&json!("admin"), &json!(owner_id)));
+
+    // The owner follows the link, chooses a password and runs the tenant.
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/user/id"), res.str("/tenant/id")), (owner_id.clone(), tenant_id.clone()));
+    assert_eq!((res.str("/user/role"), res.str("/user/status")), ("owner".into(), "active".into()));
+    assert_eq!(res.body["user"]["email_verified"], true);
+    let session = res.str("/session_token");
+    assert_eq!(s.get("/v1/tenant", Some(&session)).str("/tenant/slug"), "acme-corp");
+    let key = s.post("/v1/keys", Some(&session), json!({ "name": "first" }));
+    assert_eq!(key.status, 201, "the owner makes its own first key: {}", key.text);
+    assert_eq!(s.invite(&session, "member@acme.test", "member").status, 201);
+    let login = s.login("olga@acme.test", PASSWORD);
+    assert_eq!((login.status, login.str("/tenant/id")), (200, tenant_id.clone()));
+    assert_error(&s.post("/v1/auth/activate", None, json!({ "token": token })), 400, "invalid_token");
+
+    // Isolation: neither tenant sees the other's people or keys.
+    let people = items(&s.get("/v1/tenant/members", Some(&session)));
+    assert!(people.iter().all(|u| u["tenant_id"] == tenant_id.as_str()), "{people:?}");
+    assert!(!people.iter().any(|u| u["email"] == "bob@example.test"));
+    assert_error(&s.delete(&format!("/v1/keys/{}", other.key_id), Some(&session)), 404, "not_found");
+    assert_error(&s.delete(&format!("/v1/tenant/members/{}", other.user_id), Some(&session)), 404, "not_found");
+    let bobs = items(&s.get("/v1/tenant/members", Some(&other.token)));
+    assert_eq!(bobs.len(), 1, "{bobs:?}");
+    assert_error(&s.delete(&format!("/v1/tenant/members/{owner_id}"), Some(&other.token)), 404, "not_found");
+}
+
+#[test]
+fn an_existing_account_is_invited_as_owner_and_keeps_its_password() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let bob = s.signup("bob@example.test");
+    let body = json!({ "name": "Second", "owner_email": "BOB@example.test", "owner_name": "Someone Else" });
+    let res = create(&s, &op, body);
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.str("/owner/id"), bob.user_id, "the same account");
+    assert_eq!(res.str("/owner/status"), "invited");
+    assert_eq!(res.str("/owner/name"), "Test Owner", "an existing account keeps its name");
+    let tenant_id = res.str("/tenant/id");
+    let token = token_of(&res.str("/activation_url"));
+    assert!(s.outbox_to("bob@example.test", "invitation")[0].body_text.contains("existing account"));
+    let accounts: i64 = s.db().query_row("SELECT COUNT(*) FROM portal_users", [], |r| r.get(0)).unwrap();
+    assert_eq!(accounts, 1, "no second account");
+
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": "a brand new passphrase 7" }));
+    assert_error(&res, 400, "invalid_request");
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/tenant/id"), res.str("/user/role")), (tenant_id.clone(), "owner".into()));
+    let me = s.get("/v1/me", Some(&res.str("/session_token")));
+    assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(2));
+    // The old password signs in to both tenants; the first tenant and its session are untouched.
+    s.login_to("bob@example.test", &tenant_id);
+    s.login_to("bob@example.test", &bob.tenant_id);
+    assert_eq!(s.get("/v1/me", Some(&bob.token)).str("/tenant/id"), bob.tenant_id);
+}
+
+#[test]
+fn a_slug_given_is_checked_and_unique_and_an_absent_one_is_derived() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let res = create(&s, &op, json!({ "name": "Acme", "slug": "acme-2", "owner_email": "a@acme.test" }));
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.str("/tenant/slug"), "acme-2");
+    assert_eq!((res.str("/tenant/plan"), &res.body["tenant"]["max_seats"]), ("free".into(), &json!(null)));
+
+    // Taken: 409, and nothing of the attempt remains (no tenant, account, invitation).
+    let before = tenant_count(&s);
+    let again = create(&s, &op, json!({ "name": "Other", "slug": "acme-2", "owner_email": "b@acme.test" }));
+    assert_error(&again, 409, "slug_taken");
+    assert_eq!(tenant_count(&s), before);
+    assert!(s.outbox_to("b@acme.test", "invitation").is_empty());
+    let found = items(&s.get("/v1/admin/users?q=b@acme.test", Some(&op)));
+    assert!(found.is_empty(), "{found:?}");
+    // A deleted tenant keeps its slug.
+    let id = res.str("/tenant/id");
+    assert_eq!(s.post(&format!("/v1/admin/tenants/{id}/delete"), Some(&op), reason("x")).status, 200);
+    assert_error(
+        &create(&s, &op, json!({ "name": "X", "slug": "acme-2", "owner_email": "c@acme.test" })),
+        409,
+        "slug_taken",
+    );
+
+    // Absent or null: derived from the name, with a suffix when that is taken.
+    let first = create(&s, &op, json!({ "name": "Acme 2", "owner_email": "d@acme.test", "slug": null }));
+    let derived = first.str("/tenant/slug");
+    assert!(derived.starts_with("acme-2-") && derived.len() == "acme-2-".len() + 6, "{derived}");
+
+    for slug in [json!(""), json!("Acme"), json!("acme inc"), json!("acme_inc"), json!("a".repeat(41)), json!(7)] {
+        let res = create(&s, &op, json!({ "name": "Acme", "slug": slug, "owner_email": "e@acme.test" }));
+        assert_error(&res, 400, "invalid_request");
+    }
+    let forty = "a".repeat(40);
+    assert_eq!(create(&s, &op, json!({ "name": "A", "slug": forty, "owner_email": "f@acme.test" })).status, 201);
+}
+
+#[test]
+fn tenant_creation_refuses_bad_fields_and_other_realms() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let a = s.signup("ann@example.test");
+    let ok = json!({ "name": "Acme", "owner_email": "o@acme.test" });
+    let with = |field: &str, value: serde_json::Value| {
+        let mut body = ok.clone();
+        body[field] = value;
+        body
+    };
+    let bad = [
+        json!({ "owner_email": "o@acme.test" }),
+        json!({ "name": "Acme" }),
+        with("name", json!("   ")),
+        with("name", json!("x".repeat(101))),
+        with("name", json!(5)),
+        with("owner_email", json!("not an address")),
+        with("owner_email", json!(null)),
+        with("owner_name", json!("bad\u{7}name")),
+        with("plan", json!("")),
+        with("plan", json!(7)),
+        with("max_seats", json!(0)),
+        with("max_seats", json!(-3)),
+        with("max_seats", json!(2.5)),
+        with("max_seats", json!("ten")),
+        with("max_seats", json!(1_000_001)),
+        json!([]),
+    ];
+    let before = tenant_count(&s);
+    for body in bad {
+        let res = create(&s, &op, body.clone());
+        assert_error(&res, 400, "invalid_request");
+        assert!(res.text.len() < 1000, "{body}: {}", res.text);
+    }
+    let missing = create(&s, &op, json!({ "name": "Acme" }));
+    assert_eq!(missing.body["error"]["fields"]["owner_email"], "is required", "{}", missing.text);
+    let blank = create(&s, &op, with("max_seats", json!(0)));
+    assert!(blank.body["error"]["fields"]["max_seats"].is_string(), "{}", blank.text);
+    let raw = s.send("POST", "/v1/admin/tenants", Some(&op), &[], Some(ok.to_string().as_bytes()));
+    assert_error(&raw, 415, "unsupported_media_type");
+    assert_error(&create(&s, &a.token, ok.clone()), 401, "unauthorized");
+    assert_error(&s.post("/v1/admin/tenants", None, ok.clone()), 401, "unauthorized");
+    assert_eq!(tenant_count(&s), before, "nothing was created");
+
+    let res = create(&s, &op, with("max_seats", json!(null)));
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["tenant"]["max_seats"], json!(null));
+    let res = create(&s, &op, json!({ "name": "One", "owner_email": "one@acme.test", "max_seats": 1 }));
+    assert_eq!(res.body["tenant"]["max_seats"], 1, "the owner fits in one seat: {}", res.text);
+    let full = s.post(
+        &format!("/v1/admin/tenants/{}/members", res.str("/tenant/id")),
+        Some(&op),
+        json!({ "email": "two@acme.test", "role": "member" }),
+    );
+    assert_error(&full, 403, "seat_limit_reached");
+}
+
+/// `POST /v1/admin/tenants/{id}/members`.
+fn admin_invite(s: &TestServer, op: &str, tenant_id: &str, email: &str, role: &str) -> crate::support::Res {
+    s.post(&format!("/v1/admin/tenants/{tenant_id}/members"), Some(op), json!({ "email": email, "role": role }))
+}
+
+#[test]
+fn operators_invite_members_with_the_portals_rules() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let op_id = s.admin_id(&op, "op@example.test");
+    let a = s.signup("ann@example.test");
+    let b = s.signup("bob@example.test");
+
+    // An owner's powers: any role, here an admin.
+    let res = admin_invite(&s, &op, &a.tenant_id, " New@Example.test", "admin");
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!((res.str("/user/email"), res.str("/user/role")), ("new@example.test".into(), "admin".into()));
+    assert_eq!((res.str("/user/status"), res.str("/user/tenant_id")), ("invited".into(), a.tenant_id.clone()));
+    assert_eq!(res.body["invite_email"], json!({ "sent": false, "reason": "smtp_not_configured" }));
+    let user_id = res.str("/user/id");
+    let event = s.last_event(&op, "member.invited");
+    assert_eq!((&event["actor_type"], &event["actor_id"]), (&json!("admin"), &json!(op_id)));
+    assert_eq!((&event["tenant_id"], &event["target_id"]), (&json!(a.tenant_id), &json!(user_id)));
+    // The tenant's owner sees the invitation and may resend it.
+    let listed = s.get("/v1/tenant/members?status=invited", Some(&a.token));
+    assert_eq!(listed.body["items"][0]["id"], user_id.as_str(), "{}", listed.text);
+
+    let token = token_of(&res.str("/activation_url"));
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/tenant/id"), res.str("/user/role")), (a.tenant_id.clone(), "admin".into()));
+    let admin_session = res.str("/session_token");
+    assert_eq!(s.get("/v1/tenant/members", Some(&admin_session)).status, 200);
+    // Only tenant a: b's people and the admin API stay out of reach.
+    assert_error(&s.delete(&format!("/v1/tenant/members/{}", b.user_id), Some(&admin_session)), 404, "not_found");
+    assert_error(&s.get("/v1/admin/tenants", Some(&admin_session)), 401, "unauthorized");
+
+    // An owner too; an existing account from another tenant only accepts.
+    let res = admin_invite(&s, &op, &a.tenant_id, "bob@example.test", "owner");
+    assert_eq!((res.status, res.str("/user/id")), (201, b.user_id.clone()), "{}", res.text);
+
+    assert_error(&admin_invite(&s, &op, &a.tenant_id, "new@example.test", "member"), 409, "already_member");
+    assert_error(&admin_invite(&s, &op, &a.tenant_id, "ann@example.test", "member"), 409, "already_member");
+    assert_error(&admin_invite(&s, &op, &a.tenant_id, "bob@example.test", "member"), 409, "already_member");
+    assert_error(&admin_invite(&s, &op, &a.tenant_id, "x@example.test", "boss"), 400, "invalid_request");
+    assert_error(&admin_invite(&s, &op, &a.tenant_id, "not an address", "member"), 400, "invalid_request");
+    let path = format!("/v1/admin/tenants/{}/members", a.tenant_id);
+    assert_error(&s.post(&path, Some(&op), json!({ "email": "x@example.test" })), 400, "invalid_request");
+    assert_error(&s.send("POST", &path, Some(&op), &[], Some(b"{}")), 415, "unsupported_media_type");
+    assert_error(
+        &s.post(&path, Some(&a.token), json!({ "email": "x@example.test", "role": "member" })),
+        401,
+        "unauthorized",
+    );
+    let missing = "00000000-0000-4000-8000-000000000000";
+    assert_error(&admin_invite(&s, &op, missing, "x@example.test", "member"), 404, "not_found");
+    assert_error(&admin_invite(&s, &op, "junk", "x@example.test", "member"), 404, "not_found");
+
+    // Seats: ann, new, bob = 3.
+    let patched = s.patch(&format!("/v1/admin/tenants/{}", a.tenant_id), Some(&op), json!({ "max_seats": 3 }));
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_error(&admin_invite(&s, &op, &a.tenant_id, "x@example.test", "member"), 403, "seat_limit_reached");
+
+    // A suspended or deleted tenant takes no invitations.
+    s.post(&format!("/v1/admin/tenants/{}/suspend", b.tenant_id), Some(&op), reason("x"));
+    assert_error(&admin_invite(&s, &op, &b.tenant_id, "y@example.test", "member"), 409, "invalid_transition");
+    s.post(&format!("/v1/admin/tenants/{}/delete", b.tenant_id), Some(&op), reason("x"));
+    assert_error(&admin_invite(&s, &op, &b.tenant_id, "y@example.test", "member"), 409, "invalid_transition");
+    assert!(s.outbox_to("y@example.test", "invitation").is_empty());
+}
+
+/// Sessions (live or not) ever opened for this account in this tenant.
+fn sessions_of(s: &TestServer, tenant_id: &str, user_id: &str) -> i64 {
+    s.db()
+        .query_row("SELECT COUNT(*) FROM sessions WHERE tenant_id = ?1 AND user_id = ?2", [tenant_id, user_id], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn activation_is_refused_while_the_tenant_is_deleted_or_suspended_and_after_removal() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let a = s.signup("ann@example.test");
+    let activate = |token: &str| s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    let invite = |email: &str| {
+        let res = s.invite(&a.token, email, "member");
+        (res.str("/user/id"), token_of(&res.str("/activation_url")))
+    };
+    let (x, x_token) = invite("x@example.test");
+    let (y, y_token) = invite("y@example.test");
+
+    // Deleted: the invitation is disabled "by tenant", so its link is invalid, and nothing happens.
+    s.post(&format!("/v1/admin/tenants/{}/delete", a.tenant_id), Some(&op), reason("closed"));
+    assert_eq!(s.membership_status(&a.tenant_id, &x), "disabled");
+    assert_error(&activate(&x_token), 400, "invalid_token");
+    assert_eq!(sessions_of(&s, &a.tenant_id, &x), 0, "no session in a deleted tenant");
+    assert_error(&s.login("x@example.test", PASSWORD), 401, "invalid_credentials");
+    // Restored: the invitation is back, and its (unexpired) link works.
+    s.post(&format!("/v1/admin/tenants/{}/restore", a.tenant_id), Some(&op), reason("reopened"));
+    assert_eq!(s.membership_status(&a.tenant_id, &x), "invited");
+    let res = activate(&x_token);
+    assert_eq!((res.status, res.str("/tenant/id")), (200, a.tenant_id.clone()), "{}", res.text);
+
+    // Removed: the link dies with the membership.
+    let path = format!("/v1/tenant/members/{y}");
+    assert_eq!(s.delete(&path, Some(&s.login_to("ann@example.test", &a.tenant_id))).status, 204);
+    assert_error(&activate(&y_token), 400, "invalid_token");
+    assert_eq!(sessions_of(&s, &a.tenant_id, &y), 0);
+
+    // Suspended: refused as a login would be, no session, no password set; fine once restored.
+    let created = s.post("/v1/admin/tenants", Some(&op), json!({ "name": "Zed", "owner_email": "z@example.test" }));
+    let (t, z) = (created.str("/tenant/id"), created.str("/owner/id"));
+    let z_token = token_of(&created.str("/activation_url"));
+    s.post(&format!("/v1/admin/tenants/{t}/suspend"), Some(&op), reason("unpaid"));
+    assert_error(&activate(&z_token), 403, "tenant_suspended");
+    assert_eq!(sessions_of(&s, &t, &z), 0, "no session in a suspended tenant");
+    assert_error(&s.login("z@example.test", PASSWORD), 401, "invalid_credentials");
+    s.post(&format!("/v1/admin/tenants/{t}/restore"), Some(&op), reason("paid"));
+    let res = activate(&z_token);
+    assert_eq!((res.status, res.str("/user/role")), (200, "owner".into()), "{}", res.text);
+
+    // An operator-created tenant deleted before its owner accepts: the link is dead.
+    let created = s.post("/v1/admin/tenants", Some(&op), json!({ "name": "Gone", "owner_email": "g@example.test" }));
+    let (t, g) = (created.str("/tenant/id"), created.str("/owner/id"));
+    s.post(&format!("/v1/admin/tenants/{t}/delete"), Some(&op), reason("mistake"));
+    assert_error(&activate(&token_of(&created.str("/activation_url"))), 400, "invalid_token");
+    assert_eq!(sessions_of(&s, &t, &g), 0);
 }

@@ -11,14 +11,15 @@ fn operators_list_and_search_accounts_with_their_memberships() {
     let a = s.signup("ann@example.test");
     s.app.clock.advance(1);
     let b = s.signup("bob@example.test");
-    s.add_membership(&a.tenant_id, &b.user_id, "member", "active");
+    s.add_member(&a, &b, "member", "active");
 
     let all = s.get("/v1/admin/users", Some(&op));
     assert_eq!(ids(&all), [b.user_id.as_str(), a.user_id.as_str()], "newest first");
     let bob = &items(&all)[0];
     assert_eq!(bob["email"], "bob@example.test");
     assert_eq!(bob["status"], "active");
-    assert_eq!(bob["email_verified"], false);
+    assert_eq!(bob["email_verified"], true, "accepting ann's invitation proved the address");
+    assert_eq!(items(&all)[1]["email_verified"], false, "ann only signed up");
     assert_eq!(bob["memberships"].as_array().map(Vec::len), Some(2));
     assert!(bob.get("password_hash").is_none());
 
@@ -47,8 +48,8 @@ fn disabling_an_account_ends_its_sessions_everywhere_until_enabled() {
     let a = s.signup("ann@example.test");
     let b = s.signup("bob@example.test");
     // Bob co-owns Ann's tenant, so Ann is not its last owner, and Bob belongs to two tenants.
-    s.add_membership(&a.tenant_id, &b.user_id, "owner", "active");
-    s.add_membership(&b.tenant_id, &a.user_id, "owner", "active");
+    s.add_member(&a, &b, "owner", "active");
+    s.add_member(&b, &a, "owner", "active");
     let ann_in_b = s.login_to("ann@example.test", &b.tenant_id);
     let go = |what: &str| s.post(&format!("/v1/admin/users/{}/{what}", a.user_id), Some(&op), reason("abuse report"));
 
@@ -90,7 +91,7 @@ fn an_account_that_is_the_last_active_owner_cannot_lose_access() {
     let op = s.admin("op@example.test");
     let a = s.signup("ann@example.test");
     let b = s.signup("bob@example.test");
-    s.add_membership(&a.tenant_id, &b.user_id, "member", "active");
+    s.add_member(&a, &b, "member", "active");
     for what in ["disable", "delete"] {
         let res = s.post(&format!("/v1/admin/users/{}/{what}", a.user_id), Some(&op), reason("x"));
         assert_error(&res, 409, "last_owner");
@@ -99,8 +100,8 @@ fn an_account_that_is_the_last_active_owner_cannot_lose_access() {
 
     // A second active owner lifts the rule; a disabled co-owner does not count.
     let c = s.signup("cy@example.test");
-    s.add_membership(&a.tenant_id, &c.user_id, "owner", "active");
-    s.add_membership(&c.tenant_id, &a.user_id, "owner", "active");
+    s.add_member(&a, &c, "owner", "active");
+    s.add_member(&c, &a, "owner", "active");
     let res = s.post(&format!("/v1/admin/users/{}/disable", c.user_id), Some(&op), reason("x"));
     assert_eq!(res.status, 200, "ann still owns tenant a and c: {}", res.text);
     let res = s.post(&format!("/v1/admin/users/{}/disable", a.user_id), Some(&op), reason("x"));

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::support::operator::{ids, items, reason};
-use crate::support::{PASSWORD, TestServer, assert_error};
+use crate::support::smtp::SmtpSink;
+use crate::support::{PASSWORD, TestServer, assert_error, token_of, wait_until};
 
 const UA: &str = "keystead-tests/1.0";
 
@@ -103,8 +104,8 @@ fn the_tenant_audit_is_scoped_to_the_session_tenant_for_owners_and_admins() {
     let a = s.signup("ann@example.test");
     let b = s.signup("bob@example.test");
     let c = s.signup("cy@example.test");
-    s.add_membership(&a.tenant_id, &b.user_id, "member", "active");
-    s.add_membership(&a.tenant_id, &c.user_id, "admin", "active");
+    s.add_member(&a, &b, "member", "active");
+    s.add_member(&a, &c, "admin", "active");
     s.post(&format!("/v1/admin/tenants/{}/revoke-sessions", b.tenant_id), Some(&op), reason("x"));
 
     let owner = items(&s.get("/v1/tenant/audit", Some(&a.token)));
@@ -162,6 +163,10 @@ fn no_audit_row_holds_a_raw_token_key_or_password() {
     }
     s.post(&format!("/v1/admin/users/{}/disable", a.user_id), Some(&op), reason("x"));
     s.patch(&format!("/v1/admin/tenants/{}", a.tenant_id), Some(&op), json!({ "name": "Renamed", "max_seats": 3 }));
+    let created = s.post("/v1/admin/tenants", Some(&op), json!({ "name": "New", "owner_email": "olga@example.test" }));
+    let activation = token_of(&created.str("/activation_url"));
+    let activated = s.post("/v1/auth/activate", None, json!({ "token": activation, "password": eve_password }));
+    let olga = activated.str("/session_token");
 
     let db = s.db();
     let mut stmt = db
@@ -175,7 +180,8 @@ fn no_audit_row_holds_a_raw_token_key_or_password() {
     let rows: Vec<(String, String)> =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
     assert!(rows.len() >= 15, "{rows:?}");
-    let secrets = [PASSWORD, wrong, eve_password, &a.key, &new_key, &a.token, &second, &op, &eve_token];
+    let secrets =
+        [PASSWORD, wrong, eve_password, &a.key, &new_key, &a.token, &second, &op, &eve_token, &activation, &olga];
     for (action, text) in &rows {
         for secret in secrets {
             assert!(!text.contains(secret), "{action} holds a secret: {text}");
@@ -185,36 +191,48 @@ fn no_audit_row_holds_a_raw_token_key_or_password() {
 
 #[test]
 fn operators_page_through_the_outbox_without_bodies() {
-    let s = TestServer::spawn();
+    // Real mail through an SMTP listener: the sign-up's verification and one invitation are
+    // delivered, then the listener goes down and a second invitation fails.
+    let sink = SmtpSink::start();
+    let s = TestServer::with_smtp(&sink.url());
     let op = s.admin("op@example.test");
     assert_eq!(s.get("/v1/admin/outbox", Some(&op)).body, json!({ "items": [], "next_cursor": null }));
-    // The outbox writer arrives with the mail code; its rows are written directly here.
-    let db = s.db_rw();
-    for seq in 1..=3 {
-        db.execute(
-            "INSERT INTO outbox (id, seq, to_addr, subject, kind, body_text, body_html, created_at, sent_at,
-                                 attempts, last_error, next_attempt_at)
-             VALUES (?1, ?2, 'ann@example.test', 'Hello', 'invitation', 'secret link', '<p>secret link</p>',
-                     1700000000 + ?2, CASE WHEN ?2 = 1 THEN 1700000100 END, ?2 - 1,
-                     CASE WHEN ?2 = 3 THEN 'connection refused' END, 0)",
-            rusqlite::params![format!("00000000-0000-4000-8000-00000000000{seq}"), seq],
-        )
-        .unwrap();
-    }
+    let a = s.signup("ann@example.test");
+    let sent = |to: &str| s.outbox().iter().any(|m| m.to == to && m.sent_at.is_some());
+    wait_until("the verification is sent", || sent("ann@example.test"));
+    s.app.clock.advance(1);
+    assert_eq!(s.invite(&a.token, "one@example.test", "member").status, 201);
+    wait_until("the first invitation is sent", || sent("one@example.test"));
+    sink.set_up(false);
+    s.app.clock.advance(1);
+    assert_eq!(s.invite(&a.token, "two@example.test", "member").status, 201);
+    wait_until("the second invitation fails", || s.outbox_to("two@example.test", "invitation")[0].attempts == 1);
+
     let first = s.get("/v1/admin/outbox?limit=2", Some(&op));
-    assert_eq!(ids(&first), ["00000000-0000-4000-8000-000000000003", "00000000-0000-4000-8000-000000000002"]);
+    let page = items(&first);
+    let to: Vec<&str> = page.iter().filter_map(|m| m["to"].as_str()).collect();
+    assert_eq!(to, ["two@example.test", "one@example.test"], "newest first");
+    let failed = &page[0];
+    let mut fields: Vec<&str> = failed.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["attempts", "created_at", "id", "kind", "last_error", "sent_at", "subject", "to"]);
     assert_eq!(
-        items(&first)[0],
-        json!({
-            "id": "00000000-0000-4000-8000-000000000003", "to": "ann@example.test", "subject": "Hello",
-            "kind": "invitation", "created_at": "2023-11-14T22:13:23Z", "sent_at": null, "attempts": 2,
-            "last_error": "connection refused",
-        })
+        (&failed["kind"], &failed["sent_at"], &failed["attempts"]),
+        (&json!("invitation"), &json!(null), &json!(1))
     );
-    assert!(!first.text.contains("secret link"));
+    assert_eq!(failed["subject"], "You are invited to Tenant of ann@example.test on Keystead");
+    assert!(failed["last_error"].as_str().is_some_and(|e| e.contains("421")), "{failed}");
+    assert!(failed["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{failed}");
+    assert_eq!((&page[1]["attempts"], &page[1]["last_error"]), (&json!(1), &json!(null)));
+    assert!(page[1]["sent_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{}", first.text);
+    assert!(!first.text.contains("token=") && !first.text.contains("/activate"), "no bodies: {}", first.text);
+
     let rest = s.get(&format!("/v1/admin/outbox?limit=2&cursor={}", first.str("/next_cursor")), Some(&op));
-    assert_eq!(ids(&rest), ["00000000-0000-4000-8000-000000000001"]);
-    assert_eq!(items(&rest)[0]["sent_at"], "2023-11-14T22:15:00Z");
+    assert_eq!(items(&rest).len(), 1);
+    assert_eq!(
+        (&items(&rest)[0]["to"], &items(&rest)[0]["kind"]),
+        (&json!("ann@example.test"), &json!("verify_email"))
+    );
     assert_eq!(rest.body["next_cursor"], json!(null));
     assert_error(&s.get("/v1/admin/outbox?limit=abc", Some(&op)), 400, "invalid_request");
 }

@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestServer, assert_error};
+use crate::support::{PASSWORD, TestServer, assert_error, token_of};
 
 fn keystead(s: &TestServer, args: &[&str]) -> Output {
     let db = s.db_path();
@@ -13,6 +13,7 @@ fn keystead(s: &TestServer, args: &[&str]) -> Output {
         .arg("--db")
         .arg(&db)
         .env("RUST_LOG", "warn")
+        .env_remove("KEYSTEAD_BASE_URL")
         .output()
         .expect("keystead runs")
 }
@@ -97,7 +98,7 @@ fn accounts_are_listed_disabled_and_enabled_from_the_command_line() {
     fails(&s, &["users", "list", "--tenant-id", "nope"], "tenant_id");
 
     fails(&s, &["users", "disable", &a.user_id, "--reason", "x"], "last_owner");
-    s.add_membership(&a.tenant_id, &b.user_id, "owner", "active");
+    s.add_member(&a, &b, "owner", "active");
     let out = json_of(&ok(&s, &["users", "disable", &a.user_id, "--reason", "cli", "--json"]));
     assert_eq!(out["account"]["status"], "disabled");
     assert_error(&s.login("ann@example.test", PASSWORD), 403, "account_disabled");
@@ -107,4 +108,71 @@ fn accounts_are_listed_disabled_and_enabled_from_the_command_line() {
     assert!(table.contains("ann@example.test") && table.contains("active"), "{table}");
     assert_eq!(s.login("ann@example.test", PASSWORD).status, 200);
     assert_eq!(s.last_event(&op, "account.enabled")["actor_type"], "system");
+}
+
+#[test]
+fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let base = "https://id.example.test/";
+    let args = [
+        "tenants",
+        "create",
+        "--name",
+        "Seeded Co",
+        "--owner-email",
+        "Owner@Seeded.test",
+        "--owner-name",
+        "Sam",
+        "--plan",
+        "team",
+        "--max-seats",
+        "3",
+        "--base-url",
+        base,
+    ];
+    let out = ok(&s, &args);
+    assert!(out.starts_with("ID") && out.contains("seeded-co") && out.contains("team"), "{out}");
+    assert!(out.contains("owner@seeded.test") && out.contains("invited"), "{out}");
+    assert!(out.contains("in the outbox") && out.contains("--smtp-url"), "says where the mail is: {out}");
+    let url = out.lines().find(|l| l.starts_with("https://id.example.test/activate?token=")).expect("the link");
+    let token = token_of(url);
+    let queued = s.outbox_to("owner@seeded.test", "invitation");
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0].holds(&format!("{}?token={token}", "https://id.example.test/activate")),
+        "the mail links there too"
+    );
+
+    let event = s.last_event(&op, "tenant.created");
+    assert_eq!((&event["actor_type"], &event["actor_id"]), (&json!("system"), &json!(null)));
+    assert_eq!(s.last_event(&op, "member.invited")["actor_type"], "system");
+
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/user/role"), res.str("/tenant/slug")), ("owner".into(), "seeded-co".into()));
+    assert_eq!(res.body["tenant"]["max_seats"], 3);
+
+    // --json prints the API's answer, an existing account is invited as owner, and --slug is kept.
+    let args =
+        ["tenants", "create", "--name", "Second", "--slug", "second", "--owner-email", "owner@seeded.test", "--json"];
+    let out = json_of(&ok(&s, &args));
+    assert_eq!(out["tenant"]["slug"], "second");
+    assert_eq!((&out["owner"]["id"], &out["owner"]["status"]), (&res.body["user"]["id"], &json!("invited")));
+    assert_eq!(out["invite_email"], json!({ "sent": false, "reason": "smtp_not_configured" }));
+    assert!(out["activation_url"].as_str().is_some_and(|u| u.starts_with("http://127.0.0.1:8080/activate?token=")));
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token_of(out["activation_url"].as_str().unwrap()) }));
+    assert_eq!(res.status, 200, "an existing account only accepts: {}", res.text);
+
+    fails(
+        &s,
+        &["tenants", "create", "--name", "Third", "--slug", "second", "--owner-email", "x@seeded.test"],
+        "slug_taken",
+    );
+    fails(&s, &["tenants", "create", "--name", "X", "--slug", "Bad Slug", "--owner-email", "x@seeded.test"], "slug");
+    fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "nope"], "owner_email");
+    fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "x@seeded.test", "--max-seats", "0"], "max_seats");
+    fails(&s, &["tenants", "create", "--owner-email", "x@seeded.test"], "--name");
+    fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "x@s.test", "--base-url", "ftp://x"], "base-url");
+    assert!(s.outbox_to("x@seeded.test", "invitation").is_empty(), "failed commands leave nothing behind");
 }

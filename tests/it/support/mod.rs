@@ -303,13 +303,12 @@ impl TestServer {
         self.outbox().into_iter().filter(|m| m.to == to && m.kind == kind).collect()
     }
 
-    /// Sets a tenant's seat limit in the database (the operator API that sets it is not
-    /// part of these tests).
+    /// Sets a tenant's seat limit as an operator does (`PATCH /v1/admin/tenants/{id}`),
+    /// through an operator made for the purpose.
     pub fn set_max_seats(&self, tenant_id: &str, seats: Option<i64>) {
-        let db = rusqlite::Connection::open(self.db_path()).expect("open db");
-        db.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
-        db.execute("UPDATE tenants SET max_seats = ?2 WHERE id = ?1", rusqlite::params![tenant_id, seats])
-            .expect("update");
+        let op = self.admin(&format!("seats-{tenant_id}@operator.test"));
+        let res = self.patch(&format!("/v1/admin/tenants/{tenant_id}"), Some(&op), json!({ "max_seats": seats }));
+        assert_eq!(res.status, 200, "set max_seats: {}", res.text);
     }
 }
 

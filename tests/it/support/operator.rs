@@ -1,8 +1,8 @@
-//! Helpers of the operator-realm tests: reasons, fixtures the members routes will provide
-//! once they land (until then inserted directly), and looks at stored audit rows.
+//! Helpers of the operator-realm tests: reasons, memberships made through the portal's own
+//! routes (invite, activate, remove), and looks at stored audit rows.
 use serde_json::{Value, json};
 
-use super::{PASSWORD, Res, TestServer};
+use super::{PASSWORD, Res, Signed, TestServer, token_of};
 
 pub fn reason(text: &str) -> Value {
     json!({ "reason": text })
@@ -14,16 +14,28 @@ impl TestServer {
         rusqlite::Connection::open(self.db_path()).expect("open db read-write")
     }
 
-    /// Gives an account a membership in another tenant.
-    // Until the members routes (invite, activate, remove) land, the fixture is written directly.
-    pub fn add_membership(&self, tenant_id: &str, user_id: &str, role: &str, status: &str) {
-        self.db_rw()
-            .execute(
-                "INSERT INTO memberships (tenant_id, user_id, role, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, unixepoch(), unixepoch())",
-                [tenant_id, user_id, role, status],
-            )
-            .expect("membership inserted");
+    /// Makes an account that signed up elsewhere a member of `owner`'s tenant as people do
+    /// it: the owner invites it ("invited"), it accepts through the link ("active"), and the
+    /// owner removes it ("removed"). The session the acceptance opens is logged out again,
+    /// so a fixture adds no live session to the counts a test asserts on.
+    pub fn add_member(&self, owner: &Signed, who: &Signed, role: &str, status: &str) {
+        let res = self.invite(&owner.token, &who.email, role);
+        assert_eq!(res.status, 201, "invite {} as {role}: {}", who.email, res.text);
+        if status == "invited" {
+            return;
+        }
+        let token = token_of(&res.str("/activation_url"));
+        let res = self.post("/v1/auth/activate", None, json!({ "token": token }));
+        assert_eq!(res.status, 200, "{} accepts: {}", who.email, res.text);
+        assert_eq!(self.post("/v1/auth/logout", Some(&res.str("/session_token")), json!({})).status, 204);
+        match status {
+            "active" => {}
+            "removed" => {
+                let res = self.delete(&format!("/v1/tenant/members/{}", who.user_id), Some(&owner.token));
+                assert_eq!(res.status, 204, "remove {}: {}", who.email, res.text);
+            }
+            other => panic!("add_member makes invited, active or removed members, not {other}"),
+        }
     }
 
     pub fn membership_status(&self, tenant_id: &str, user_id: &str) -> String {
