@@ -31,6 +31,9 @@ CREATE TABLE portal_users (
     last_login_at     INTEGER
 ) STRICT;
 CREATE INDEX portal_users_by_created ON portal_users (created_at, id);
+CREATE INDEX portal_users_by_status ON portal_users (status, created_at, id);
+-- Invited, never activated accounts, counted by the operators' stats.
+CREATE INDEX portal_users_invited ON portal_users (created_at) WHERE status = 'active' AND password_hash IS NULL;
 
 CREATE TABLE memberships (
     tenant_id          TEXT NOT NULL REFERENCES tenants (id),
@@ -38,6 +41,8 @@ CREATE TABLE memberships (
     role               TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
     status             TEXT NOT NULL CHECK (status IN ('invited', 'active', 'removed', 'disabled')),
     disabled_by_tenant INTEGER NOT NULL DEFAULT 0 CHECK (disabled_by_tenant IN (0, 1)),
+    -- The status a tenant's deletion took away, given back by its restore; NULL otherwise.
+    status_before_tenant_deletion TEXT CHECK (status_before_tenant_deletion IN ('invited', 'active')),
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, user_id)
@@ -46,17 +51,20 @@ CREATE INDEX memberships_by_user ON memberships (user_id, tenant_id);
 CREATE INDEX memberships_by_tenant_created ON memberships (tenant_id, created_at, user_id);
 
 -- Single-use links: activation, password reset, email verification, email change.
+-- A newer token of the same kind for the same account (and tenant) supersedes the older
+-- ones by moving their expires_at to its creation time, so "live" is one rule:
+-- used_at IS NULL AND expires_at > now.
 CREATE TABLE tokens (
     hash       BLOB PRIMARY KEY,
     kind       TEXT NOT NULL CHECK (kind IN ('activation', 'reset', 'verify_email', 'change_email')),
     user_id    TEXT NOT NULL REFERENCES portal_users (id),
-    tenant_id  TEXT REFERENCES tenants (id),
-    new_email  TEXT,
+    tenant_id  TEXT REFERENCES tenants (id),  -- the inviting tenant of an activation token
+    new_email  TEXT,                          -- the address a change_email token confirms
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at    INTEGER
 ) STRICT;
-CREATE INDEX tokens_by_user ON tokens (user_id, kind);
+CREATE INDEX tokens_by_user ON tokens (user_id, kind, created_at);
 
 CREATE TABLE keys (
     id           TEXT PRIMARY KEY,
@@ -73,6 +81,7 @@ CREATE TABLE keys (
     last_used_at INTEGER
 ) STRICT;
 CREATE INDEX keys_by_tenant ON keys (tenant_id, created_at, id);
+CREATE INDEX keys_unrevoked ON keys (expires_at) WHERE revoked_at IS NULL;
 
 CREATE TABLE admins (
     id            TEXT PRIMARY KEY,
@@ -84,6 +93,7 @@ CREATE TABLE admins (
     updated_at    INTEGER NOT NULL,
     last_login_at INTEGER
 ) STRICT;
+CREATE INDEX admins_by_created ON admins (created_at, id);
 
 CREATE TABLE sessions (
     id           TEXT PRIMARY KEY,
@@ -105,6 +115,8 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id, created_at, id) WHERE user_id IS NOT NULL;
 CREATE INDEX sessions_by_tenant ON sessions (tenant_id, user_id) WHERE tenant_id IS NOT NULL;
 CREATE INDEX sessions_by_admin ON sessions (admin_id) WHERE admin_id IS NOT NULL;
+-- Counting live sessions (stats) without reading revoked and lapsed ones.
+CREATE INDEX sessions_unrevoked ON sessions (realm, expires_at, last_seen_at, idle_timeout) WHERE revoked_at IS NULL;
 
 CREATE TABLE audit_log (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,  -- order of writing; keyset pagination
@@ -122,18 +134,23 @@ CREATE TABLE audit_log (
     before      TEXT,  -- JSON object or NULL; never a secret
     after       TEXT
 ) STRICT;
-CREATE INDEX audit_by_tenant ON audit_log (tenant_id, seq);
-CREATE INDEX audit_by_actor ON audit_log (actor_id, seq);
-CREATE INDEX audit_by_action ON audit_log (action, seq);
+-- Lists are newest first by (at, seq); each filter's index ends in (at, seq), so that a
+-- filter, a time range and the order are all served by one index (store::audit).
+CREATE INDEX audit_by_tenant ON audit_log (tenant_id, at, seq);
+CREATE INDEX audit_by_actor ON audit_log (actor_id, at, seq);
+CREATE INDEX audit_by_action ON audit_log (action, at, seq);
 CREATE INDEX audit_by_at ON audit_log (at, seq);
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 
+-- Mail waiting for, or done with, the SMTP server. A body carrying a single-use link is
+-- scrubbed (the token cut out, scrubbed_at set) once it is delivered or its token is used
+-- or expired; a message scrubbed before delivery is never sent.
 CREATE TABLE outbox (
     id              TEXT PRIMARY KEY,
-    seq             INTEGER NOT NULL UNIQUE,
+    seq             INTEGER NOT NULL UNIQUE,  -- order of queueing; keyset pagination
     to_addr         TEXT NOT NULL,
     subject         TEXT NOT NULL,
     kind            TEXT NOT NULL,
@@ -142,11 +159,13 @@ CREATE TABLE outbox (
     token_hash      BLOB,     -- the token whose link the body carries, so the link can be scrubbed
     created_at      INTEGER NOT NULL,
     sent_at         INTEGER,
+    scrubbed_at     INTEGER,
     attempts        INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
     next_attempt_at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL AND scrubbed_at IS NULL;
+CREATE INDEX outbox_unscrubbed ON outbox (token_hash) WHERE scrubbed_at IS NULL AND token_hash IS NOT NULL;
 
 CREATE TABLE signing_keys (
     kid         TEXT PRIMARY KEY,

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod limit;
+pub mod mail;
 pub mod server;
 pub mod store;
 pub mod types;

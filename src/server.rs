@@ -15,6 +15,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
 use crate::http::{Method, Req, Response, error, router};
+use crate::mail;
 
 /// A connection that sends nothing for this long is answered 408 and closed (tiny_http
 /// sets no timeouts of its own; accepted sockets inherit these from the listener).
@@ -24,6 +25,7 @@ pub struct Running {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
+    mail: mail::Sender,
 }
 
 impl Running {
@@ -37,6 +39,7 @@ impl Running {
         for w in self.workers {
             let _ = w.join();
         }
+        self.mail.stop();
     }
 }
 
@@ -64,6 +67,8 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
     let addr = listener.local_addr().map_err(Error::internal)?;
     let server =
         Arc::new(tiny_http::Server::from_listener(listener, None).map_err(|e| Error::internal(e.to_string()))?);
+    // The mail sender first: if it cannot start, no worker has been started either.
+    let mail = mail::start(app.clone())?;
     let stopping = Arc::new(AtomicBool::new(false));
     let ids = Arc::new(AtomicU64::new(0));
     let workers = (0..app.config.workers)
@@ -74,9 +79,18 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
                 .spawn(move || work(&app, &server, &stopping, &ids))
                 .map_err(Error::internal)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>();
+    let workers = match workers {
+        Ok(w) => w,
+        Err(e) => {
+            // Workers already started see the flag and end; the mail sender is stopped too.
+            stopping.store(true, Ordering::SeqCst);
+            mail.stop();
+            return Err(e);
+        }
+    };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
-    Ok(Running { addr, stopping, workers })
+    Ok(Running { addr, stopping, workers, mail })
 }
 
 fn work(app: &App, server: &tiny_http::Server, stopping: &AtomicBool, ids: &AtomicU64) {

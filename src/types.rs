@@ -162,6 +162,30 @@ impl FromSql for Email {
     }
 }
 
+/// Why an operator (or the command line) changed something: required on every lifecycle
+/// change, trimmed, at most 500 characters. Missing or blank is `reason_required`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Reason(String);
+
+impl Reason {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(raw: Option<&str>) -> Result<Self, Error> {
+        let text = raw.map(str::trim).unwrap_or_default();
+        if text.is_empty() {
+            return Err(Error::ReasonRequired);
+        }
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(Error::field("reason", format!("must be at most {} characters", Self::MAX_CHARS)));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A string enum stored and shown as its snake_case text.
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -252,6 +276,10 @@ text_enum!(
     SignupMode { Open => "open", Invite => "invite", Closed => "closed" }
 );
 text_enum!(KeyStatus { Active => "active", Revoked => "revoked", Expired => "expired" });
+text_enum!(
+    /// What a single-use token (an emailed link) is for.
+    TokenKind { Activation => "activation", Reset => "reset", VerifyEmail => "verify_email", ChangeEmail => "change_email" }
+);
 
 #[cfg(test)]
 mod tests {
@@ -277,6 +305,14 @@ mod tests {
         assert!(Role::Owner.at_least(Role::Admin));
         assert!(!Role::Member.at_least(Role::Admin));
         assert!("bogus".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn reasons_are_required_and_trimmed() {
+        assert!(matches!(Reason::parse(None), Err(Error::ReasonRequired)));
+        assert!(matches!(Reason::parse(Some(" \t ")), Err(Error::ReasonRequired)));
+        assert!(matches!(Reason::parse(Some(&"x".repeat(501))), Err(Error::InvalidRequest { .. })));
+        assert_eq!(Reason::parse(Some(" unpaid ")).ok().map(|r| r.as_str().to_owned()), Some("unpaid".into()));
     }
 
     #[test]

@@ -1,17 +1,24 @@
 //! The objects of API.md, as they go out. Built from store rows; nothing secret is a field
 //! here except `ApiKey::key`, set only by `ApiKey::created`.
 use serde::Serialize;
+use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::core::Member;
+use crate::core::admin_tenants::CreatedTenant;
+use crate::core::admin_users::AccountView;
 use crate::core::keys::CreatedKey;
+use crate::core::members::Invited;
 use crate::store::admins::AdminRow;
+use crate::store::audit::AuditRow;
 use crate::store::keys::KeyRow;
 use crate::store::memberships::MembershipRow;
+use crate::store::outbox::OutboxRow;
 use crate::store::sessions::SessionRow;
 use crate::store::tenants::TenantRow;
 use crate::types::{
-    AdminId, AdminStatus, Email, KeyId, MembershipStatus, Role, SessionId, TenantId, TenantStatus, Timestamp, UserId,
+    AccountStatus, AdminId, AdminStatus, Email, EventId, KeyId, MembershipStatus, Role, SessionId, TenantId,
+    TenantStatus, Timestamp, UserId,
 };
 
 #[derive(Serialize)]
@@ -190,9 +197,152 @@ impl<'a> Admin<'a> {
     }
 }
 
+/// An account across its tenants, as operators see it (`/v1/admin/users`).
+#[derive(Serialize)]
+pub struct Account<'a> {
+    pub id: UserId,
+    pub email: &'a Email,
+    pub name: &'a str,
+    pub status: AccountStatus,
+    pub email_verified: bool,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+    pub memberships: Vec<Membership<'a>>,
+}
+
+impl<'a> Account<'a> {
+    pub fn of(v: &'a AccountView) -> Self {
+        let a = &v.account;
+        Self {
+            id: a.id,
+            email: &a.email,
+            name: &a.name,
+            status: a.status,
+            email_verified: a.email_verified_at.is_some(),
+            created_at: a.created_at,
+            last_login_at: a.last_login_at,
+            memberships: memberships(&v.memberships),
+        }
+    }
+}
+
+/// `audit_event`: `before`/`after` go out as stored (JSON objects built without secrets).
+#[derive(Serialize)]
+pub struct AuditEvent<'a> {
+    pub id: EventId,
+    pub at: Timestamp,
+    pub actor_type: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub tenant_id: Option<&'a str>,
+    pub action: &'a str,
+    pub target_type: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub before: Option<&'a RawValue>,
+    pub after: Option<&'a RawValue>,
+}
+
+impl<'a> AuditEvent<'a> {
+    pub fn of(e: &'a AuditRow) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            actor_type: &e.actor_type,
+            actor_id: e.actor_id.as_deref(),
+            tenant_id: e.tenant_id.as_deref(),
+            action: &e.action,
+            target_type: e.target_type.as_deref(),
+            target_id: e.target_id.as_deref(),
+            ip: e.ip.as_deref(),
+            user_agent: e.user_agent.as_deref(),
+            reason: e.reason.as_deref(),
+            before: e.before.as_deref(),
+            after: e.after.as_deref(),
+        }
+    }
+}
+
+/// A message of the outbox, without its body.
+#[derive(Serialize)]
+pub struct OutboxMessage<'a> {
+    pub id: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub kind: &'a str,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub attempts: i64,
+    pub last_error: Option<&'a str>,
+}
+
+impl<'a> OutboxMessage<'a> {
+    pub fn of(m: &'a OutboxRow) -> Self {
+        Self {
+            id: &m.id,
+            to: &m.to_addr,
+            subject: &m.subject,
+            kind: &m.kind,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            attempts: m.attempts,
+            last_error: m.last_error.as_deref(),
+        }
+    }
+}
+
 /// A page of a list: `{"items": [...], "next_cursor": "..." | null}`.
 #[derive(Serialize)]
 pub struct List<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// `invite_email` and `activation_url` of an invitation response: the link goes out only
+/// when no mail will carry it (no `--smtp-url`), so an operator can hand it over.
+#[derive(Serialize)]
+pub struct InviteEmail {
+    pub sent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+pub fn invite_email(queued: &crate::mail::Queued) -> (InviteEmail, Option<&str>) {
+    if queued.sent {
+        (InviteEmail { sent: true, reason: None }, None)
+    } else {
+        let url = queued.link.as_ref().map(|l| l.expose());
+        (InviteEmail { sent: false, reason: Some("smtp_not_configured") }, url)
+    }
+}
+
+/// The body of an invitation answer: `{user?, invite_email, activation_url?}` (the
+/// portal's and the operator's invitations answer alike; a resent one has no `user`).
+pub fn invited(out: &Invited, with_user: bool) -> serde_json::Value {
+    let (invite_email, activation_url) = invite_email(&out.mail);
+    let mut v = json!({ "invite_email": invite_email });
+    if with_user {
+        v["user"] = json!(User::of(&out.member));
+    }
+    if let Some(url) = activation_url {
+        v["activation_url"] = json!(url);
+    }
+    v
+}
+
+/// `POST /v1/admin/tenants` (and `keystead tenants create --json`):
+/// `{tenant, owner, invite_email, activation_url?}`.
+pub fn created_tenant(out: &CreatedTenant) -> serde_json::Value {
+    let mut v = invited(&out.owner, false);
+    v["tenant"] = json!(Tenant::of(&out.tenant));
+    v["owner"] = json!(User::of(&out.owner.member));
+    v
+}
+
+impl<T> List<T> {
+    /// A page of rows rendered with `f` (one of the `of` constructors above).
+    pub fn of<'a, R>(rows: &'a [R], next_cursor: Option<String>, f: impl Fn(&'a R) -> T) -> Self {
+        Self { items: rows.iter().map(f).collect(), next_cursor }
+    }
 }

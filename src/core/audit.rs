@@ -3,10 +3,12 @@
 use rusqlite::Transaction;
 use serde_json::Value;
 
-use super::principal::{Actor, Origin};
+use super::principal::{Actor, Origin, PortalUser, Staff};
+use crate::app::App;
 use crate::error::Error;
-use crate::store::audit::{self, AuditEntry};
-use crate::types::{TenantId, Timestamp};
+use crate::store::audit::{self, AuditEntry, AuditFilter, AuditRow};
+use crate::store::page::Page;
+use crate::types::{Role, TenantId, Timestamp};
 
 /// What happened, as the `action` column names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,26 @@ pub enum Action {
     AdminLoginSucceeded,
     AdminLoginFailed,
     AdminLogout,
+    MemberInvited,
+    MemberInviteResent,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberActivated,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailVerificationRequested,
+    EmailVerified,
+    EmailChangeRequested,
+    EmailChanged,
+    AdminDisabled,
+    TenantSuspended,
+    TenantDeleted,
+    TenantRestored,
+    TenantSessionsRevoked,
+    AccountDisabled,
+    AccountEnabled,
+    AccountDeleted,
+    AccountRestored,
 }
 
 impl Action {
@@ -54,6 +76,26 @@ impl Action {
             Action::AdminLoginSucceeded => "admin.login",
             Action::AdminLoginFailed => "admin.login_failed",
             Action::AdminLogout => "admin.logout",
+            Action::MemberInvited => "member.invited",
+            Action::MemberInviteResent => "member.invite_resent",
+            Action::MemberRoleChanged => "member.role_changed",
+            Action::MemberRemoved => "member.removed",
+            Action::MemberActivated => "member.activated",
+            Action::PasswordResetRequested => "password.reset_requested",
+            Action::PasswordReset => "password.reset",
+            Action::EmailVerificationRequested => "email.verification_requested",
+            Action::EmailVerified => "email.verified",
+            Action::EmailChangeRequested => "email.change_requested",
+            Action::EmailChanged => "email.changed",
+            Action::AdminDisabled => "admin.disabled",
+            Action::TenantSuspended => "tenant.suspended",
+            Action::TenantDeleted => "tenant.deleted",
+            Action::TenantRestored => "tenant.restored",
+            Action::TenantSessionsRevoked => "tenant.sessions_revoked",
+            Action::AccountDisabled => "account.disabled",
+            Action::AccountEnabled => "account.enabled",
+            Action::AccountDeleted => "account.deleted",
+            Action::AccountRestored => "account.restored",
         }
     }
 }
@@ -120,4 +162,32 @@ impl<'a> Event<'a> {
             },
         )
     }
+}
+
+/// The whole server's events for an operator, newest first.
+pub fn list_events(
+    app: &App,
+    _who: &Staff,
+    filter: &AuditFilter,
+    page: &Page,
+) -> Result<(Vec<AuditRow>, Option<String>), Error> {
+    let rows = app.db.read(|c| audit::list(c, filter, page))?;
+    Ok(page.finish(rows, AuditRow::cursor))
+}
+
+/// A tenant's own events, for its owners and admins. Always scoped to the session's
+/// tenant: a `tenant_id` filter naming another tenant matches nothing.
+pub fn list_tenant_events(
+    app: &App,
+    who: &PortalUser,
+    filter: AuditFilter,
+    page: &Page,
+) -> Result<(Vec<AuditRow>, Option<String>), Error> {
+    let tenant = who.require(Role::Admin)?.to_string();
+    if filter.tenant_id.as_ref().is_some_and(|asked| *asked != tenant) {
+        return Ok((Vec::new(), None));
+    }
+    let filter = AuditFilter { tenant_id: Some(tenant), ..filter };
+    let rows = app.db.read(|c| audit::list(c, &filter, page))?;
+    Ok(page.finish(rows, AuditRow::cursor))
 }

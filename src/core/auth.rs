@@ -13,7 +13,7 @@ use crate::limit::Scope;
 use crate::store::accounts::{self, NewAccount};
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::TenantRow;
-use crate::types::{AccountStatus, Email, MembershipStatus, SignupMode, TenantId, TenantStatus, UserId};
+use crate::types::{AccountStatus, Email, MembershipStatus, SignupMode, TenantId, TenantStatus, Timestamp, UserId};
 
 pub struct Signup {
     pub tenant_name: String,
@@ -55,6 +55,7 @@ pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Err
             .target("account", user)
             .after(serde_json::json!({ "email": email, "name": name }))
             .append(tx, now)?;
+        super::email::queue_verification(tx, app, user, &email, now)?;
         let Founded { tenant, owner, key } =
             tenants::found(tx, app, &input.tenant_name, user, actor, Some(origin), now)?;
         accounts::record_login(tx, user, tenant.id, now)?;
@@ -90,17 +91,8 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
     let account = match account {
         Some(a) if verified.ok => a,
         other => {
-            app.limits.charge(Scope::LoginByAccount, email.as_str(), now);
-            let target = other.map(|a| a.id);
-            app.db.write(|tx| {
-                let event = Event::new(Actor::Anonymous, Some(origin), Action::LoginFailed);
-                let event = match target {
-                    Some(id) => event.target("account", id),
-                    None => event.after(serde_json::json!({ "email": email })),
-                };
-                event.append(tx, now)
-            })?;
-            return Err(Error::InvalidCredentials);
+            let target = other.map(|a| ("account", a.id.to_string()));
+            return Err(failed_login(app, origin, Action::LoginFailed, email.as_str(), &email, target, now));
         }
     };
     if account.status != AccountStatus::Active {
@@ -124,6 +116,33 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
         let profile = super::account::load_profile(tx, account.id, tenant)?;
         Ok(LoggedIn { session, profile })
     })
+}
+
+/// A wrong password (or unknown address): charged to the per-account allowance under
+/// `limit_key`, audited as an anonymous attempt naming the account when there is one and
+/// the address tried when there is none. Always answers `invalid_credentials`.
+pub(crate) fn failed_login(
+    app: &App,
+    origin: &Origin,
+    action: Action,
+    limit_key: &str,
+    email: &Email,
+    target: Option<(&'static str, String)>,
+    now: Timestamp,
+) -> Error {
+    app.limits.charge(Scope::LoginByAccount, limit_key, now);
+    let recorded = app.db.write(|tx| {
+        let event = Event::new(Actor::Anonymous, Some(origin), action);
+        let event = match &target {
+            Some((kind, id)) => event.target(kind, id),
+            None => event.after(serde_json::json!({ "email": email })),
+        };
+        event.append(tx, now)
+    });
+    match recorded {
+        Ok(()) => Error::InvalidCredentials,
+        Err(e) => e,
+    }
 }
 
 /// The tenant a login acts in: the one asked for, else the one used last, else the first
@@ -171,7 +190,7 @@ pub fn switch_tenant(app: &App, who: &PortalUser, tenant: TenantId) -> Result<Pr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Role, Timestamp};
+    use crate::types::Role;
 
     fn membership(status: MembershipStatus, tenant_status: TenantStatus) -> (MembershipRow, TenantRow) {
         let tenant = TenantRow {

@@ -3,13 +3,20 @@
 //! inside it. No SQL here: that is `store`'s.
 pub mod access_tokens;
 pub mod account;
+pub mod admin_tenants;
+pub mod admin_users;
 pub mod audit;
 pub mod auth;
+pub mod email;
 pub mod keys;
+pub mod members;
 pub mod operators;
+pub mod oversight;
 pub mod principal;
+pub mod recovery;
 pub mod sessions;
 pub mod tenants;
+pub mod tokens;
 pub mod verify;
 
 use crate::store::accounts::AccountRow;

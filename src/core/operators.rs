@@ -1,7 +1,8 @@
-//! Operator accounts (the admin realm): creation, login, logout.
+//! Operator accounts (the admin realm): creation, listing, disabling, login, logout.
 use super::audit::{Action, Event};
+use super::auth::failed_login;
 use super::clean_name;
-use super::principal::{Actor, Operator, Origin};
+use super::principal::{Actor, Operator, Origin, Staff};
 use super::sessions::{self, Holder, Opened};
 use crate::app::App;
 use crate::crypto::password::check_policy;
@@ -9,8 +10,9 @@ use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::limit::Scope;
 use crate::store::admins::{self, AdminRow};
+use crate::store::page::Page;
 use crate::store::sessions as session_store;
-use crate::types::{AdminId, AdminStatus, Email};
+use crate::types::{AdminId, AdminStatus, Email, Reason};
 
 pub struct NewAdmin {
     pub email: String,
@@ -61,16 +63,8 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     let admin = match found {
         Some(a) if verified.ok => a,
         other => {
-            app.limits.charge(Scope::LoginByAccount, &account_key, now);
-            app.db.write(|tx| {
-                let event = Event::new(Actor::Anonymous, Some(origin), Action::AdminLoginFailed);
-                let event = match other {
-                    Some(a) => event.target("admin", a.id),
-                    None => event.after(serde_json::json!({ "email": email })),
-                };
-                event.append(tx, now)
-            })?;
-            return Err(Error::InvalidCredentials);
+            let target = other.map(|a| ("admin", a.id.to_string()));
+            return Err(failed_login(app, origin, Action::AdminLoginFailed, &account_key, &email, target, now));
         }
     };
     if admin.status != AdminStatus::Active {
@@ -98,5 +92,35 @@ pub fn admin_logout(app: &App, who: &Operator) -> Result<(), Error> {
         Event::new(Actor::Admin(who.admin_id), Some(&who.origin), Action::AdminLogout)
             .target("session", who.session_id)
             .append(tx, now)
+    })
+}
+
+pub fn list_admins(app: &App, _who: &Staff, page: &Page) -> Result<(Vec<AdminRow>, Option<String>), Error> {
+    let rows = app.db.read(|c| admins::list(c, page))?;
+    Ok(page.finish(rows, AdminRow::cursor))
+}
+
+/// Disables an operator and ends its sessions at once. The last active operator can never
+/// be disabled (409 last_admin): the count and the update share one `BEGIN IMMEDIATE`
+/// transaction, so two operators disabling each other at the same moment cannot both win.
+pub fn disable_admin(app: &App, who: &Staff, id: AdminId, reason: &Reason) -> Result<AdminRow, Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let admin = admins::get(tx, id)?.ok_or(Error::NotFound)?;
+        if admin.status != AdminStatus::Active {
+            return Err(Error::InvalidTransition);
+        }
+        if admins::count_active(tx)? <= 1 {
+            return Err(Error::LastAdmin);
+        }
+        admins::set_status(tx, id, AdminStatus::Disabled, now)?;
+        let revoked = session_store::revoke_for_admin(tx, id, now)?;
+        Event::new(who.actor(), who.origin(), Action::AdminDisabled)
+            .target("admin", id)
+            .reason(reason.as_str())
+            .before(serde_json::json!({ "status": admin.status }))
+            .after(serde_json::json!({ "status": AdminStatus::Disabled, "sessions_revoked": revoked }))
+            .append(tx, now)?;
+        admins::get(tx, id)?.ok_or_else(|| Error::internal("admin vanished during a change"))
     })
 }

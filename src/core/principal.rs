@@ -39,6 +39,38 @@ pub struct Operator {
     pub origin: Origin,
 }
 
+/// Who runs an operator-realm operation: an operator's session (the API), or the system
+/// (the command line on the server's machine). Both doors call the same core operations.
+#[derive(Debug, Clone)]
+pub enum Staff {
+    Operator(Operator),
+    System,
+}
+
+impl Staff {
+    pub fn actor(&self) -> Actor {
+        match self {
+            Staff::Operator(o) => Actor::Admin(o.admin_id),
+            Staff::System => Actor::System,
+        }
+    }
+
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            Staff::Operator(o) => Some(&o.origin),
+            Staff::System => None,
+        }
+    }
+
+    /// Staff acting on a tenant's people, with an owner's powers there.
+    pub fn in_tenant(&self, tenant: TenantId) -> TenantActor<'_> {
+        match self {
+            Staff::Operator(o) => o.in_tenant(tenant),
+            Staff::System => TenantActor { tenant, role: Role::Owner, actor: Actor::System, user: None, origin: None },
+        }
+    }
+}
+
 /// Who an audit event names as its actor.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
@@ -63,6 +95,54 @@ impl Actor {
             Actor::User(id) => Some(id.to_string()),
             Actor::Admin(id) => Some(id.to_string()),
             Actor::System | Actor::Anonymous => None,
+        }
+    }
+}
+
+/// Someone acting on the people of one tenant: a member of it, with its role there, or
+/// staff (an operator, or the command line), who may do what an owner may. The member
+/// operations (`core::members`) take this rather than a `PortalUser`, so every door calls
+/// the same code: the portal passes `who.in_tenant()`, the operator API and the command
+/// line `staff.in_tenant(tenant_id)`.
+#[derive(Debug, Clone)]
+pub struct TenantActor<'a> {
+    pub tenant: TenantId,
+    pub role: Role,
+    pub actor: Actor,
+    /// The acting member's own account (None for an operator): nobody removes themself.
+    pub user: Option<UserId>,
+    /// Where the request came from; None for the command line.
+    pub origin: Option<&'a Origin>,
+}
+
+impl TenantActor<'_> {
+    pub fn require(&self, role: Role) -> Result<(), Error> {
+        if self.role.at_least(role) { Ok(()) } else { Err(Error::Forbidden) }
+    }
+}
+
+impl PortalUser {
+    /// This session as an actor on its current tenant's people.
+    pub fn in_tenant(&self) -> TenantActor<'_> {
+        TenantActor {
+            tenant: self.tenant_id,
+            role: self.role,
+            actor: self.actor(),
+            user: Some(self.user_id),
+            origin: Some(&self.origin),
+        }
+    }
+}
+
+impl Operator {
+    /// An operator acting on a tenant's people, with an owner's powers there.
+    pub fn in_tenant(&self, tenant: TenantId) -> TenantActor<'_> {
+        TenantActor {
+            tenant,
+            role: Role::Owner,
+            actor: Actor::Admin(self.admin_id),
+            user: None,
+            origin: Some(&self.origin),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Tenants: creating one with its owner and first API key (sign-up, `POST /v1/tenants`).
+//! Tenants: creating one (the steps sign-up, `POST /v1/tenants` and the operator's
+//! `POST /v1/admin/tenants` share) and an owner changing its own.
 use rusqlite::Transaction;
 
 use super::audit::{Action, Event};
@@ -12,7 +13,7 @@ use crate::error::{Error, is_unique_violation};
 use crate::store::accounts;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::{self, NewTenant, TenantRow};
-use crate::types::{MembershipStatus, Role, SignupMode, TenantId, Timestamp, UserId};
+use crate::types::{Email, MembershipStatus, Role, SignupMode, TenantId, Timestamp, UserId};
 
 /// A tenant made with its owner's membership and its first API key.
 pub struct Founded {
@@ -36,8 +37,78 @@ pub fn slugify(name: &str) -> String {
     if slug.is_empty() { "tenant".into() } else { slug.into() }
 }
 
+/// The plan of a tenant nobody chose one for.
+pub const DEFAULT_PLAN: &str = "free";
+
+/// Checks a slug chosen by hand: 1 to 40 lower-case ASCII letters, digits and dashes.
+pub fn check_slug(raw: &str) -> Result<&str, Error> {
+    let ok =
+        (1..=40).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok { Ok(raw) } else { Err(Error::field("slug", "must be 1 to 40 lower-case letters, digits or dashes")) }
+}
+
+/// A tenant about to be created, its values already checked. `slug: None` derives one
+/// from the name.
+pub(crate) struct TenantSpec<'a> {
+    pub name: &'a str,
+    pub slug: Option<&'a str>,
+    pub plan: &'a str,
+    pub max_seats: Option<i64>,
+}
+
+/// Inserts a tenant in the caller's transaction. A slug derived from the name that is
+/// taken gets a random suffix (names are not unique, slugs are); a slug given by hand that
+/// is taken is 409 slug_taken.
+pub(crate) fn insert_tenant(tx: &Transaction<'_>, spec: &TenantSpec<'_>, now: Timestamp) -> Result<TenantRow, Error> {
+    let base = spec.slug.map_or_else(|| slugify(spec.name), str::to_owned);
+    let id = TenantId::random();
+    let mut slug = base.clone();
+    for attempt in 0.. {
+        let new = NewTenant { id, slug: &slug, name: spec.name, plan: spec.plan, max_seats: spec.max_seats };
+        match tenants::insert(tx, &new, now) {
+            Ok(()) => break,
+            Err(e) if is_unique_violation(&e) && spec.slug.is_some() => return Err(Error::SlugTaken),
+            Err(e) if is_unique_violation(&e) && attempt < 8 => {
+                slug = format!("{base}-{}", &crate::crypto::secret::random_token().expose()[..6].to_lowercase());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tenants::get(tx, id)?.ok_or_else(|| Error::internal("tenant vanished after insert"))
+}
+
+/// Who a new tenant's first owner is, as its `tenant.created` event names it.
+pub(crate) enum FirstOwner<'a> {
+    /// The account that created it (sign-up, `POST /v1/tenants`).
+    Account(UserId),
+    /// The address an operator invited as its owner.
+    Invited(&'a Email),
+}
+
+/// The `tenant.created` event of a tenant made in the caller's transaction.
+pub(crate) fn record_created(
+    tx: &Transaction<'_>,
+    tenant: &TenantRow,
+    owner: FirstOwner<'_>,
+    actor: Actor,
+    origin: Option<&Origin>,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let mut after = serde_json::json!({
+        "slug": tenant.slug, "name": tenant.name, "plan": tenant.plan, "max_seats": tenant.max_seats,
+    });
+    match owner {
+        FirstOwner::Account(user) => after["owner"] = serde_json::json!(user),
+        FirstOwner::Invited(email) => after["owner_email"] = serde_json::json!(email),
+    }
+    Event::new(actor, origin, Action::TenantCreated)
+        .tenant(tenant.id)
+        .target("tenant", tenant.id)
+        .after(after)
+        .append(tx, now)
+}
+
 /// Creates the tenant, the owner membership and the first key in the caller's transaction.
-/// A taken slug gets a random suffix: names are not unique, slugs are.
 pub(crate) fn found(
     tx: &Transaction<'_>,
     app: &App,
@@ -48,34 +119,18 @@ pub(crate) fn found(
     now: Timestamp,
 ) -> Result<Founded, Error> {
     let name = clean_name("tenant_name", name, true)?;
-    let base = slugify(&name);
-    let id = TenantId::random();
-    let mut slug = base.clone();
-    for attempt in 0.. {
-        let new = NewTenant { id, slug: &slug, name: &name, plan: "free", max_seats: None };
-        match tenants::insert(tx, &new, now) {
-            Ok(()) => break,
-            Err(e) if is_unique_violation(&e) && attempt < 8 => {
-                slug = format!("{base}-{}", &crate::crypto::secret::random_token().expose()[..6].to_lowercase());
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let spec = TenantSpec { name: &name, slug: None, plan: DEFAULT_PLAN, max_seats: None };
+    let tenant = insert_tenant(tx, &spec, now)?;
     let owner = MembershipRow {
-        tenant_id: id,
+        tenant_id: tenant.id,
         user_id: owner,
         role: Role::Owner,
         status: MembershipStatus::Active,
         created_at: now,
     };
     memberships::insert(tx, &owner)?;
-    let key = keys::issue(tx, app, id, Some(owner.user_id), NewKey::first(), now)?;
-    let tenant = tenants::get(tx, id)?.ok_or_else(|| Error::internal("tenant vanished after insert"))?;
-    Event::new(actor, origin, Action::TenantCreated)
-        .tenant(id)
-        .target("tenant", id)
-        .after(serde_json::json!({ "slug": tenant.slug, "name": tenant.name, "owner": owner.user_id }))
-        .append(tx, now)?;
+    let key = keys::issue(tx, app, tenant.id, Some(owner.user_id), NewKey::first(), now)?;
+    record_created(tx, &tenant, FirstOwner::Account(owner.user_id), actor, origin, now)?;
     keys::audit_created(tx, actor, origin, &key, now)?;
     Ok(Founded { tenant, owner, key })
 }
@@ -148,7 +203,7 @@ pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Res
 
 #[cfg(test)]
 mod tests {
-    use super::slugify;
+    use super::{check_slug, slugify};
 
     #[test]
     fn slugs_are_lowercase_ascii_with_single_dashes() {
@@ -156,5 +211,15 @@ mod tests {
         assert_eq!(slugify("  --Ünïcode Team--  "), "n-code-team");
         assert_eq!(slugify("!!!"), "tenant");
         assert_eq!(slugify(&"a".repeat(80)).len(), 40);
+    }
+
+    #[test]
+    fn hand_picked_slugs_are_lower_case_ascii_of_1_to_40() {
+        for good in ["acme", "a", "acme-2", &"a".repeat(40)] {
+            assert!(check_slug(good).is_ok(), "{good}");
+        }
+        for bad in ["", "Acme", "acme inc", "acme_inc", "ünï", " acme", &"a".repeat(41)] {
+            assert!(check_slug(bad).is_err(), "{bad}");
+        }
     }
 }

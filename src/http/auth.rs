@@ -1,7 +1,7 @@
 //! Credentials on a request: `Authorization: Bearer <token>`, checked in its realm.
 use super::Req;
 use crate::app::App;
-use crate::core::principal::{Operator, PortalUser};
+use crate::core::principal::{Operator, PortalUser, Staff};
 use crate::core::sessions;
 use crate::error::Error;
 
@@ -19,4 +19,9 @@ pub fn portal(app: &App, req: &Req) -> Result<PortalUser, Error> {
 pub fn admin(app: &App, req: &Req) -> Result<Operator, Error> {
     let token = bearer(req).ok_or(Error::Unauthorized)?;
     sessions::authenticate_admin(app, token, req.origin())
+}
+
+/// An operator acting through the API, as the operator-realm core operations take it.
+pub fn staff(app: &App, req: &Req) -> Result<Staff, Error> {
+    admin(app, req).map(Staff::Operator)
 }

@@ -1,9 +1,11 @@
 //! Request bodies and query strings: JSON in, list paging out of the query.
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use super::Req;
 use crate::error::Error;
-use crate::store::page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Page};
+use crate::store::page::Page;
+use crate::types::{Reason, Timestamp};
 
 /// Largest request body accepted (API.md: 64 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -55,20 +57,41 @@ fn known_field(name: &str) -> Option<&'static str> {
 
 /// `?limit=` and `?cursor=` of a list.
 pub fn page(req: &Req) -> Result<Page, Error> {
-    let limit = match req.query("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if n > 0 => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
-            // Digits too many for an i64 are still a number over 200: capped, not refused.
-            Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => MAX_LIMIT,
-            _ => return Err(Error::field("limit", "must be a positive whole number")),
-        },
-    };
-    let after = req.query("cursor").map(|c| Cursor::decode(&c)).transpose()?;
-    Ok(Page { limit, after })
+    Page::parse(req.query("limit").as_deref(), req.query("cursor").as_deref())
 }
 
 /// An enum filter such as `?status=`: absent is None, an unknown value is 400.
 pub fn filter<T: std::str::FromStr<Err = Error>>(req: &Req, name: &'static str) -> Result<Option<T>, Error> {
     req.query(name).map(|v| v.parse::<T>().map_err(|e| Error::field(name, e.message()))).transpose()
+}
+
+/// The `{"reason": "..."}` body of an operator's change. A request without a body has no
+/// reason (400 reason_required, as a blank one); a reason that is not a string is 400 invalid_request.
+pub fn reason(req: &Req) -> Result<Reason, Error> {
+    #[derive(Deserialize)]
+    struct ReasonBody {
+        reason: Option<String>,
+    }
+    let raw = if req.body.iter().all(u8::is_ascii_whitespace) { None } else { json::<ReasonBody>(req)?.reason };
+    Reason::parse(raw.as_deref())
+}
+
+/// For `#[serde(default, deserialize_with = "nullable")]` fields of a PATCH: absent is
+/// `None` (leave as is), `null` is `Some(None)` (clear), a value is `Some(Some(v))`.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A free-text query parameter such as `?q=` or `?action=`: trimmed, absent when blank,
+/// at most 200 characters.
+pub fn text(req: &Req, name: &'static str) -> Result<Option<String>, Error> {
+    match req.query(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > 200 => Err(Error::field(name, "must be at most 200 characters")),
+        other => Ok(other),
+    }
+}
+
+/// An RFC 3339 timestamp query parameter such as `?since=`.
+pub fn time(req: &Req, name: &'static str) -> Result<Option<Timestamp>, Error> {
+    req.query(name).map(|v| Timestamp::parse(name, &v)).transpose()
 }

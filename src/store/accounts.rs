@@ -1,6 +1,7 @@
 //! `portal_users`: one account per person (email), across tenants.
 use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
 
+use super::page::{Cursor, Page};
 use crate::error::Error;
 use crate::types::{AccountStatus, Email, TenantId, Timestamp, UserId};
 
@@ -33,6 +34,10 @@ impl AccountRow {
             created_at: r.get(at + 7)?,
             last_login_at: r.get(at + 8)?,
         })
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        Cursor { at: self.created_at.unix(), id: self.id.to_string() }
     }
 }
 
@@ -87,4 +92,59 @@ pub fn set_name(tx: &Transaction<'_>, id: UserId, name: &str, now: Timestamp) ->
     tx.prepare_cached("UPDATE portal_users SET name = :name, updated_at = :now WHERE id = :id")?
         .execute(named_params! { ":id": id, ":name": name, ":now": now })?;
     Ok(())
+}
+
+/// Marks the address verified (keeping the first time it was).
+pub fn mark_email_verified(tx: &Transaction<'_>, id: UserId, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE portal_users SET email_verified_at = COALESCE(email_verified_at, :now), updated_at = :now WHERE id = :id",
+    )?
+    .execute(named_params! { ":id": id, ":now": now })?;
+    Ok(())
+}
+
+/// Switches the address, verified as of now. Fails with a UNIQUE violation when it is taken.
+pub fn set_email(tx: &Transaction<'_>, id: UserId, email: &Email, now: Timestamp) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE portal_users SET email = :email, email_verified_at = :now, updated_at = :now WHERE id = :id",
+    )?
+    .execute(named_params! { ":id": id, ":email": email, ":now": now })?;
+    Ok(())
+}
+
+pub fn set_status(tx: &Transaction<'_>, id: UserId, status: AccountStatus, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE portal_users SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(rusqlite::params![id, status, now])?;
+    Ok(())
+}
+
+/// Accounts newest first, optionally in one status, matching `q` (lower-case) in the email
+/// or name, and with a membership (of any status) in one tenant. Filters are written only
+/// when given: the status one can then use `portal_users_by_status`, and the tenant one
+/// starts from that tenant's memberships instead of walking every account.
+pub fn list(
+    conn: &Connection,
+    status: Option<AccountStatus>,
+    q: Option<&str>,
+    tenant: Option<TenantId>,
+    page: &Page,
+) -> Result<Vec<AccountRow>, Error> {
+    let status_clause = if status.is_some() { "u.status = ?1" } else { "1" };
+    let from = if tenant.is_some() {
+        "memberships m JOIN portal_users u ON u.id = m.user_id AND m.tenant_id = ?3"
+    } else {
+        "portal_users u"
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {from}
+         WHERE {status_clause} AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
+           AND (u.created_at, u.id) < (?4, ?5)
+         ORDER BY u.created_at DESC, u.id DESC LIMIT ?6"
+    );
+    let (before_at, before_id) = page.before();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params![status, q, tenant, before_at, before_id, page.fetch()], |r| {
+        AccountRow::from_row_at(r, 0)
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

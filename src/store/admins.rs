@@ -1,6 +1,7 @@
 //! `admins`: operator accounts, a realm apart from portal accounts.
 use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
 
+use super::page::{Cursor, Page};
 use crate::error::Error;
 use crate::types::{AdminId, AdminStatus, Email, Timestamp};
 
@@ -28,6 +29,10 @@ impl AdminRow {
             created_at: r.get(5)?,
             last_login_at: r.get(6)?,
         })
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        Cursor { at: self.created_at.unix(), id: self.id.to_string() }
     }
 }
 
@@ -61,5 +66,26 @@ pub fn record_login(tx: &Transaction<'_>, id: AdminId, now: Timestamp) -> Result
 pub fn set_password_hash(tx: &Transaction<'_>, id: AdminId, hash: &str, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached("UPDATE admins SET password_hash = :hash, updated_at = :now WHERE id = :id")?
         .execute(named_params! { ":id": id, ":hash": hash, ":now": now })?;
+    Ok(())
+}
+
+/// Operators newest first.
+pub fn list(conn: &Connection, page: &Page) -> Result<Vec<AdminRow>, Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM admins WHERE (created_at, id) < (?1, ?2) ORDER BY created_at DESC, id DESC LIMIT ?3"
+    );
+    let (before_at, before_id) = page.before();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params![before_at, before_id, page.fetch()], AdminRow::from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn count_active(conn: &Connection) -> Result<i64, Error> {
+    Ok(conn.prepare_cached("SELECT COUNT(*) FROM admins WHERE status = 'active'")?.query_row([], |r| r.get(0))?)
+}
+
+pub fn set_status(tx: &Transaction<'_>, id: AdminId, status: AdminStatus, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE admins SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(rusqlite::params![id, status, now])?;
     Ok(())
 }

@@ -7,10 +7,13 @@ pub mod cache;
 pub mod keys;
 pub mod memberships;
 pub mod migrate;
+pub mod outbox;
 pub mod page;
 pub mod sessions;
 pub mod signing_keys;
+pub mod stats;
 pub mod tenants;
+pub mod tokens;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

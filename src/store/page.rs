@@ -44,6 +44,21 @@ impl Default for Page {
 }
 
 impl Page {
+    /// A page from `?limit=` / `--limit` and `?cursor=` / `--cursor`: no limit is the
+    /// default, more than the maximum is the maximum, 0, negative or not a number is 400.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, Error> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(n) if n > 0 => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
+                // Digits too many for an i64 are still a number over 200: capped, not refused.
+                Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => MAX_LIMIT,
+                _ => return Err(Error::field("limit", "must be a positive whole number")),
+            },
+        };
+        Ok(Self { limit, after: cursor.map(Cursor::decode).transpose()? })
+    }
+
     /// The SQL LIMIT: one row more than asked, to learn whether another page follows.
     pub fn fetch(&self) -> i64 {
         self.limit as i64 + 1

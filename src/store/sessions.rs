@@ -7,7 +7,7 @@ use crate::crypto::secret::TokenHash;
 use crate::error::Error;
 use crate::types::{AdminId, Realm, Role, SessionId, TenantId, Timestamp, UserId};
 
-const LIVE: &str = "s.revoked_at IS NULL AND s.expires_at > :now AND s.last_seen_at + s.idle_timeout > :now";
+pub(crate) const LIVE: &str = "s.revoked_at IS NULL AND s.expires_at > :now AND s.last_seen_at + s.idle_timeout > :now";
 
 pub struct NewSession<'a> {
     pub id: SessionId,
@@ -181,4 +181,25 @@ pub fn revoke_for_account(
     let sql =
         format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.user_id = :user AND {LIVE} AND s.id IS NOT :keep");
     Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":user": user, ":keep": keep, ":now": now })?)
+}
+
+/// Revokes every live session of an account acting in one tenant (a removed member);
+/// returns how many.
+pub fn revoke_for_member(tx: &Transaction<'_>, tenant: TenantId, user: UserId, now: Timestamp) -> Result<usize, Error> {
+    let sql = format!(
+        "UPDATE sessions AS s SET revoked_at = :now WHERE s.tenant_id = :tenant AND s.user_id = :user AND {LIVE}"
+    );
+    Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":tenant": tenant, ":user": user, ":now": now })?)
+}
+
+/// Revokes every live portal session acting in a tenant; returns how many.
+pub fn revoke_for_tenant(tx: &Transaction<'_>, tenant: TenantId, now: Timestamp) -> Result<usize, Error> {
+    let sql = format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.tenant_id = :tenant AND {LIVE}");
+    Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":tenant": tenant, ":now": now })?)
+}
+
+/// Revokes every live session of an operator; returns how many.
+pub fn revoke_for_admin(tx: &Transaction<'_>, admin: AdminId, now: Timestamp) -> Result<usize, Error> {
+    let sql = format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.admin_id = :admin AND {LIVE}");
+    Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":admin": admin, ":now": now })?)
 }

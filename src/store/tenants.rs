@@ -1,6 +1,8 @@
 //! `tenants`.
 use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
 
+use super::page::{Cursor, Page};
+use super::sessions::LIVE;
 use crate::error::Error;
 use crate::types::{TenantId, TenantStatus, Timestamp};
 
@@ -33,6 +35,10 @@ impl TenantRow {
             provider_key_hint: r.get(at + 7)?,
             created_at: r.get(at + 8)?,
         })
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        Cursor { at: self.created_at.unix(), id: self.id.to_string() }
     }
 }
 
@@ -80,4 +86,63 @@ pub fn set_provider_key(
     )?
     .execute(named_params! { ":id": id, ":sealed": sealed, ":hint": hint, ":now": now })?;
     Ok(())
+}
+
+/// Tenants newest first, optionally in one status and matching `q` (lower-case) anywhere
+/// in the name or slug. The status filter is only written when given, so that it can use
+/// `tenants_by_status`; numbered parameters let the other variant leave ?1 unused.
+pub fn list(
+    conn: &Connection,
+    status: Option<TenantStatus>,
+    q: Option<&str>,
+    page: &Page,
+) -> Result<Vec<TenantRow>, Error> {
+    let status_clause = if status.is_some() { "t.status = ?1" } else { "1" };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tenants t
+         WHERE {status_clause} AND (?2 IS NULL OR instr(lower(t.name), ?2) > 0 OR instr(t.slug, ?2) > 0)
+           AND (t.created_at, t.id) < (?3, ?4)
+         ORDER BY t.created_at DESC, t.id DESC LIMIT ?5"
+    );
+    let (before_at, before_id) = page.before();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params![status, q, before_at, before_id, page.fetch()], |r| {
+        TenantRow::from_row_at(r, 0)
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn update(tx: &Transaction<'_>, t: &TenantRow, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE tenants SET name = :name, plan = :plan, max_seats = :max_seats, updated_at = :now WHERE id = :id",
+    )?
+    .execute(named_params! { ":id": t.id, ":name": t.name, ":plan": t.plan, ":max_seats": t.max_seats, ":now": now })?;
+    Ok(())
+}
+
+pub fn set_status(tx: &Transaction<'_>, id: TenantId, status: TenantStatus, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE tenants SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(rusqlite::params![id, status, now])?;
+    Ok(())
+}
+
+/// What an operator sees at a glance: members (active or invited), live keys, live sessions.
+pub struct TenantCounts {
+    pub users: i64,
+    pub keys: i64,
+    pub sessions: i64,
+}
+
+pub fn counts(conn: &Connection, id: TenantId, now: Timestamp) -> Result<TenantCounts, Error> {
+    let sql = format!(
+        "SELECT
+           (SELECT COUNT(*) FROM memberships m WHERE m.tenant_id = :id AND m.status IN ('active', 'invited')),
+           (SELECT COUNT(*) FROM keys k WHERE k.tenant_id = :id AND k.revoked_at IS NULL
+                                          AND (k.expires_at IS NULL OR k.expires_at > :now)),
+           (SELECT COUNT(*) FROM sessions s WHERE s.tenant_id = :id AND {LIVE})"
+    );
+    let counts = conn.prepare_cached(&sql)?.query_row(named_params! { ":id": id, ":now": now }, |r| {
+        Ok(TenantCounts { users: r.get(0)?, keys: r.get(1)?, sessions: r.get(2)? })
+    })?;
+    Ok(counts)
 }

@@ -310,7 +310,8 @@ fn switch_tenant_to_a_tenant_without_membership_is_404() {
         assert_error(&res, 404, "not_found");
         assert!(!res.text.contains(&b.email) && !res.text.contains("Tenant of bob"), "{}", res.text);
     }
-    // A removed membership is no way in either.
+    // A removed membership is no way in either. Direct SQL: no route removes an owner
+    // (nor oneself), and ann owns the first tenant.
     exec(
         &s,
         "UPDATE memberships SET status = 'removed' WHERE tenant_id = ?1 AND user_id = ?2",
@@ -335,12 +336,18 @@ fn switch_tenant_to_a_suspended_tenant_is_403() {
     let s = TestServer::spawn();
     let a = s.signup("ann@example.test");
     let second = new_tenant(&s, &a.token, "Second");
-    exec(&s, "UPDATE tenants SET status = 'suspended' WHERE id = ?1", [&a.tenant_id]);
+    // An operator suspends the first tenant; the session acts in the second, so it lives on.
+    let op = s.admin("op@example.test");
+    let change = |what: &str| {
+        let res = s.post(&format!("/v1/admin/tenants/{}/{what}", a.tenant_id), Some(&op), json!({ "reason": "x" }));
+        assert_eq!(res.status, 200, "{what}: {}", res.text);
+    };
+    change("suspend");
     let res = s.post("/v1/auth/switch-tenant", Some(&a.token), json!({ "tenant_id": a.tenant_id }));
     assert_error(&res, 403, "tenant_suspended");
     assert_eq!(s.get("/v1/me", Some(&a.token)).str("/tenant/id"), second, "the session did not move");
     // A deleted tenant is no longer a membership at all.
-    exec(&s, "UPDATE tenants SET status = 'deleted' WHERE id = ?1", [&a.tenant_id]);
+    change("delete");
     assert_error(
         &s.post("/v1/auth/switch-tenant", Some(&a.token), json!({ "tenant_id": a.tenant_id })),
         404,
@@ -469,11 +476,10 @@ fn logout_revokes_only_this_session() {
 #[test]
 fn a_plain_member_may_use_its_own_routes() {
     let s = TestServer::spawn();
-    let a = s.signup("ann@example.test");
-    // Stands in for an invitation with role "member" (the member routes of a later issue).
-    exec(&s, "UPDATE memberships SET role = 'member' WHERE tenant_id = ?1", [&a.tenant_id]);
+    let owner = s.signup("owner@example.test");
+    let a = s.join(&owner.token, "ann@example.test", "member");
     assert_eq!(s.get("/v1/me", Some(&a.token)).str("/user/role"), "member");
-    assert_eq!(s.get("/v1/tenant", Some(&a.token)).str("/tenant/id"), a.tenant_id);
+    assert_eq!(s.get("/v1/tenant", Some(&a.token)).str("/tenant/id"), owner.tenant_id);
     assert_eq!(s.patch("/v1/me", Some(&a.token), json!({ "name": "Ann" })).str("/user/role"), "member");
     let new_password = "a brand new passphrase for ann";
     let res = s.post(
@@ -485,7 +491,7 @@ fn a_plain_member_may_use_its_own_routes() {
     let res = s.post("/v1/tenants", Some(&a.token), json!({ "tenant_name": "Mine" }));
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.str("/user/role"), "owner", "the founder owns the new tenant");
-    let res = s.post("/v1/auth/switch-tenant", Some(&a.token), json!({ "tenant_id": a.tenant_id }));
+    let res = s.post("/v1/auth/switch-tenant", Some(&a.token), json!({ "tenant_id": owner.tenant_id }));
     assert_eq!(res.str("/user/role"), "member", "and is still a member of the first");
     assert_eq!(s.post("/v1/auth/logout", Some(&a.token), json!({})).status, 204);
 }

@@ -2,17 +2,16 @@
 //! states no route can make yet, and checks on what the database keeps.
 use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
 use argon2::{Argon2, PasswordHasher as _};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::support::{PASSWORD, Res, TestServer};
+use crate::support::{PASSWORD, Res, TestServer, token_of};
 
 /// The PHC prefix of a hash made with today's parameters (argon2id, OWASP: m = 19 MiB, t = 2, p = 1).
 pub const CURRENT_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 
-/// A writable connection beside the server's own. Tests use it only where no route can
-/// make the state yet (the operator routes of a later issue: disable, suspend, remove).
+/// A writable connection beside the server's own, for states a test sets directly.
 pub fn writable(s: &TestServer) -> Connection {
     let conn = Connection::open(s.db_path()).expect("open db for writing");
     conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
@@ -153,31 +152,17 @@ pub fn new_tenant(s: &TestServer, token: &str, name: &str) -> String {
     res.str("/tenant/id")
 }
 
-/// An account owning an active tenant, written straight into the database (password
-/// `PASSWORD`): stands in for `POST /v1/admin/tenants` of a later issue, for servers whose
-/// signup mode refuses self-service sign-up. Returns (user id, tenant id).
+/// An account owning an active tenant (password `PASSWORD`) on a server whose signup mode
+/// refuses self-service sign-up: an operator creates the tenant (`POST /v1/admin/tenants`)
+/// and the invited owner activates. Returns (user id, tenant id).
 pub fn seed_owner(s: &TestServer, email: &str) -> (String, String) {
-    let (user, tenant) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
-    let salt = argon2::password_hash::SaltString::encode_b64(&[3u8; 16]).expect("salt");
-    let hash = Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).expect("hash").to_string();
-    let now = 1_700_000_000_i64;
-    let conn = writable(s);
-    conn.execute(
-        "INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES (?1, ?2, 'Seeded', ?3, ?3)",
-        params![tenant, format!("seeded-{}", &tenant[..8]), now],
-    )
-    .expect("seed tenant");
-    conn.execute(
-        "INSERT INTO portal_users (id, email, name, password_hash, created_at, updated_at) VALUES (?1, ?2, 'Seeded', ?3, ?4, ?4)",
-        params![user, email, hash, now],
-    )
-    .expect("seed account");
-    conn.execute(
-        "INSERT INTO memberships (tenant_id, user_id, role, status, created_at, updated_at) VALUES (?1, ?2, 'owner', 'active', ?3, ?3)",
-        params![tenant, user, now],
-    )
-    .expect("seed membership");
-    (user, tenant)
+    let op = s.admin(&format!("seeder-{}@operator.test", uuid::Uuid::new_v4()));
+    let res = s.post("/v1/admin/tenants", Some(&op), json!({ "name": "Seeded", "owner_email": email }));
+    assert_eq!(res.status, 201, "POST /v1/admin/tenants: {}", res.text);
+    let token = token_of(&res.str("/activation_url"));
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "activate {email}: {}", res.text);
+    (res.str("/user/id"), res.str("/tenant/id"))
 }
 
 /// Asserts an RFC 3339 UTC timestamp and returns it as unix seconds.

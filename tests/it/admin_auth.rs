@@ -1,6 +1,5 @@
 //! `/v1/admin/auth/*`: operator login and logout, and the wall between the operator and
 //! portal realms.
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -10,12 +9,6 @@ use keystead::core::operators::{self, NewAdmin};
 use keystead::core::principal::Actor;
 use keystead::crypto::secret::Secret;
 use keystead::limit::Rate;
-
-fn writable(s: &TestServer) -> rusqlite::Connection {
-    let c = rusqlite::Connection::open(s.db_path()).expect("open db");
-    c.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
-    c
-}
 
 /// An operator made as `keystead admin create` makes one, not yet logged in.
 fn create_admin(s: &TestServer, email: &str) -> String {
@@ -110,8 +103,10 @@ fn a_disabled_operator_is_refused_after_a_correct_password_only() {
     let s = TestServer::spawn();
     let id = create_admin(&s, "op@example.test");
     let token = login(&s, "op@example.test", PASSWORD).str("/session_token");
-    // Direct SQL stands in for POST /v1/admin/admins/{id}/disable of a later issue.
-    writable(&s).execute("UPDATE admins SET status = 'disabled' WHERE id = ?1", [&id]).expect("disabled");
+    // Another operator disables it (the last active one could not be).
+    let other = s.admin("other@example.test");
+    let res = s.post(&format!("/v1/admin/admins/{id}/disable"), Some(&other), json!({ "reason": "left" }));
+    assert_eq!(res.status, 200, "{}", res.text);
     assert_error(&login(&s, "op@example.test", PASSWORD), 403, "account_disabled");
     assert_error(&login(&s, "op@example.test", "wrong password entirely"), 401, "invalid_credentials");
     assert_error(&logout(&s, &token), 401, "unauthorized");

@@ -1,37 +1,17 @@
 //! `/v1/keys`: listing (filters, keyset pagination), creation (validation, the raw key shown
 //! once, only its SHA-256 stored), revocation, roles and tenant isolation.
 use std::collections::HashSet;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::support::{PASSWORD, Res, Signed, TestServer, assert_error};
+use crate::support::{Res, Signed, TestServer, assert_error};
 
-/// A writable connection beside the server's own (WAL lets both in).
-fn writable(s: &TestServer) -> rusqlite::Connection {
-    let c = rusqlite::Connection::open(s.db_path()).expect("open db");
-    c.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
-    c
-}
-
-/// A session of a `member` of `owner`'s tenant.
-// Direct SQL stands in for the members routes (invite, activate) of a later issue: a second
-// account signs up on its own, is given a member row in the owner's tenant, and logs in there.
+/// A session of a `member` of `owner`'s tenant: invited, then activated through its link.
 fn member_of(s: &TestServer, owner: &Signed, email: &str) -> String {
-    let other = s.signup(email);
-    writable(s)
-        .execute(
-            "INSERT INTO memberships (tenant_id, user_id, role, status, created_at, updated_at)
-             VALUES (?1, ?2, 'member', 'active', 0, 0)",
-            [&owner.tenant_id, &other.user_id],
-        )
-        .expect("membership inserted");
-    let res =
-        s.post("/v1/auth/login", None, json!({ "email": email, "password": PASSWORD, "tenant_id": owner.tenant_id }));
-    assert_eq!(res.status, 200, "member login: {}", res.text);
-    assert_eq!(res.str("/user/role"), "member");
-    res.str("/session_token")
+    let member = s.join(&owner.token, email, "member");
+    assert_eq!(s.get("/v1/me", Some(&member.token)).str("/user/role"), "member");
+    member.token
 }
 
 fn create(s: &TestServer, token: &str, body: Value) -> Res {
@@ -350,10 +330,12 @@ fn members_list_keys_but_cannot_create_or_revoke_them() {
 fn an_owner_demoted_to_member_loses_key_management_at_once() {
     let s = TestServer::spawn();
     let a = s.signup("ann@example.test");
-    // Direct SQL stands in for PATCH /v1/tenant/members/{id} of a later issue.
-    writable(&s).execute("UPDATE memberships SET role = 'member' WHERE user_id = ?1", [&a.user_id]).expect("demoted");
+    // A second owner changes ann's role (the last owner could not step down).
+    let co = s.join(&a.token, "co@example.test", "owner");
+    let ann = format!("/v1/tenant/members/{}", a.user_id);
+    assert_eq!(s.patch(&ann, Some(&co.token), json!({ "role": "member" })).status, 200);
     assert_error(&create(&s, &a.token, json!({ "name": "k" })), 403, "forbidden");
-    writable(&s).execute("UPDATE memberships SET role = 'admin' WHERE user_id = ?1", [&a.user_id]).expect("promoted");
+    assert_eq!(s.patch(&ann, Some(&co.token), json!({ "role": "admin" })).status, 200);
     created(&s, &a.token, json!({ "name": "k" }));
 }
 

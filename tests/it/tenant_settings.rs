@@ -52,8 +52,7 @@ fn bad_tenant_patches_are_400_and_only_owners_may_patch() {
     assert_error(&s.patch("/v1/tenant", Some(&a.token), json!({ "name": "  " })), 400, "invalid_request");
     assert_error(&s.patch("/v1/tenant", None, json!({ "name": "X" })), 401, "unauthorized");
 
-    // Stands in for the members routes: make the owner an admin of its tenant.
-    let rw = rusqlite::Connection::open(s.db_path()).unwrap();
-    rw.execute("UPDATE memberships SET role = 'admin' WHERE user_id = ?1", [&a.user_id]).unwrap();
-    assert_error(&s.patch("/v1/tenant", Some(&a.token), json!({ "name": "Mine now" })), 403, "forbidden");
+    // An admin of the tenant may not.
+    let admin = s.join(&a.token, "admin@example.test", "admin");
+    assert_error(&s.patch("/v1/tenant", Some(&admin.token), json!({ "name": "Mine now" })), 403, "forbidden");
 }

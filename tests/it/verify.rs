@@ -163,14 +163,17 @@ fn a_key_of_a_suspended_tenant_is_tenant_inactive() {
     let s = TestServer::spawn();
     let a = s.signup("ann@example.test");
     let b = s.signup("bob@example.test");
-    // Direct SQL stands in for POST /v1/admin/tenants/{id}/suspend of a later issue.
-    let db = writable(&s);
-    db.execute("UPDATE tenants SET status = 'suspended' WHERE id = ?1", [&a.tenant_id]).expect("suspended");
+    let op = s.admin("op@example.test");
+    let change = |what: &str| {
+        let res = s.post(&format!("/v1/admin/tenants/{}/{what}", a.tenant_id), Some(&op), json!({ "reason": "test" }));
+        assert_eq!(res.status, 200, "{what}: {}", res.text);
+    };
+    change("suspend");
     assert_eq!(verify_key(&s, &a.key).body, invalid("tenant_inactive"));
     assert_eq!(verify_key(&s, &b.key).body["valid"], json!(true), "other tenants are unaffected");
-    db.execute("UPDATE tenants SET status = 'deleted' WHERE id = ?1", [&a.tenant_id]).expect("deleted");
+    change("delete");
     assert_eq!(verify_key(&s, &a.key).body, invalid("tenant_inactive"));
-    db.execute("UPDATE tenants SET status = 'active' WHERE id = ?1", [&a.tenant_id]).expect("restored");
+    change("restore");
     assert_eq!(verify_key(&s, &a.key).body["valid"], json!(true), "keys verify again after a restore");
 }
 
@@ -316,7 +319,8 @@ fn garbage_revoked_and_admin_tokens_are_not_valid_sessions() {
 fn a_session_in_a_suspended_tenant_is_not_valid() {
     let s = TestServer::spawn();
     let a = s.signup("ann@example.test");
-    // Direct SQL stands in for the operator's suspend route of a later issue.
+    // Direct SQL on purpose: the suspend route also revokes the tenant's sessions, and this
+    // proves verification checks the tenant's status even for a session still live.
     writable(&s).execute("UPDATE tenants SET status = 'suspended' WHERE id = ?1", [&a.tenant_id]).expect("suspended");
     assert_eq!(verify_session(&s, &a.token).body, json!({ "valid": false }));
 }

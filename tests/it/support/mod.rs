@@ -2,11 +2,14 @@
 //! HTTP client that speaks to it as any client would.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod operator;
+pub mod smtp;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use keystead::app::App;
-use keystead::config::Config;
+use keystead::config::{Config, SmtpSettings};
 use keystead::core::operators::{self, NewAdmin};
 use keystead::core::principal::Actor;
 use keystead::crypto::secret::Secret;
@@ -193,6 +196,119 @@ impl TestServer {
         let res = self.post("/v1/admin/auth/login", None, json!({ "email": email, "password": PASSWORD }));
         assert_eq!(res.status, 200, "admin login: {}", res.text);
         res.str("/session_token")
+    }
+}
+
+/// A member added through the API: invited, then activated through its link.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub email: String,
+    pub user_id: String,
+    pub token: String,
+}
+
+/// A message as the outbox holds it.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    pub to: String,
+    pub kind: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub sent_at: Option<i64>,
+    pub scrubbed_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+impl Outbox {
+    pub fn holds(&self, needle: &str) -> bool {
+        self.body_text.contains(needle) || self.body_html.contains(needle)
+    }
+}
+
+/// The token inside a link such as `activation_url`.
+pub fn token_of(url: &str) -> String {
+    url.split_once("?token=").map(|(_, t)| t.to_owned()).unwrap_or_else(|| panic!("no token in {url}"))
+}
+
+/// Polls `check` for up to 10 s; panics naming `what` if it never holds.
+#[track_caller]
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl TestServer {
+    /// A server whose mail goes to this SMTP URL.
+    pub fn with_smtp(url: &str) -> Self {
+        let smtp = SmtpSettings::parse(url).expect("smtp url");
+        Self::with(move |c| c.smtp = Some(smtp))
+    }
+
+    pub fn invite(&self, token: &str, email: &str, role: &str) -> Res {
+        self.post("/v1/tenant/members", Some(token), json!({ "email": email, "role": role, "name": "Invited Person" }))
+    }
+
+    /// Invites `email` with `role` (server without SMTP: the answer carries the link) and
+    /// activates the new account with `PASSWORD`.
+    pub fn join(&self, owner_token: &str, email: &str, role: &str) -> Joined {
+        self.invite_and_activate(owner_token, email, role, json!({ "password": PASSWORD }))
+    }
+
+    /// As `join`, for an account that exists already (it only accepts).
+    pub fn accept(&self, owner_token: &str, email: &str, role: &str) -> Joined {
+        self.invite_and_activate(owner_token, email, role, json!({}))
+    }
+
+    fn invite_and_activate(&self, owner_token: &str, email: &str, role: &str, mut body: Value) -> Joined {
+        let res = self.invite(owner_token, email, role);
+        assert_eq!(res.status, 201, "invite {email}: {}", res.text);
+        body["token"] = json!(token_of(&res.str("/activation_url")));
+        let res = self.post("/v1/auth/activate", None, body);
+        assert_eq!(res.status, 200, "activate {email}: {}", res.text);
+        Joined { email: email.to_owned(), user_id: res.str("/user/id"), token: res.str("/session_token") }
+    }
+
+    /// Every outbox message, oldest first.
+    pub fn outbox(&self) -> Vec<Outbox> {
+        let db = self.db();
+        let mut stmt = db
+            .prepare(
+                "SELECT to_addr, kind, body_text, body_html, sent_at, scrubbed_at, attempts, last_error
+                 FROM outbox ORDER BY seq",
+            )
+            .expect("prepare");
+        stmt.query_map([], |r| {
+            Ok(Outbox {
+                to: r.get(0)?,
+                kind: r.get(1)?,
+                body_text: r.get(2)?,
+                body_html: r.get(3)?,
+                sent_at: r.get(4)?,
+                scrubbed_at: r.get(5)?,
+                attempts: r.get(6)?,
+                last_error: r.get(7)?,
+            })
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+    }
+
+    /// The outbox messages to `to` of one kind.
+    pub fn outbox_to(&self, to: &str, kind: &str) -> Vec<Outbox> {
+        self.outbox().into_iter().filter(|m| m.to == to && m.kind == kind).collect()
+    }
+
+    /// Sets a tenant's seat limit as an operator does (`PATCH /v1/admin/tenants/{id}`),
+    /// through an operator made for the purpose.
+    pub fn set_max_seats(&self, tenant_id: &str, seats: Option<i64>) {
+        let op = self.admin(&format!("seats-{tenant_id}@operator.test"));
+        let res = self.patch(&format!("/v1/admin/tenants/{tenant_id}"), Some(&op), json!({ "max_seats": seats }));
+        assert_eq!(res.status, 200, "set max_seats: {}", res.text);
     }
 }
 

@@ -1,0 +1,387 @@
+//! Mail: composing a message into the outbox (inside the transaction of the change that
+//! causes it), scrubbing single-use links out of stored bodies, and the sender thread
+//! that delivers due messages over SMTP with retries and exponential backoff.
+//!
+//! Without `--smtp-url` nothing leaves the machine: messages stay in the outbox, and a log
+//! line (never the link) says so.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use askama::Template;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::SmtpTransport;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, Transport as _};
+use rusqlite::Transaction;
+
+use crate::app::App;
+use crate::config::{SmtpSettings, SmtpTls};
+use crate::crypto::secret::{Secret, TokenHash};
+use crate::error::Error;
+use crate::store::outbox::{self, NewMessage, PendingRow, ToScrub};
+use crate::types::{Email, Timestamp, TokenKind};
+
+/// The product name every message is signed with.
+pub const PRODUCT: &str = "Keystead";
+
+/// One message and what it needs to say. Those carrying a link hold the raw token, which
+/// only the stored body (until scrubbed) and the mail itself ever contain.
+pub enum Letter<'a> {
+    Invitation { tenant: &'a str, new_account: bool, token: &'a Secret },
+    VerifyEmail { token: &'a Secret },
+    PasswordReset { token: &'a Secret },
+    ConfirmEmailChange { new_email: &'a Email, token: &'a Secret },
+    EmailChanged { new_email: &'a Email },
+}
+
+impl Letter<'_> {
+    /// The outbox's `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Letter::Invitation { .. } => "invitation",
+            Letter::VerifyEmail { .. } => "verify_email",
+            Letter::PasswordReset { .. } => "password_reset",
+            Letter::ConfirmEmailChange { .. } => "email_change",
+            Letter::EmailChanged { .. } => "email_changed",
+        }
+    }
+
+    /// The token this letter's link carries, with the page that takes it and its kind.
+    fn link(&self) -> Option<(&'static str, TokenKind, &Secret)> {
+        match self {
+            Letter::Invitation { token, .. } => Some(("/activate", TokenKind::Activation, token)),
+            Letter::VerifyEmail { token } => Some(("/verify-email", TokenKind::VerifyEmail, token)),
+            Letter::PasswordReset { token } => Some(("/reset-password", TokenKind::Reset, token)),
+            Letter::ConfirmEmailChange { token, .. } => Some(("/confirm-email", TokenKind::ChangeEmail, token)),
+            Letter::EmailChanged { .. } => None,
+        }
+    }
+
+    fn subject(&self) -> String {
+        match self {
+            Letter::Invitation { tenant, .. } => format!("You are invited to {tenant} on {PRODUCT}"),
+            Letter::VerifyEmail { .. } => format!("Confirm your email address for {PRODUCT}"),
+            Letter::PasswordReset { .. } => format!("Reset your {PRODUCT} password"),
+            Letter::ConfirmEmailChange { .. } => format!("Confirm your new {PRODUCT} email address"),
+            Letter::EmailChanged { .. } => format!("The email address of your {PRODUCT} account changed"),
+        }
+    }
+}
+
+/// What the templates see.
+struct View<'a> {
+    product: &'a str,
+    base_url: &'a str,
+    link: &'a str,
+    valid_for: &'a str,
+    tenant: &'a str,
+    new_account: bool,
+    new_email: &'a str,
+}
+
+/// A text and an HTML template per kind of letter, each over the same `View`.
+macro_rules! templates {
+    ($($text:ident $text_path:tt, $html:ident $html_path:tt;)+) => {$(
+        #[derive(Template)]
+        #[template(path = $text_path)]
+        struct $text<'a> {
+            v: &'a View<'a>,
+        }
+
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a> {
+            v: &'a View<'a>,
+        }
+    )+};
+}
+
+templates! {
+    InvitationText "mail/invitation.txt", InvitationHtml "mail/invitation.html";
+    VerifyText "mail/verify_email.txt", VerifyHtml "mail/verify_email.html";
+    ResetText "mail/password_reset.txt", ResetHtml "mail/password_reset.html";
+    ChangeText "mail/email_change.txt", ChangeHtml "mail/email_change.html";
+    ChangedText "mail/email_changed.txt", ChangedHtml "mail/email_changed.html";
+}
+
+fn valid_for(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Activation => "7 days",
+        TokenKind::Reset => "1 hour",
+        TokenKind::VerifyEmail | TokenKind::ChangeEmail => "24 hours",
+    }
+}
+
+/// Subject, text body and HTML body of a letter.
+fn render(letter: &Letter<'_>, base_url: &str, link: &str) -> Result<(String, String, String), Error> {
+    let mut v = View {
+        product: PRODUCT,
+        base_url,
+        link,
+        valid_for: letter.link().map_or("", |(_, kind, _)| valid_for(kind)),
+        tenant: "",
+        new_account: false,
+        new_email: "",
+    };
+    match letter {
+        Letter::Invitation { tenant, new_account, .. } => {
+            v.tenant = tenant;
+            v.new_account = *new_account;
+        }
+        Letter::ConfirmEmailChange { new_email, .. } | Letter::EmailChanged { new_email } => {
+            v.new_email = new_email.as_str();
+        }
+        Letter::VerifyEmail { .. } | Letter::PasswordReset { .. } => {}
+    }
+    let v = &v;
+    let bodies = match letter {
+        Letter::Invitation { .. } => (InvitationText { v }.render(), InvitationHtml { v }.render()),
+        Letter::VerifyEmail { .. } => (VerifyText { v }.render(), VerifyHtml { v }.render()),
+        Letter::PasswordReset { .. } => (ResetText { v }.render(), ResetHtml { v }.render()),
+        Letter::ConfirmEmailChange { .. } => (ChangeText { v }.render(), ChangeHtml { v }.render()),
+        Letter::EmailChanged { .. } => (ChangedText { v }.render(), ChangedHtml { v }.render()),
+    };
+    Ok((letter.subject(), bodies.0.map_err(Error::internal)?, bodies.1.map_err(Error::internal)?))
+}
+
+/// What queueing a letter did.
+pub struct Queued {
+    /// True when an SMTP server is configured and the sender will deliver the message.
+    pub sent: bool,
+    /// The link the letter carries (raw token inside), for a caller that must hand it over
+    /// another way when `sent` is false (the invitation's `activation_url`).
+    pub link: Option<Secret>,
+}
+
+/// Writes a letter into the outbox, in the caller's transaction.
+pub fn queue(
+    tx: &Transaction<'_>,
+    app: &App,
+    to: &Email,
+    letter: &Letter<'_>,
+    now: Timestamp,
+) -> Result<Queued, Error> {
+    let base_url = &app.config.base_url;
+    let link = letter.link().map(|(path, _, token)| Secret::new(format!("{base_url}{path}?token={}", token.expose())));
+    let (subject, text, html) = render(letter, base_url, link.as_ref().map_or("", |l| l.expose()))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let message = NewMessage {
+        id: &id,
+        to: to.as_str(),
+        subject: &subject,
+        kind: letter.kind(),
+        body_text: &text,
+        body_html: &html,
+        token_hash: letter.link().map(|(_, _, token)| token.digest()),
+    };
+    outbox::insert(tx, &message, now)?;
+    let sent = app.config.smtp.is_some();
+    if !sent {
+        // Security: the id and kind only; the link holds a live token.
+        log::info!("mail {id} ({}) kept in the outbox, not sent: no --smtp-url is configured", letter.kind());
+    }
+    Ok(Queued { sent, link })
+}
+
+/// Cuts the value out of every `token=` in a body, so a stored message holds no live link.
+pub fn scrub_links(body: &str) -> String {
+    const KEY: &str = "token=";
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(at + KEY.len());
+        out.push_str(head);
+        let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(tail.len());
+        if end > 0 {
+            out.push_str("removed");
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn scrub_rows(tx: &Transaction<'_>, rows: Vec<ToScrub>, now: Timestamp) -> Result<(), Error> {
+    for row in rows {
+        outbox::set_scrubbed(tx, &row.id, &scrub_links(&row.body_text), &scrub_links(&row.body_html), now)?;
+    }
+    Ok(())
+}
+
+/// Scrubs the messages carrying this token's link (called when the token is used).
+pub fn scrub_token(tx: &Transaction<'_>, hash: &TokenHash, now: Timestamp) -> Result<(), Error> {
+    let rows = outbox::unscrubbed_for_token(tx, hash)?;
+    scrub_rows(tx, rows, now)
+}
+
+/// Scrubs messages whose token was used, superseded or has expired; returns how many.
+pub fn scrub_dead_links(app: &App) -> Result<usize, Error> {
+    let now = app.clock.now();
+    app.db.write(|tx| {
+        let rows = outbox::unscrubbed_with_dead_token(tx, now, 500)?;
+        let n = rows.len();
+        scrub_rows(tx, rows, now)?;
+        Ok(n)
+    })
+}
+
+/// How often the sender looks for due messages.
+const TICK: Duration = Duration::from_millis(100);
+/// How often (in app seconds) it scrubs links whose token died.
+const SWEEP_EVERY_SECS: i64 = 60;
+/// After this many failed attempts a message is left alone (its last_error says why).
+pub const MAX_ATTEMPTS: i64 = 10;
+const BATCH: i64 = 20;
+
+/// Seconds to wait after the `attempts`-th failure: 1 min, 2, 4 … capped at 6 hours.
+pub fn backoff_secs(attempts: i64) -> i64 {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    60i64.saturating_mul(1i64 << exp).min(6 * 3600)
+}
+
+/// The running sender thread.
+pub struct Sender {
+    stopping: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+}
+
+impl Sender {
+    /// Asks the thread to stop and waits for it (at most the message in flight).
+    pub fn stop(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = self.handle.join();
+    }
+}
+
+/// Starts the sender thread: it delivers due messages when SMTP is configured, and in
+/// every case scrubs links whose token died.
+pub fn start(app: Arc<App>) -> Result<Sender, Error> {
+    let smtp = match &app.config.smtp {
+        Some(s) => Some((transport(s)?, app.config.mail_from.parse::<Mailbox>().map_err(Error::internal)?)),
+        None => None,
+    };
+    let stopping = Arc::new(AtomicBool::new(false));
+    let flag = stopping.clone();
+    let handle = std::thread::Builder::new()
+        .name("mail-sender".into())
+        .spawn(move || run(&app, smtp.as_ref(), &flag))
+        .map_err(Error::internal)?;
+    Ok(Sender { stopping, handle })
+}
+
+fn run(app: &App, smtp: Option<&(SmtpTransport, Mailbox)>, stopping: &AtomicBool) {
+    let mut last_sweep: Option<Timestamp> = None;
+    while !stopping.load(Ordering::SeqCst) {
+        let now = app.clock.now();
+        if last_sweep.is_none_or(|t| now.unix() - t.unix() >= SWEEP_EVERY_SECS) {
+            match scrub_dead_links(app) {
+                Ok(_) => last_sweep = Some(now),
+                Err(e) => log::warn!("could not scrub used or expired links from the outbox: {e}"),
+            }
+        }
+        if let Some((transport, from)) = smtp {
+            if let Err(e) = deliver_due(app, transport, from, stopping) {
+                log::warn!("mail sender: {e}");
+            }
+        }
+        std::thread::sleep(TICK);
+    }
+}
+
+fn transport(s: &SmtpSettings) -> Result<SmtpTransport, Error> {
+    let builder = match s.tls {
+        SmtpTls::StartTls => SmtpTransport::starttls_relay(&s.host).map_err(Error::internal)?,
+        SmtpTls::Wrapper => SmtpTransport::relay(&s.host).map_err(Error::internal)?,
+        SmtpTls::None => SmtpTransport::builder_dangerous(&s.host),
+    };
+    let mut builder = builder.port(s.port).timeout(Some(Duration::from_secs(20)));
+    if let Some(user) = &s.username {
+        let password = s.password.as_ref().map_or("", |p| p.expose());
+        builder = builder.credentials(Credentials::new(user.clone(), password.to_owned()));
+    }
+    Ok(builder.build())
+}
+
+fn deliver_due(app: &App, transport: &SmtpTransport, from: &Mailbox, stopping: &AtomicBool) -> Result<(), Error> {
+    let due = app.db.read(|c| outbox::due(c, app.clock.now(), MAX_ATTEMPTS, BATCH))?;
+    for m in due {
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let result = send(transport, from, &m);
+        let now = app.clock.now();
+        match result {
+            Ok(()) => {
+                let (text, html) = (scrub_links(&m.body_text), scrub_links(&m.body_html));
+                app.db.write(|tx| outbox::mark_sent(tx, &m.id, &text, &html, now))?;
+                log::info!("mail {} sent", m.id);
+            }
+            Err(e) => {
+                let attempts = m.attempts + 1;
+                let error: String = e.chars().take(500).collect();
+                let next = now.plus_secs(backoff_secs(attempts));
+                app.db.write(|tx| outbox::mark_failed(tx, &m.id, &error, next))?;
+                log::warn!("mail {} attempt {attempts} failed: {error}", m.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn send(transport: &SmtpTransport, from: &Mailbox, m: &PendingRow) -> Result<(), String> {
+    let to: Mailbox = m.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(m.subject.as_str())
+        .multipart(MultiPart::alternative_plain_html(m.body_text.clone(), m.body_html.clone()))
+        .map_err(|e| format!("could not build the message: {e}"))?;
+    transport.send(&message).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubbing_cuts_token_values_and_keeps_the_rest() {
+        let body = "Go to http://x/activate?token=abc-DEF_123 now.\n<a href=\"http://x/activate?token=abc-DEF_123\">";
+        let clean = scrub_links(body);
+        assert!(!clean.contains("abc-DEF_123"), "{clean}");
+        assert!(clean.contains("http://x/activate?token=removed now."));
+        assert_eq!(scrub_links("no link; token= alone"), "no link; token= alone");
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!((backoff_secs(1), backoff_secs(2), backoff_secs(3)), (60, 120, 240));
+        assert_eq!(backoff_secs(50), 6 * 3600);
+    }
+
+    #[test]
+    fn every_letter_renders_with_product_base_url_and_link() -> Result<(), Error> {
+        let token = Secret::new("T0KEN".into());
+        let email = Email::parse("e", "new@example.test")?;
+        let letters = [
+            Letter::Invitation { tenant: "Acme <&>", new_account: true, token: &token },
+            Letter::VerifyEmail { token: &token },
+            Letter::PasswordReset { token: &token },
+            Letter::ConfirmEmailChange { new_email: &email, token: &token },
+            Letter::EmailChanged { new_email: &email },
+        ];
+        for letter in &letters {
+            let (subject, text, html) =
+                render(letter, "https://id.example.test", "https://id.example.test/x?token=T0KEN")?;
+            assert!(!subject.is_empty());
+            for body in [&text, &html] {
+                assert!(body.contains(PRODUCT) && body.contains("https://id.example.test"), "{body}");
+                assert_eq!(body.contains("token=T0KEN"), letter.link().is_some(), "{}: {body}", letter.kind());
+            }
+        }
+        let (_, _, html) = render(&letters[0], "https://b", "https://b/activate?token=T0KEN")?;
+        assert!(html.contains("Acme &#60;&#38;&#62;") && !html.contains("Acme <&>"), "HTML is escaped: {html}");
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! `keystead tenants …` and `keystead users …`: the same operations from the machine,
+//! printing tables or the API's JSON, audited as the "system" actor.
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestServer, assert_error, token_of};
+
+fn keystead(s: &TestServer, args: &[&str]) -> Output {
+    let db = s.db_path();
+    Command::new(env!("CARGO_BIN_EXE_keystead"))
+        .args(args)
+        .arg("--db")
+        .arg(&db)
+        .env("RUST_LOG", "warn")
+        .env_remove("KEYSTEAD_BASE_URL")
+        .output()
+        .expect("keystead runs")
+}
+
+/// Runs a command that must succeed; its standard output.
+#[track_caller]
+fn ok(s: &TestServer, args: &[&str]) -> String {
+    let out = keystead(s, args);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "keystead {args:?} failed: {stderr}{stdout}");
+    stdout.into_owned()
+}
+
+#[track_caller]
+fn fails(s: &TestServer, args: &[&str], needle: &str) {
+    let out = keystead(s, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "keystead {args:?} should fail");
+    assert!(stderr.contains(needle), "keystead {args:?}: expected {needle:?} in {stderr}");
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).expect("JSON output")
+}
+
+#[test]
+fn tenants_are_listed_and_changed_from_the_command_line() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let a = s.signup("ann@example.test");
+    s.app.clock.advance(1);
+    let b = s.signup("bob@example.test");
+
+    // --json prints exactly what the API answers.
+    let listed = json_of(&ok(&s, &["tenants", "list", "--json"]));
+    assert_eq!(listed, s.get("/v1/admin/tenants", Some(&op)).body);
+    let table = ok(&s, &["tenants", "list"]);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains("tenant-of-ann-example-test") && table.contains(&b.tenant_id), "{table}");
+    let paged = ok(&s, &["tenants", "list", "--limit", "1"]);
+    assert!(paged.contains("more: --cursor "), "{paged}");
+    let searched = json_of(&ok(&s, &["tenants", "list", "--json", "--q", "of ann", "--status", "active"]));
+    assert_eq!(searched["items"].as_array().map(Vec::len), Some(1));
+
+    let out = json_of(&ok(&s, &["tenants", "suspend", &a.tenant_id, "--reason", "from the shell", "--json"]));
+    assert_eq!(out["tenant"]["status"], "suspended");
+    assert_eq!(out["tenant"]["id"], a.tenant_id.as_str());
+    assert_error(&s.get("/v1/me", Some(&a.token)), 401, "unauthorized");
+    assert_eq!(s.verify_key(&a.key)["code"], "tenant_inactive");
+    let event = s.last_event(&op, "tenant.suspended");
+    assert_eq!((&event["actor_type"], &event["actor_id"]), (&json!("system"), &json!(null)));
+    assert_eq!(event["reason"], "from the shell");
+
+    fails(&s, &["tenants", "suspend", &a.tenant_id, "--reason", "again"], "invalid_transition");
+    fails(&s, &["tenants", "delete", &a.tenant_id, "--reason", "   "], "reason_required");
+    fails(&s, &["tenants", "delete", &a.tenant_id], "--reason");
+    fails(&s, &["tenants", "delete", "00000000-0000-4000-8000-000000000000", "--reason", "x"], "not_found");
+    fails(&s, &["tenants", "list", "--status", "bogus"], "bogus");
+    fails(&s, &["tenants", "list", "--limit", "0"], "limit");
+
+    let table = ok(&s, &["tenants", "delete", &a.tenant_id, "--reason", "closed"]);
+    assert!(table.lines().nth(1).is_some_and(|row| row.contains("deleted")), "{table}");
+    ok(&s, &["tenants", "restore", &a.tenant_id, "--reason", "reopened"]);
+    assert_eq!(s.tenant_status(&op, &a.tenant_id), "active");
+    assert_eq!(s.verify_key(&a.key)["valid"], true);
+}
+
+#[test]
+fn accounts_are_listed_disabled_and_enabled_from_the_command_line() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let a = s.signup("ann@example.test");
+    let b = s.signup("bob@example.test");
+
+    let listed = json_of(&ok(&s, &["users", "list", "--json"]));
+    assert_eq!(listed, s.get("/v1/admin/users", Some(&op)).body);
+    let ann = json_of(&ok(&s, &["users", "list", "--json", "--q", "ann", "--tenant-id", &a.tenant_id]));
+    assert_eq!(ann["items"][0]["id"], a.user_id.as_str());
+    assert_eq!(ann["items"].as_array().map(Vec::len), Some(1));
+    let table = ok(&s, &["users", "list", "--status", "active"]);
+    assert!(table.contains("bob@example.test") && table.contains("tenant-of-bob-example-test:owner:active"), "{table}");
+    fails(&s, &["users", "list", "--tenant-id", "nope"], "tenant_id");
+
+    fails(&s, &["users", "disable", &a.user_id, "--reason", "x"], "last_owner");
+    s.add_member(&a, &b, "owner", "active");
+    let out = json_of(&ok(&s, &["users", "disable", &a.user_id, "--reason", "cli", "--json"]));
+    assert_eq!(out["account"]["status"], "disabled");
+    assert_error(&s.login("ann@example.test", PASSWORD), 403, "account_disabled");
+    assert_error(&s.get("/v1/me", Some(&a.token)), 401, "unauthorized");
+    fails(&s, &["users", "disable", &a.user_id, "--reason", "x"], "invalid_transition");
+    let table = ok(&s, &["users", "enable", &a.user_id, "--reason", "cli"]);
+    assert!(table.contains("ann@example.test") && table.contains("active"), "{table}");
+    assert_eq!(s.login("ann@example.test", PASSWORD).status, 200);
+    assert_eq!(s.last_event(&op, "account.enabled")["actor_type"], "system");
+}
+
+#[test]
+fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let base = "https://id.example.test/";
+    let args = [
+        "tenants",
+        "create",
+        "--name",
+        "Seeded Co",
+        "--owner-email",
+        "Owner@Seeded.test",
+        "--owner-name",
+        "Sam",
+        "--plan",
+        "team",
+        "--max-seats",
+        "3",
+        "--base-url",
+        base,
+    ];
+    let out = ok(&s, &args);
+    assert!(out.starts_with("ID") && out.contains("seeded-co") && out.contains("team"), "{out}");
+    assert!(out.contains("owner@seeded.test") && out.contains("invited"), "{out}");
+    assert!(out.contains("in the outbox") && out.contains("--smtp-url"), "says where the mail is: {out}");
+    let url = out.lines().find(|l| l.starts_with("https://id.example.test/activate?token=")).expect("the link");
+    let token = token_of(url);
+    let queued = s.outbox_to("owner@seeded.test", "invitation");
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0].holds(&format!("{}?token={token}", "https://id.example.test/activate")),
+        "the mail links there too"
+    );
+
+    let event = s.last_event(&op, "tenant.created");
+    assert_eq!((&event["actor_type"], &event["actor_id"]), (&json!("system"), &json!(null)));
+    assert_eq!(s.last_event(&op, "member.invited")["actor_type"], "system");
+
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/user/role"), res.str("/tenant/slug")), ("owner".into(), "seeded-co".into()));
+    assert_eq!(res.body["tenant"]["max_seats"], 3);
+
+    // --json prints the API's answer, an existing account is invited as owner, and --slug is kept.
+    let args =
+        ["tenants", "create", "--name", "Second", "--slug", "second", "--owner-email", "owner@seeded.test", "--json"];
+    let out = json_of(&ok(&s, &args));
+    assert_eq!(out["tenant"]["slug"], "second");
+    assert_eq!((&out["owner"]["id"], &out["owner"]["status"]), (&res.body["user"]["id"], &json!("invited")));
+    assert_eq!(out["invite_email"], json!({ "sent": false, "reason": "smtp_not_configured" }));
+    assert!(out["activation_url"].as_str().is_some_and(|u| u.starts_with("http://127.0.0.1:8080/activate?token=")));
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token_of(out["activation_url"].as_str().unwrap()) }));
+    assert_eq!(res.status, 200, "an existing account only accepts: {}", res.text);
+
+    fails(
+        &s,
+        &["tenants", "create", "--name", "Third", "--slug", "second", "--owner-email", "x@seeded.test"],
+        "slug_taken",
+    );
+    fails(&s, &["tenants", "create", "--name", "X", "--slug", "Bad Slug", "--owner-email", "x@seeded.test"], "slug");
+    fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "nope"], "owner_email");
+    fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "x@seeded.test", "--max-seats", "0"], "max_seats");
+    fails(&s, &["tenants", "create", "--owner-email", "x@seeded.test"], "--name");
+    fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "x@s.test", "--base-url", "ftp://x"], "base-url");
+    assert!(s.outbox_to("x@seeded.test", "invitation").is_empty(), "failed commands leave nothing behind");
+}
