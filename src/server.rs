@@ -114,12 +114,14 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
     let peer = rq.remote_addr().map(SocketAddr::ip);
     let (body, too_large) = read_body(&mut rq);
     let mut req = Req::new(method, rq.url(), headers, body, peer, app.config.trust_proxy);
+    let scope = crate::store::cache::RequestScope::enter();
     let response = if too_large {
         error::to_response(&Error::PayloadTooLarge)
     } else {
         catch_unwind(AssertUnwindSafe(|| router::dispatch(app, &mut req)))
             .unwrap_or_else(|_| error::to_response(&Error::internal("a handler panicked")))
     };
+    drop(scope);
     let status = response.status;
     let request_id = format!("{id:016x}");
     if let Err(e) = rq.respond(to_tiny(response, &request_id, &app.config.base_url, too_large)) {

@@ -4,6 +4,7 @@
 //! write of this process (the one writer is another connection) and of any other (the
 //! command line). A cached value is therefore never staler than the request that found it.
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -11,20 +12,64 @@ use rusqlite::Connection;
 
 use crate::error::Error;
 
+thread_local! {
+    /// While this thread serves a request (see `RequestScope`): a number that changes with
+    /// each request and after each write of this thread. Caches checked at the current number
+    /// skip `PRAGMA data_version`: one check per request, however many caches it uses.
+    static EPOCH: Cell<Option<u64>> = const { Cell::new(None) };
+    static NEXT: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump(in_request: bool) {
+    let n = NEXT.get().wrapping_add(1);
+    NEXT.set(n);
+    EPOCH.set(in_request.then_some(n));
+}
+
+/// Marks this thread as serving one request until dropped: the caches it reads check the
+/// data version once (the first time) rather than at every lookup. Outside a scope (command
+/// line, background threads) every lookup checks.
+pub struct RequestScope(());
+
+impl RequestScope {
+    pub fn enter() -> Self {
+        bump(true);
+        Self(())
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        bump(false);
+    }
+}
+
+/// This thread committed a write: its next cache lookup checks the data version again, so
+/// a request sees its own writes.
+pub(super) fn wrote() {
+    bump(EPOCH.get().is_some());
+}
+
 /// The caches of one thread for one `Db`, by type, and the data version they hold for.
 #[derive(Default)]
 pub(super) struct Caches {
     version: Option<i64>,
+    /// The request epoch at which `version` was last checked.
+    checked: Option<u64>,
     items: Vec<Box<dyn Any>>,
 }
 
 impl Caches {
     /// The cache of type `C`, emptied first when the database changed since last time.
     pub(super) fn get<C: Default + 'static>(&mut self, conn: &Connection) -> Result<&mut C, Error> {
-        let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
-        if self.version != Some(version) {
-            self.items.clear();
-            self.version = Some(version);
+        let epoch = EPOCH.get();
+        if epoch.is_none() || self.checked != epoch {
+            let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+            if self.version != Some(version) {
+                self.items.clear();
+                self.version = Some(version);
+            }
+            self.checked = epoch;
         }
         let index = match self.items.iter().position(|c| c.is::<C>()) {
             Some(i) => i,

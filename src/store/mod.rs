@@ -118,7 +118,10 @@ impl Db {
         let mut conn = self.writer.lock().map_err(Error::internal)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
-        tx.commit()?;
+        let committed = tx.commit();
+        // Whatever the outcome, this thread's caches check the data version again.
+        cache::wrote();
+        committed?;
         Ok(out)
     }
 
