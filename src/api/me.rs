@@ -21,9 +21,15 @@ struct Me<'a> {
 pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let p = account::profile(app, &who)?;
+    // The body is a function of the cached profile alone: rendered once per profile.
+    if let Some(body) = p.rendered.get() {
+        return Ok(Response::json_bytes(200, body.clone()));
+    }
     let me =
         Me { user: User::of(&p.member), tenant: Tenant::of(&p.tenant), memberships: json::memberships(&p.memberships) };
-    Ok(Response::json(200, &me))
+    let body = serde_json::to_vec(&me).map_err(Error::internal)?;
+    let _ = p.rendered.set(body.clone());
+    Ok(Response::json_bytes(200, body))
 }
 
 #[derive(Deserialize)]

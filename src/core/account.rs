@@ -21,7 +21,7 @@ pub(crate) fn load_profile(conn: &Connection, user: UserId, tenant: TenantId) ->
     let membership = memberships::get(conn, tenant, user)?.ok_or(Error::Unauthorized)?;
     let tenant = tenants::get(conn, tenant)?.ok_or(Error::Unauthorized)?;
     let memberships = memberships::list_for_account(conn, user)?;
-    Ok(Profile { member: Member { account, membership }, tenant, memberships })
+    Ok(Profile { member: Member { account, membership }, tenant, memberships, rendered: Default::default() })
 }
 
 /// Profiles by member, cached per thread until the next commit.

@@ -49,6 +49,9 @@ pub struct Profile {
     pub member: Member,
     pub tenant: TenantRow,
     pub memberships: Vec<(MembershipRow, TenantRow)>,
+    /// The `GET /v1/me` body of this profile, rendered once by the api layer and kept as
+    /// long as the cached profile (which every commit drops).
+    pub rendered: std::sync::OnceLock<Vec<u8>>,
 }
 
 /// Trims a display name and checks its length; `what` names the field.

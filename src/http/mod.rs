@@ -139,6 +139,11 @@ impl Response {
         }
     }
 
+    /// A JSON body already serialized.
+    pub fn json_bytes(status: u16, body: Vec<u8>) -> Self {
+        Self { status, headers: vec![("Content-Type", "application/json".into())], body }
+    }
+
     /// A JSON document kept as text (the OpenAPI document).
     pub fn json_text(text: &'static str) -> Self {
         Self { status: 200, headers: vec![("Content-Type", "application/json".into())], body: text.as_bytes().to_vec() }
