@@ -19,6 +19,22 @@ function read_lines(path)
   return out
 end
 
+-- Sends, in turn, the request `build` makes of each line of the list file args[1]; each
+-- thread starts at its own place in the list.
+function cycle_through(build)
+  local reqs, i = {}, 0
+  function init(args)
+    for n, line in ipairs(read_lines(args[1])) do
+      reqs[n] = build(line)
+    end
+    i = (tid or 0) * 97
+  end
+  function request()
+    i = i % #reqs + 1
+    return reqs[i]
+  end
+end
+
 -- One line that run.sh parses: totals, latency percentiles in microseconds, failures.
 function done(summary, latency, requests)
   local e = summary.errors

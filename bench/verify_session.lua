@@ -1,16 +1,6 @@
 -- POST /v1/verify/session, cycling through the seeded session tokens (args[1]).
 dofile("bench/common.lua")
-local reqs, i = {}, 0
-
-function init(args)
-  for n, token in ipairs(read_lines(args[1])) do
-    reqs[n] = wrk.format("POST", "/v1/verify/session", { ["Content-Type"] = "application/json" },
-      '{"token":"' .. token .. '"}')
-  end
-  i = (tid or 0) * 97
-end
-
-function request()
-  i = i % #reqs + 1
-  return reqs[i]
-end
+cycle_through(function(token)
+  return wrk.format("POST", "/v1/verify/session", { ["Content-Type"] = "application/json" },
+    '{"token":"' .. token .. '"}')
+end)
