@@ -12,7 +12,7 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let status = body::filter::<KeyStatus>(req, "status")?;
     let (rows, next_cursor) = keys::list_keys(app, &who, status, &body::page(req)?)?;
-    Ok(Response::json(200, &List { items: rows.iter().map(ApiKey::of).collect(), next_cursor }))
+    Ok(Response::json(200, &List::of(&rows, next_cursor, ApiKey::of)))
 }
 
 #[derive(Deserialize)]

@@ -19,7 +19,7 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let status = body::filter::<MembershipStatus>(req, "status")?;
     let (members, next_cursor) = members::list_members(app, &who.in_tenant(), status, &body::page(req)?)?;
-    Ok(Response::json(200, &List { items: members.iter().map(User::of).collect(), next_cursor }))
+    Ok(Response::json(200, &List::of(&members, next_cursor, User::of)))
 }
 
 /// `{email, role, name?}`: the portal's and the operator's invitations.

@@ -8,8 +8,7 @@ use crate::http::{Req, Response, auth as credentials, body};
 pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let (rows, next_cursor) = sessions::list_own(app, &who, &body::page(req)?)?;
-    let items = rows.iter().map(|s| Session::of(s, who.session_id)).collect();
-    Ok(Response::json(200, &List { items, next_cursor }))
+    Ok(Response::json(200, &List::of(&rows, next_cursor, |s| Session::of(s, who.session_id))))
 }
 
 pub fn revoke(app: &App, req: &mut Req) -> Result<Response, Error> {

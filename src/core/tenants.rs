@@ -182,9 +182,11 @@ pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Res
     };
     let now = app.clock.now();
     app.db.write(|tx| {
-        let before = tenants::get(tx, tenant)?.ok_or(Error::NotFound)?;
-        if let Some(name) = &name {
-            tenants::set_name(tx, tenant, name, now)?;
+        let mut row = tenants::get(tx, tenant)?.ok_or(Error::NotFound)?;
+        let old = provider_snapshot(&row);
+        if let Some(name) = name {
+            row.name = name;
+            tenants::update(tx, &row, now)?;
         }
         if let Some(sealed) = &sealed {
             let (ciphertext, hint) = sealed.as_ref().map(|(c, h)| (c.as_slice(), h.as_str())).unzip();
@@ -194,7 +196,7 @@ pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Res
         Event::new(who.actor(), Some(&who.origin), Action::TenantUpdated)
             .tenant(tenant)
             .target("tenant", tenant)
-            .before(provider_snapshot(&before))
+            .before(old)
             .after(provider_snapshot(&after))
             .append(tx, now)?;
         Ok(after)

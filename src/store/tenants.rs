@@ -67,12 +67,6 @@ pub fn get(conn: &Connection, id: TenantId) -> Result<Option<TenantRow>, Error> 
     Ok(conn.prepare_cached(&sql)?.query_row([id], |r| TenantRow::from_row_at(r, 0)).optional()?)
 }
 
-pub fn set_name(tx: &Transaction<'_>, id: TenantId, name: &str, now: Timestamp) -> Result<(), Error> {
-    tx.prepare_cached("UPDATE tenants SET name = :name, updated_at = :now WHERE id = :id")?
-        .execute(named_params! { ":id": id, ":name": name, ":now": now })?;
-    Ok(())
-}
-
 /// Stores (or, with None, clears) the sealed provider key and its hint.
 pub fn set_provider_key(
     tx: &Transaction<'_>,
