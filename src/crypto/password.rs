@@ -207,6 +207,17 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_full_pool_answers_unavailable_after_its_wait_and_frees_on_drop() -> Result<(), Error> {
+        let mut hasher = Hasher::new(1)?;
+        hasher.max_wait = Duration::from_millis(20);
+        let held = hasher.acquire()?;
+        assert!(matches!(hasher.verify(None, &Secret::new("x".into())), Err(Error::Unavailable(_))));
+        drop(held);
+        assert!(!hasher.verify(None, &Secret::new("x".into()))?.ok, "the permit came back");
+        Ok(())
+    }
+
     fn pw(s: &str) -> Secret {
         Secret::new(s.into())
     }

@@ -26,3 +26,30 @@ pub fn to_response(e: &Error) -> Response {
         _ => response,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header<'a>(r: &'a Response, name: &str) -> Option<&'a str> {
+        r.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn busy_and_throttled_answers_say_when_to_retry() {
+        let busy = to_response(&Error::Unavailable("every password hashing permit is busy".into()));
+        assert_eq!(busy.status, 503);
+        assert_eq!(header(&busy, "Retry-After"), Some("1"));
+        let body = String::from_utf8_lossy(&busy.body);
+        assert!(body.contains("\"unavailable\"") && !body.contains("permit"), "the cause stays in the log: {body}");
+        let limited = to_response(&Error::RateLimited { retry_after: 42 });
+        assert_eq!((limited.status, header(&limited, "Retry-After")), (429, Some("42")));
+    }
+
+    #[test]
+    fn internal_causes_are_not_sent() {
+        let r = to_response(&Error::internal("no such table: secrets"));
+        assert_eq!(r.status, 500);
+        assert!(!String::from_utf8_lossy(&r.body).contains("secrets"));
+    }
+}
