@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
+use super::guessable;
 use super::secret::{Secret, random_bytes, random_token};
 use crate::error::Error;
 
@@ -23,7 +24,7 @@ pub const MAX_LEN: usize = 256;
 const BUFFER_CAPACITY_BLOCKS: usize = 33 * 1024;
 
 /// Checks length and guessability. `field` names the password's field in a 400; `context`
-/// holds words the password must not lean on (the email, the name), which zxcvbn penalises.
+/// holds words the password must not lean on (the email, the name).
 pub fn check_policy(field: &'static str, password: &Secret, min_len: usize, context: &[&str]) -> Result<(), Error> {
     let pw = password.expose();
     let len = pw.chars().count();
@@ -33,8 +34,8 @@ pub fn check_policy(field: &'static str, password: &Secret, min_len: usize, cont
     if len < min_len {
         return Err(Error::WeakPassword(format!("use at least {min_len} characters")));
     }
-    if u8::from(zxcvbn::zxcvbn(pw, context).score()) < 3 {
-        return Err(Error::WeakPassword("it is too common or easy to guess".into()));
+    if let Some(why) = guessable::weakness(pw, context) {
+        return Err(Error::WeakPassword(why.into()));
     }
     Ok(())
 }
