@@ -4,6 +4,7 @@
 
 pub mod operator;
 pub mod smtp;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
