@@ -17,6 +17,7 @@ use askama::Template;
 use crate::app::App;
 use crate::core::principal::{Operator, PortalUser};
 use crate::core::{Profile, account, operators};
+use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::csrf::Token;
 use crate::http::{Req, Response, assets, auth, cookies, error};
@@ -211,7 +212,7 @@ pub fn admin_visit(app: &App, req: &Req, title: &str) -> Result<AdminVisit, Erro
 }
 
 /// After a login: the session cookie of its realm, and on to `location`.
-fn enter(app: &App, cookie: &str, token: &crate::crypto::secret::Secret, location: &str) -> Response {
+fn enter(app: &App, cookie: &str, token: &Secret, location: &str) -> Response {
     Response::redirect(location).with_cookie(cookies::set(app, cookie, token.expose()))
 }
 
