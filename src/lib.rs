@@ -1,5 +1,6 @@
 //! Keystead: a single-binary portal and authentication server for small multi-tenant
-//! products. A request travels server → http → api → core → store; see DESIGN.md.
+//! products. A request travels server → http → api (JSON) or web (HTML) → core → store;
+//! see DESIGN.md.
 pub mod api;
 pub mod app;
 pub mod cli;
@@ -13,3 +14,4 @@ pub mod mail;
 pub mod server;
 pub mod store;
 pub mod types;
+pub mod web;

@@ -43,7 +43,9 @@ impl Running {
     }
 }
 
-fn listen(bind: &str) -> Result<TcpListener, Error> {
+/// A listening socket with the timeouts every connection inherits. Binding before the app
+/// exists lets a caller learn the port of `127.0.0.1:0` first (tests make it the base URL).
+pub fn listen(bind: &str) -> Result<TcpListener, Error> {
     let addr = bind
         .to_socket_addrs()
         .map_err(|e| Error::invalid(format!("cannot resolve {bind}: {e}")))?
@@ -63,7 +65,11 @@ fn listen(bind: &str) -> Result<TcpListener, Error> {
 }
 
 pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
-    let listener = listen(bind)?;
+    start_on(app, listen(bind)?)
+}
+
+/// As `start`, on a socket from `listen`.
+pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> {
     let addr = listener.local_addr().map_err(Error::internal)?;
     let server =
         Arc::new(tiny_http::Server::from_listener(listener, None).map_err(|e| Error::internal(e.to_string()))?);

@@ -29,11 +29,14 @@ pub struct SignedUp {
     pub key: CreatedKey,
 }
 
+/// Whether anyone may sign up (`--signup open`); `signup_disabled` otherwise.
+pub fn signup_open(app: &App) -> Result<(), Error> {
+    if app.config.signup == SignupMode::Open { Ok(()) } else { Err(Error::SignupDisabled) }
+}
+
 /// A new account owning a new tenant with its first API key, signed in: one transaction.
 pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Error> {
-    if app.config.signup != SignupMode::Open {
-        return Err(Error::SignupDisabled);
-    }
+    signup_open(app)?;
     let now = app.clock.now();
     app.limits.hit(Scope::SignupByIp, &origin.ip, now)?;
     let email = Email::parse("email", &input.email)?;
@@ -145,6 +148,11 @@ pub(crate) fn failed_login(
     }
 }
 
+/// Whether a session may act in this tenant: an active membership of an active tenant.
+pub fn can_act_in(m: &MembershipRow, t: &TenantRow) -> bool {
+    m.status == MembershipStatus::Active && t.status == TenantStatus::Active
+}
+
 /// The tenant a login acts in: the one asked for, else the one used last, else the first
 /// usable one. Only an active membership in a tenant that is not deleted counts.
 pub fn choose_tenant(
@@ -152,19 +160,17 @@ pub fn choose_tenant(
     requested: Option<TenantId>,
     last_used: Option<TenantId>,
 ) -> Result<TenantId, Error> {
-    let open: Vec<&TenantRow> = memberships
+    let open: Vec<&(MembershipRow, TenantRow)> = memberships
         .iter()
         .filter(|(m, t)| m.status == MembershipStatus::Active && t.status != TenantStatus::Deleted)
-        .map(|(_, t)| t)
         .collect();
     if let Some(id) = requested {
-        let tenant = open.iter().find(|t| t.id == id).ok_or(Error::NotFound)?;
-        return if tenant.status == TenantStatus::Active { Ok(id) } else { Err(Error::TenantSuspended) };
+        let (m, t) = open.iter().find(|(_, t)| t.id == id).ok_or(Error::NotFound)?;
+        return if can_act_in(m, t) { Ok(id) } else { Err(Error::TenantSuspended) };
     }
-    let usable = |t: &&&TenantRow| t.status == TenantStatus::Active;
-    let last = last_used.and_then(|id| open.iter().filter(usable).find(|t| t.id == id));
-    match last.or_else(|| open.iter().find(usable)) {
-        Some(t) => Ok(t.id),
+    let last = last_used.and_then(|id| open.iter().find(|(m, t)| t.id == id && can_act_in(m, t)));
+    match last.or_else(|| open.iter().find(|(m, t)| can_act_in(m, t))) {
+        Some((_, t)) => Ok(t.id),
         None if !open.is_empty() => Err(Error::TenantSuspended),
         None => Err(Error::NoActiveMembership),
     }

@@ -85,6 +85,11 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     })
 }
 
+/// The operator behind a session, as the admin pages show it.
+pub fn current_admin(app: &App, who: &Operator) -> Result<AdminRow, Error> {
+    app.db.read(|c| admins::get(c, who.admin_id))?.ok_or(Error::Unauthorized)
+}
+
 pub fn admin_logout(app: &App, who: &Operator) -> Result<(), Error> {
     let now = app.clock.now();
     app.db.write(|tx| {

@@ -13,7 +13,7 @@ use crate::error::{Error, is_unique_violation};
 use crate::store::accounts;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::{self, NewTenant, TenantRow};
-use crate::types::{Email, MembershipStatus, Role, SignupMode, TenantId, Timestamp, UserId};
+use crate::types::{Email, MembershipStatus, Role, TenantId, Timestamp, UserId};
 
 /// A tenant made with its owner's membership and its first API key.
 pub struct Founded {
@@ -137,9 +137,7 @@ pub(crate) fn found(
 
 /// `POST /v1/tenants`: a signed-in person starts another tenant and now acts in it.
 pub fn create_tenant(app: &App, who: &PortalUser, tenant_name: &str) -> Result<(Founded, Member), Error> {
-    if app.config.signup != SignupMode::Open {
-        return Err(Error::SignupDisabled);
-    }
+    super::auth::signup_open(app)?;
     let now = app.clock.now();
     app.db.write(|tx| {
         let founded = found(tx, app, tenant_name, who.user_id, who.actor(), Some(&who.origin), now)?;

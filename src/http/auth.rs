@@ -1,5 +1,6 @@
-//! Credentials on a request: `Authorization: Bearer <token>`, checked in its realm.
-use super::Req;
+//! Credentials on a request, checked in their realm: `Authorization: Bearer <token>` on
+//! the API, the realm's session cookie on pages (never the other way round).
+use super::{Req, cookies};
 use crate::app::App;
 use crate::core::principal::{Operator, PortalUser, Staff};
 use crate::core::sessions;
@@ -24,4 +25,16 @@ pub fn admin(app: &App, req: &Req) -> Result<Operator, Error> {
 /// An operator acting through the API, as the operator-realm core operations take it.
 pub fn staff(app: &App, req: &Req) -> Result<Staff, Error> {
     admin(app, req).map(Staff::Operator)
+}
+
+/// The portal session of a page, from the `ks_session` cookie (401: the page redirects to `/login`).
+pub fn portal_cookie(app: &App, req: &Req) -> Result<PortalUser, Error> {
+    let token = cookies::get(req, cookies::PORTAL).ok_or(Error::Unauthorized)?;
+    sessions::authenticate_portal(app, token, req.origin())
+}
+
+/// The operator session of a page, from the `ks_admin` cookie (401: the page redirects to `/admin/login`).
+pub fn admin_cookie(app: &App, req: &Req) -> Result<Operator, Error> {
+    let token = cookies::get(req, cookies::ADMIN).ok_or(Error::Unauthorized)?;
+    sessions::authenticate_admin(app, token, req.origin())
 }

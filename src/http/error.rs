@@ -1,15 +1,13 @@
-//! The one mapping from `Error` to an HTTP response (`{"error": {code, message, fields?}}`).
+//! The one mapping from `Error` to an HTTP response: `{"error": {code, message, fields?}}`
+//! on the API, the error page on the web UI. Both take the status from
+//! `Error::status_and_code` and the sentence from `Error::message`.
 use serde_json::{Map, Value, json};
 
-use super::Response;
+use super::{Req, Response};
 use crate::error::Error;
 
 pub fn to_response(e: &Error) -> Response {
-    let (status, code) = e.status_and_code();
-    if status >= 500 {
-        // The cause goes to the log only: it may name tables, paths or internals.
-        log::error!("{e}");
-    }
+    let (status, code) = log_internal(e);
     let mut error = json!({ "code": code, "message": e.message() });
     if let Error::InvalidRequest { fields, .. } = e {
         if !fields.is_empty() {
@@ -18,7 +16,35 @@ pub fn to_response(e: &Error) -> Response {
             error["fields"] = Value::Object(map);
         }
     }
-    let response = Response::json(status, &json!({ "error": error }));
+    with_retry_headers(e, Response::json(status, &json!({ "error": error })))
+}
+
+/// A page's error: without a live session the browser goes to its realm's login page;
+/// anything else is the error page, with the status and message the API would send.
+pub fn to_page(req: &Req, e: &Error) -> Response {
+    if let Error::Unauthorized = e {
+        let operator = req.path == "/admin" || req.path.starts_with("/admin/");
+        return Response::redirect(if operator { "/admin/login" } else { "/login" });
+    }
+    let (status, _) = log_internal(e);
+    let message = match e {
+        Error::UnsupportedMediaType => "Send the form as application/x-www-form-urlencoded.".to_owned(),
+        _ => e.message(),
+    };
+    with_retry_headers(e, crate::web::error_page(status, &message))
+}
+
+fn log_internal(e: &Error) -> (u16, &'static str) {
+    let (status, code) = e.status_and_code();
+    if status >= 500 {
+        // The cause goes to the log only: it may name tables, paths or internals.
+        log::error!("{e}");
+    }
+    (status, code)
+}
+
+/// The headers some errors carry, whether the body is JSON or a page.
+pub fn with_retry_headers(e: &Error, response: Response) -> Response {
     match e {
         Error::MethodNotAllowed { allow } => response.with_header("Allow", allow.clone()),
         Error::RateLimited { retry_after } => response.with_header("Retry-After", retry_after.to_string()),

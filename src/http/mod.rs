@@ -1,8 +1,13 @@
 //! The thin plumbing between tiny_http and the handlers: requests, responses, routing,
-//! JSON bodies, credentials and the one mapping from `Error` to a response.
+//! JSON and form bodies, cookies, CSRF, static assets, credentials and the one mapping
+//! from `Error` to a response.
+pub mod assets;
 pub mod auth;
 pub mod body;
+pub mod cookies;
+pub mod csrf;
 pub mod error;
+pub mod form;
 pub mod router;
 
 use std::net::IpAddr;
@@ -125,6 +130,11 @@ impl Req {
     }
 }
 
+/// The policy of every page: our own script, style and images only (no inline ones),
+/// forms post only to us, and no other site may frame the page.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
@@ -147,6 +157,23 @@ impl Response {
     /// A JSON document kept as text (the OpenAPI document).
     pub fn json_text(text: &'static str) -> Self {
         Self { status: 200, headers: vec![("Content-Type", "application/json".into())], body: text.as_bytes().to_vec() }
+    }
+
+    /// A page.
+    pub fn html(status: u16, body: String) -> Self {
+        let headers =
+            vec![("Content-Type", "text/html; charset=utf-8".into()), ("Content-Security-Policy", CSP.into())];
+        Self { status, headers, body: body.into_bytes() }
+    }
+
+    /// 303 See Other: after a form's POST, the browser GETs `location`.
+    pub fn redirect(location: &str) -> Self {
+        Self { status: 303, headers: vec![("Location", location.into())], body: Vec::new() }
+    }
+
+    /// Adds a `Set-Cookie` header (a value from `cookies::set` or `cookies::clear`).
+    pub fn with_cookie(self, set_cookie: String) -> Self {
+        self.with_header("Set-Cookie", set_cookie)
     }
 
     pub fn no_content() -> Self {

@@ -1,14 +1,16 @@
-//! The route table: every path of the API, its method and its handler, in one list.
-use super::{Method, Req, Response, error};
-use crate::api;
+//! The route tables: every path of the JSON API (`ROUTES`, the paths `openapi.json`
+//! documents) and of the web UI (`PAGES`), each with its method and handler.
+use super::{Method, Req, Response, assets, csrf, error};
 use crate::app::App;
 use crate::error::Error;
+use crate::{api, web};
 
 pub type Handler = fn(&App, &mut Req) -> Result<Response, Error>;
 
 pub struct Route {
     pub method: Method,
-    /// The template, with `{name}` for a path parameter; also what the log line shows.
+    /// The template, with `{name}` for a path parameter and `{*name}` for the rest of the
+    /// path; also what the log line shows.
     pub path: &'static str,
     pub handler: Handler,
 }
@@ -80,6 +82,39 @@ pub static ROUTES: &[Route] = &[
     route(Get, "/v1/admin/outbox", api::oversight::outbox),
 ];
 
+/// The pages of the web UI. Every POST here is a form, checked by `csrf::check` before
+/// its handler runs.
+pub static PAGES: &[Route] = &[
+    route(Get, "/", web::session::home),
+    route(Get, "/login", web::session::login_form),
+    route(Post, "/login", web::session::login),
+    route(Post, "/logout", web::session::logout),
+    route(Get, "/signup", web::session::signup_form),
+    route(Post, "/signup", web::session::signup),
+    route(Get, "/forgot-password", web::links::forgot_form),
+    route(Post, "/forgot-password", web::links::forgot),
+    route(Get, "/reset-password", web::links::reset_form),
+    route(Post, "/reset-password", web::links::reset),
+    route(Get, "/activate", web::links::activate_form),
+    route(Post, "/activate", web::links::activate),
+    route(Get, "/verify-email", web::links::verify_form),
+    route(Post, "/verify-email", web::links::verify),
+    route(Get, "/confirm-email", web::links::confirm_email_form),
+    route(Post, "/confirm-email", web::links::confirm_email),
+    route(Get, "/app", web::app::overview),
+    route(Post, "/app/switch-tenant", web::app::switch_tenant),
+    route(Get, "/admin/login", web::admin::login_form),
+    route(Post, "/admin/login", web::admin::login),
+    route(Post, "/admin/logout", web::admin::logout),
+    route(Get, "/admin", web::admin::home),
+    route(Get, "/assets/{*path}", assets::serve),
+];
+
+/// Paths of the JSON API, whose errors are JSON; every other path is a page's.
+fn is_api(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/") || path.starts_with("/.well-known/") || path.starts_with("/healthz")
+}
+
 /// Matches `path` against a template; the captured parameters on success.
 fn matches(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
     let mut params = Vec::new();
@@ -88,6 +123,11 @@ fn matches(template: &'static str, path: &str) -> Option<Vec<(&'static str, Stri
     loop {
         match (want.next(), have.next()) {
             (None, None) => return Some(params),
+            (Some(w), Some(h)) if w.starts_with("{*") && w.ends_with('}') && !h.is_empty() => {
+                let rest: Vec<&str> = std::iter::once(h).chain(have).collect();
+                params.push((&w[2..w.len() - 1], rest.join("/")));
+                return Some(params);
+            }
             (Some(w), Some(h)) if w.starts_with('{') && w.ends_with('}') && !h.is_empty() => {
                 params.push((&w[1..w.len() - 1], h.to_owned()));
             }
@@ -97,20 +137,34 @@ fn matches(template: &'static str, path: &str) -> Option<Vec<(&'static str, Stri
     }
 }
 
-/// Runs the handler of the route matching the request, or answers 404 / 405.
+/// Runs the handler of the route matching the request, or answers 404 / 405: as JSON on
+/// the API's paths, as a page elsewhere.
 pub fn dispatch(app: &App, req: &mut Req) -> Response {
+    if is_api(&req.path) {
+        return find(ROUTES, req).and_then(|handler| handler(app, req)).unwrap_or_else(|e| error::to_response(&e));
+    }
+    let page = find(PAGES, req).and_then(|handler| {
+        if req.method == Method::Post {
+            csrf::check(app, req)?;
+        }
+        handler(app, req)
+    });
+    page.unwrap_or_else(|e| error::to_page(req, &e))
+}
+
+/// The handler of the route in `table` matching the request (whose route it records).
+fn find(table: &'static [Route], req: &mut Req) -> Result<Handler, Error> {
     let mut allowed: Vec<&'static str> = Vec::new();
-    for r in ROUTES {
+    for r in table {
         let Some(params) = matches(r.path, &req.path) else { continue };
         if r.method == req.method {
             req.set_route(r.path, params);
-            return (r.handler)(app, req).unwrap_or_else(|e| error::to_response(&e));
+            return Ok(r.handler);
         }
         allowed.push(r.method.as_str());
         req.route = r.path;
     }
-    let e = if allowed.is_empty() { Error::NotFound } else { Error::MethodNotAllowed { allow: allowed.join(", ") } };
-    error::to_response(&e)
+    Err(if allowed.is_empty() { Error::NotFound } else { Error::MethodNotAllowed { allow: allowed.join(", ") } })
 }
 
 #[cfg(test)]
@@ -124,5 +178,19 @@ mod tests {
         assert_eq!(matches("/v1/keys/{id}", "/v1/keys/a/b"), None);
         assert_eq!(matches("/v1/keys", "/v1/keys"), Some(vec![]));
         assert_eq!(matches("/v1/keys", "/v1/keys/"), None);
+    }
+
+    #[test]
+    fn a_tail_parameter_takes_the_rest_of_the_path() {
+        assert_eq!(matches("/assets/{*path}", "/assets/app.css"), Some(vec![("path", "app.css".to_owned())]));
+        assert_eq!(matches("/assets/{*path}", "/assets/img/a.svg"), Some(vec![("path", "img/a.svg".to_owned())]));
+        assert_eq!(matches("/assets/{*path}", "/assets/"), None);
+        assert_eq!(matches("/assets/{*path}", "/assets"), None);
+    }
+
+    #[test]
+    fn api_paths_and_pages_do_not_overlap() {
+        assert!(ROUTES.iter().all(|r| is_api(r.path)));
+        assert!(PAGES.iter().all(|r| !is_api(r.path)));
     }
 }

@@ -203,7 +203,7 @@ fn serve_answers_healthz_and_exits_cleanly_on_sigterm() {
     let port = free_port();
     let served = Served::start(serve_flags(&db, port), port);
     assert!(db.exists(), "serve creates the database on first start");
-    let (status, body) = served.call("GET", "/nope", None, None);
+    let (status, body) = served.call("GET", "/v1/nope", None, None);
     assert_eq!((status, body["error"]["code"].clone()), (404, json!("not_found")));
     let started = Instant::now();
     let (exit, stderr) = served.terminate();

@@ -25,3 +25,6 @@ mod smoke;
 mod tenant_settings;
 mod tokens;
 mod verify;
+mod web_forms;
+mod web_links;
+mod web_pages;

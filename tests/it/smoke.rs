@@ -8,7 +8,7 @@ fn healthz_answers_and_unknown_paths_are_404() {
     let res = s.get("/healthz", None);
     assert_eq!(res.status, 200);
     assert_eq!(res.body, json!({ "status": "ok" }));
-    assert_error(&s.get("/nope", None), 404, "not_found");
+    assert_error(&s.get("/v1/nope", None), 404, "not_found");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod operator;
 pub mod smtp;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,13 +85,16 @@ impl TestServer {
     /// A server whose configuration the test adjusts first.
     pub fn with(configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        // Bound first, so that the base URL (mail links, the pages' Origin check) is the real one.
+        let listener = server::listen("127.0.0.1:0").expect("listen");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
         let mut config = Config::new(dir.path().join("keystead.db"));
         config.limits = loose_limits();
         config.workers = 4;
+        config.base_url = base.clone();
         configure(&mut config);
         let app = Arc::new(App::open(config).expect("app opens"));
-        let running = server::start(app.clone(), "127.0.0.1:0").expect("server starts");
-        let base = format!("http://{}", running.addr());
+        let running = server::start_on(app.clone(), listener).expect("server starts");
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
         Self { app, base, dir, running: Some(running), agent }
     }

@@ -26,6 +26,15 @@ impl Mail {
         rest[..end].to_owned()
     }
 
+    /// The whole first link to `path`, as a person clicks it: `{base_url}{path}?token=…`.
+    pub fn link(&self, path: &str) -> String {
+        let token = self.token(path);
+        let tail = format!("{path}?token={token}");
+        let end = self.data.find(&tail).map(|at| at + tail.len()).expect("the link");
+        let start = self.data[..end].rfind("http").unwrap_or_else(|| panic!("no absolute {path} link"));
+        self.data[start..end].to_owned()
+    }
+
     pub fn subject(&self) -> &str {
         self.data.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default()
     }

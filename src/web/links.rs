@@ -1,0 +1,186 @@
+//! The pages behind the links of our mail: forgotten and reset passwords, invitations,
+//! email verification and change. A GET only shows a form that carries the link's token
+//! in a hidden field; the change happens on its POST, because mail scanners follow links.
+//! Every bad, used or expired token shows the same `invalid_token` message.
+use askama::Template;
+
+use super::{Layout, enter, page, render};
+use crate::app::App;
+use crate::core::members::{self, Activate};
+use crate::core::principal::Origin;
+use crate::core::{email, recovery};
+use crate::crypto::secret::Secret;
+use crate::error::Error;
+use crate::http::form::Form;
+use crate::http::{Req, Response, cookies};
+
+#[derive(Template)]
+#[template(path = "web/forgot.html")]
+pub struct ForgotPage {
+    layout: Layout,
+    email: String,
+    sent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "web/reset.html")]
+pub struct ResetPage {
+    layout: Layout,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/activate.html")]
+pub struct ActivatePage {
+    layout: Layout,
+    token: String,
+    name: String,
+}
+
+/// A link whose whole job is one button: verify an address, confirm a new one.
+#[derive(Template)]
+#[template(path = "web/confirm.html")]
+pub struct ConfirmPage {
+    layout: Layout,
+    link: &'static Link,
+    token: String,
+    done: bool,
+}
+
+page!(ForgotPage, ResetPage, ActivatePage, ConfirmPage);
+
+/// The layout of a page a link opened: without a token in the URL it says what a bad
+/// token says (there is nothing to submit).
+fn link_layout(req: &Req, title: &str, token: &str) -> Result<Layout, Error> {
+    let layout = Layout::new(req, title);
+    if token.is_empty() { layout.failed(Error::InvalidToken) } else { Ok(layout) }
+}
+
+fn query_token(req: &Req) -> String {
+    req.query("token").unwrap_or_default()
+}
+
+pub fn forgot_form(app: &App, req: &mut Req) -> Result<Response, Error> {
+    render(app, &ForgotPage { layout: Layout::new(req, "Forgot password"), email: String::new(), sent: false })
+}
+
+/// Answers the same whether or not the address has an account.
+pub fn forgot(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let f = Form::parse(req)?;
+    let email = f.text("email").to_owned();
+    let (layout, sent) = match recovery::forgot_password(app, &req.origin(), &email) {
+        Ok(()) => (Layout::new(req, "Check your mail"), true),
+        Err(e) => (Layout::new(req, "Forgot password").failed(e)?, false),
+    };
+    render(app, &ForgotPage { layout, email, sent })
+}
+
+pub fn reset_form(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let token = query_token(req);
+    render(app, &ResetPage { layout: link_layout(req, "Choose a new password", &token)?, token })
+}
+
+pub fn reset(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let f = Form::parse(req)?;
+    match recovery::reset_password(app, &req.origin(), f.text("token"), &f.secret("password")) {
+        Ok(()) => Ok(Response::redirect("/login?done=password-reset")),
+        Err(e) => {
+            let layout = Layout::new(req, "Choose a new password").failed(e)?;
+            render(app, &ResetPage { layout, token: f.text("token").to_owned() })
+        }
+    }
+}
+
+pub fn activate_form(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let token = query_token(req);
+    render(
+        app,
+        &ActivatePage { layout: link_layout(req, "Accept the invitation", &token)?, token, name: String::new() },
+    )
+}
+
+/// A new account chooses its password here; an existing one leaves it empty (the link
+/// proves the address, and core refuses a password for an account that has one).
+pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let f = Form::parse(req)?;
+    let input = Activate {
+        token: f.text("token").to_owned(),
+        password: f.optional("password").map(|p| Secret::new(p.to_owned())),
+        name: f.optional("name").map(str::to_owned),
+    };
+    match members::activate(app, &req.origin(), input) {
+        Ok(out) => Ok(enter(app, cookies::PORTAL, &out.session.token, "/app")),
+        Err(e) => {
+            let layout = Layout::new(req, "Accept the invitation").failed(e)?;
+            render(app, &ActivatePage { layout, token: f.text("token").to_owned(), name: f.text("name").to_owned() })
+        }
+    }
+}
+
+/// What a one-button link page says, and the core operation its button runs.
+pub struct Link {
+    pub action: &'static str,
+    pub title: &'static str,
+    pub ask: &'static str,
+    pub button: &'static str,
+    pub done: &'static str,
+    run: fn(&App, &Origin, &str) -> Result<(), Error>,
+    /// The operation ends every session, the browser's too.
+    signs_out: bool,
+}
+
+static VERIFY: Link = Link {
+    action: "/verify-email",
+    title: "Verify your email address",
+    ask: "Confirm that this address is yours.",
+    button: "Verify my address",
+    done: "Your email address is verified.",
+    run: email::verify_email,
+    signs_out: false,
+};
+
+static CONFIRM: Link = Link {
+    action: "/confirm-email",
+    title: "Confirm your new email address",
+    ask: "Make this address the one of your account. Every session of the account ends, this one too.",
+    button: "Change my address",
+    done: "Your email address is changed. Sign in again with the new one.",
+    run: email::confirm_email_change,
+    signs_out: true,
+};
+
+fn confirm_form(app: &App, req: &Req, link: &'static Link) -> Result<Response, Error> {
+    let token = query_token(req);
+    render(app, &ConfirmPage { layout: link_layout(req, link.title, &token)?, link, token, done: false })
+}
+
+fn confirm_post(app: &App, req: &Req, link: &'static Link) -> Result<Response, Error> {
+    let f = Form::parse(req)?;
+    let token = f.text("token").to_owned();
+    match (link.run)(app, &req.origin(), &token) {
+        Ok(()) => {
+            let page = ConfirmPage { layout: Layout::new(req, link.title), link, token: String::new(), done: true };
+            let response = render(app, &page)?;
+            Ok(if link.signs_out { response.with_cookie(cookies::clear(app, cookies::PORTAL)) } else { response })
+        }
+        Err(e) => {
+            render(app, &ConfirmPage { layout: Layout::new(req, link.title).failed(e)?, link, token, done: false })
+        }
+    }
+}
+
+pub fn verify_form(app: &App, req: &mut Req) -> Result<Response, Error> {
+    confirm_form(app, req, &VERIFY)
+}
+
+pub fn verify(app: &App, req: &mut Req) -> Result<Response, Error> {
+    confirm_post(app, req, &VERIFY)
+}
+
+pub fn confirm_email_form(app: &App, req: &mut Req) -> Result<Response, Error> {
+    confirm_form(app, req, &CONFIRM)
+}
+
+pub fn confirm_email(app: &App, req: &mut Req) -> Result<Response, Error> {
+    confirm_post(app, req, &CONFIRM)
+}

@@ -1,0 +1,226 @@
+//! The web UI: one small handler per page, beside its `#[derive(Template)]` struct. As in
+//! `api`, a handler authenticates (by cookie), parses its form, calls one core operation
+//! and renders the result; the router has already checked the CSRF token of every POST.
+//!
+//! Every page struct has a `layout: Layout` field (what `templates/web/base.html` shows:
+//! title, header, notice, error, the CSRF token for forms) and is listed in `page!`, so
+//! `render` can find it.
+pub mod admin;
+pub mod app;
+pub mod links;
+pub mod session;
+
+use std::sync::Arc;
+
+use askama::Template;
+
+use crate::app::App;
+use crate::core::principal::{Operator, PortalUser};
+use crate::core::{Profile, account, operators};
+use crate::crypto::secret::Secret;
+use crate::error::Error;
+use crate::http::csrf::Token;
+use crate::http::{Req, Response, assets, auth, cookies, error};
+use crate::store::admins::AdminRow;
+
+/// What the base template shows around a page.
+pub struct Layout {
+    pub title: String,
+    pub css: String,
+    pub icon: String,
+    /// The value of every form's hidden `csrf` field (`{% include "web/csrf.html" %}`).
+    pub csrf: String,
+    token: Option<Token>,
+    /// The signed-in portal account's header.
+    pub account: Option<AccountNav>,
+    /// The signed-in operator's email, for the operator header.
+    pub operator: Option<String>,
+    /// A one-line confirmation above the page ("You are signed out.").
+    pub notice: Option<&'static str>,
+    status: u16,
+    /// Why a form came back: its status, message and headers are the error's.
+    failure: Option<Error>,
+}
+
+pub struct AccountNav {
+    pub email: String,
+    pub tenant: String,
+    pub role: &'static str,
+}
+
+impl Layout {
+    /// A page with forms: it carries the browser's CSRF token (and sets its cookie if new).
+    pub fn new(req: &Req, title: &str) -> Self {
+        let token = Token::of(req);
+        Self { csrf: token.value.clone(), token: Some(token), ..Self::bare(title) }
+    }
+
+    /// A page without forms or header (the error page).
+    fn bare(title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            css: assets::url("app.css"),
+            icon: assets::url("icon.svg"),
+            csrf: String::new(),
+            token: None,
+            account: None,
+            operator: None,
+            notice: None,
+            status: 200,
+            failure: None,
+        }
+    }
+
+    /// The portal header: account, current tenant and role, logout.
+    pub fn portal(mut self, profile: &Profile) -> Self {
+        self.account = Some(AccountNav {
+            email: profile.member.account.email.as_str().to_owned(),
+            tenant: profile.tenant.name.clone(),
+            role: profile.member.membership.role.as_str(),
+        });
+        self
+    }
+
+    /// The operator header: who is signed in, logout.
+    pub fn operator(mut self, admin: &AdminRow) -> Self {
+        self.operator = Some(admin.email.as_str().to_owned());
+        self
+    }
+
+    pub fn notice(mut self, notice: Option<&'static str>) -> Self {
+        self.notice = notice;
+        self
+    }
+
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The layout of a form shown again after `e`, with the error's status and message,
+    /// when the visitor can fix it (a bad field, wrong password, a taken address, a rate
+    /// limit). Anything else goes to the error page (or, for 401, to the login page).
+    pub fn failed(mut self, e: Error) -> Result<Self, Error> {
+        let (status, _) = e.status_and_code();
+        let to_error_page = matches!(
+            e,
+            Error::Unauthorized
+                | Error::CsrfFailed
+                | Error::SignupDisabled
+                | Error::NotFound
+                | Error::MethodNotAllowed { .. }
+                | Error::PayloadTooLarge
+                | Error::UnsupportedMediaType
+        );
+        if to_error_page || status >= 500 {
+            return Err(e);
+        }
+        self.status = status;
+        self.failure = Some(e);
+        Ok(self)
+    }
+
+    /// The message of the error the form came back with.
+    pub fn error_message(&self) -> Option<String> {
+        self.failure.as_ref().map(Error::message)
+    }
+}
+
+/// A page template: it has a `Layout`.
+pub trait Page: Template {
+    fn layout(&self) -> &Layout;
+}
+
+/// Implements `Page` for structs whose layout is in the field `layout`.
+macro_rules! page {
+    ($($name:ident),+ $(,)?) => {$(
+        impl $crate::web::Page for $name {
+            fn layout(&self) -> &$crate::web::Layout {
+                &self.layout
+            }
+        }
+    )+};
+}
+pub(crate) use page;
+
+/// The response of a page: its HTML (with the CSP), status, CSRF cookie when new, and the
+/// headers of the error a form came back with (Retry-After).
+pub fn render(app: &App, page: &impl Page) -> Result<Response, Error> {
+    let layout = page.layout();
+    let mut response = Response::html(layout.status, page.render().map_err(Error::internal)?);
+    if let Some(token) = &layout.token {
+        response = token.attach(app, response);
+    }
+    if let Some(e) = &layout.failure {
+        response = error::with_retry_headers(e, response);
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "web/error.html")]
+struct ErrorPage {
+    layout: Layout,
+    message: String,
+}
+
+/// The error page's response (`http::error::to_page` decides when).
+pub fn error_page(status: u16, message: &str) -> Response {
+    let title = match status {
+        403 => "Not allowed",
+        404 => "Not found",
+        429 => "Too many requests",
+        s if s >= 500 => "Something went wrong",
+        _ => "That did not work",
+    };
+    let page = ErrorPage { layout: Layout::bare(title).status(status), message: message.to_owned() };
+    match page.render() {
+        Ok(html) => Response::html(status, html),
+        // Only a broken template gets here; the status still says what happened.
+        Err(_) => Response::html(status, format!("<!DOCTYPE html><title>{status}</title><p>{status}</p>")),
+    }
+}
+
+/// A portal page's visitor, from the `ks_session` cookie: its session (for the core
+/// operation) and the layout with the account's header. No session: 401, which sends the
+/// browser to `/login`.
+pub struct PortalVisit {
+    pub who: PortalUser,
+    pub profile: Arc<Profile>,
+    pub layout: Layout,
+}
+
+pub fn portal_visit(app: &App, req: &Req, title: &str) -> Result<PortalVisit, Error> {
+    let who = auth::portal_cookie(app, req)?;
+    let profile = account::profile(app, &who)?;
+    let layout = Layout::new(req, title).portal(&profile);
+    Ok(PortalVisit { who, profile, layout })
+}
+
+/// An operator page's visitor, from the `ks_admin` cookie; 401 sends it to `/admin/login`.
+pub struct AdminVisit {
+    pub who: Operator,
+    pub admin: AdminRow,
+    pub layout: Layout,
+}
+
+pub fn admin_visit(app: &App, req: &Req, title: &str) -> Result<AdminVisit, Error> {
+    let who = auth::admin_cookie(app, req)?;
+    let admin = operators::current_admin(app, &who)?;
+    let layout = Layout::new(req, title).operator(&admin);
+    Ok(AdminVisit { who, admin, layout })
+}
+
+/// After a login: the session cookie of its realm, and on to `location`.
+fn enter(app: &App, cookie: &str, token: &Secret, location: &str) -> Response {
+    Response::redirect(location).with_cookie(cookies::set(app, cookie, token.expose()))
+}
+
+/// A session that may be missing: logging out without one is not an error.
+fn optional<T>(found: Result<T, Error>) -> Result<Option<T>, Error> {
+    match found {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,145 @@
+//! Just enough of the W3C WebDriver protocol to drive headless Chromium through
+//! chromedriver: one chromedriver and one browser session per `Chrome`, both ended on drop.
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The key under which WebDriver names an element.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Chrome {
+    driver: Child,
+    session: String,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Chrome {
+    /// Starts chromedriver on a free port and a headless Chromium session with its
+    /// browser console log kept. Fails (never skips) when chromedriver is missing.
+    pub fn start() -> Self {
+        let mut driver = Command::new("chromedriver")
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run chromedriver ({e}): ./test.sh installs Debian's chromium and chromium-driver")
+            });
+        let stdout = driver.stdout.take().expect("chromedriver's stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let port = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.split("started successfully on port ").nth(1).map(|p| p.trim_end_matches('.').to_owned()))
+            .expect("chromedriver reports its port");
+        // Keeps reading, so that chromedriver never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build();
+        let base = format!("http://127.0.0.1:{port}");
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        }}});
+        let mut chrome = Self { driver, session: String::new(), base, agent };
+        let created = chrome.call("POST", "/session", Some(capabilities));
+        chrome.session = created["sessionId"].as_str().expect("a session id").to_owned();
+        chrome
+    }
+
+    /// One command; its `value`. Panics with WebDriver's error when it fails.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let req = self.agent.request(method, &url);
+        let result = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        match result {
+            Ok(r) => r.into_json::<Value>().expect("a JSON answer")["value"].take(),
+            Err(ureq::Error::Status(status, r)) => {
+                panic!("{method} {path}: {status} {}", r.into_string().unwrap_or_default())
+            }
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.call(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.session_call("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    pub fn url(&self) -> String {
+        self.session_call("GET", "/url", None).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The element matching `css`, waiting up to 10 s for it to appear.
+    pub fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.session_call("POST", "/elements", Some(json!({ "using": "css selector", "value": css })));
+            if let Some(id) = found.get(0).and_then(|e| e[ELEMENT].as_str()) {
+                return id.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no element {css} on {}", self.url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css);
+        self.session_call("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.session_call("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })));
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.find(css);
+        self.session_call("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let id = self.find(css);
+        self.session_call("GET", &format!("/element/{id}/text"), None).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits up to 10 s for the URL to end with `suffix`.
+    pub fn wait_for_url(&self, suffix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.url().ends_with(suffix) {
+            assert!(Instant::now() < deadline, "still at {} instead of …{suffix}", self.url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs a script in the page (through the DevTools protocol, which the page's CSP does not govern).
+    pub fn script(&self, source: &str) -> Value {
+        self.session_call("POST", "/execute/sync", Some(json!({ "script": source, "args": [] })))
+    }
+
+    /// The browser console's entries since the last call (chromedriver's log endpoint).
+    pub fn console(&self) -> Vec<Value> {
+        match self.session_call("POST", "/se/log", Some(json!({ "type": "browser" }))) {
+            Value::Array(entries) => entries,
+            other => panic!("unexpected log answer {other}"),
+        }
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self.agent.delete(&format!("{}/session/{}", self.base, self.session)).call();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
