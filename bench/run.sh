@@ -142,25 +142,6 @@ host_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 host_total() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t }' /proc/stat; }
 server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
 
-# tiny_http 0.12 hands each new connection to a thread pool whose spawn() only adds a
-# thread when no pooled thread is idle: a burst of connections (wrk opens all of its own at
-# once) is queued behind the few idle threads, and the queued connections wait until a
-# served one closes. Left alone, a "32-connection" phase would serve about 4 of them. So
-# before each phase the bench opens N connections a couple of milliseconds apart (each
-# then gets its own thread), closes them, and wrk starts while those threads are idle in
-# the pool (they wait 5 s). The "threads" column shows the server's peak thread count.
-prime() {
-  local n=$1 i
-  local -a fds=()
-  for ((i = 0; i < n; i++)); do
-    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
-    printf 'GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n' >&"$fd"
-    fds+=("$fd")
-    sleep 0.002
-  done
-  for fd in "${fds[@]}"; do exec {fd}>&-; done
-}
-
 declare -a ROWS=()
 declare -a HEALTHZ=()
 # phase LABEL CONNS WARMUP_SECS TIMEOUT SCRIPT [SCRIPT ARGS...]
@@ -169,7 +150,6 @@ phase() {
   shift 5
   local threads=$((conns < THREADS ? conns : THREADS))
   log "phase: $label ($conns connections, ${warmup}s warm-up + ${DURATION}s)"
-  prime "$conns"
   if ((warmup > 0)); then
     wrk -t"$threads" -c"$conns" -d"${warmup}s" --timeout "$timeout" -s "$script" "$BASE" -- "$@" >/dev/null
   fi

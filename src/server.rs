@@ -18,8 +18,9 @@ use crate::http::{Method, Req, Response, error, router};
 use crate::mail;
 
 /// A connection that sends nothing for this long is answered 408 and closed (tiny_http
-/// sets no timeouts of its own; accepted sockets inherit these from the listener).
-const SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
+/// sets no timeouts of its own; accepted sockets inherit these from the listener, whose
+/// accept() then fails every so long without a new client: our tiny_http carries on).
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Running {
     addr: SocketAddr,
@@ -45,7 +46,7 @@ impl Running {
 
 /// A listening socket with the timeouts every connection inherits. Binding before the app
 /// exists lets a caller learn the port of `127.0.0.1:0` first (tests make it the base URL).
-pub fn listen(bind: &str) -> Result<TcpListener, Error> {
+pub fn listen(bind: &str, client_timeout: Duration) -> Result<TcpListener, Error> {
     let addr = bind
         .to_socket_addrs()
         .map_err(|e| Error::invalid(format!("cannot resolve {bind}: {e}")))?
@@ -53,8 +54,8 @@ pub fn listen(bind: &str) -> Result<TcpListener, Error> {
         .ok_or_else(|| Error::invalid(format!("{bind} names no address")))?;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(Error::internal)?;
     socket.set_reuse_address(true).map_err(Error::internal)?;
-    socket.set_read_timeout(Some(SOCKET_TIMEOUT)).map_err(Error::internal)?;
-    socket.set_write_timeout(Some(SOCKET_TIMEOUT)).map_err(Error::internal)?;
+    socket.set_read_timeout(Some(client_timeout)).map_err(Error::internal)?;
+    socket.set_write_timeout(Some(client_timeout)).map_err(Error::internal)?;
     // tiny_http writes through a 1024-byte buffer, so a larger response leaves in two
     // writes; with Nagle the second waits for the client's delayed ACK (40 ms on Linux).
     // Accepted sockets inherit TCP_NODELAY from the listener.
@@ -65,7 +66,7 @@ pub fn listen(bind: &str) -> Result<TcpListener, Error> {
 }
 
 pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
-    start_on(app, listen(bind)?)
+    start_on(app, listen(bind, CLIENT_TIMEOUT)?)
 }
 
 /// As `start`, on a socket from `listen`.

@@ -14,6 +14,7 @@ mod audit;
 mod binary;
 mod cache;
 mod cli;
+mod connections;
 mod conventions;
 mod keys;
 mod login;

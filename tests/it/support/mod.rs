@@ -84,9 +84,14 @@ impl TestServer {
 
     /// A server whose configuration the test adjusts first.
     pub fn with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::with_client_timeout(server::CLIENT_TIMEOUT, configure)
+    }
+
+    /// A server whose connections time out after `client_timeout` without a request.
+    pub fn with_client_timeout(client_timeout: Duration, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         // Bound first, so that the base URL (mail links, the pages' Origin check) is the real one.
-        let listener = server::listen("127.0.0.1:0").expect("listen");
+        let listener = server::listen("127.0.0.1:0", client_timeout).expect("listen");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let mut config = Config::new(dir.path().join("keystead.db"));
         config.limits = loose_limits();
