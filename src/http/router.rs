@@ -107,6 +107,15 @@ pub static PAGES: &[Route] = &[
     route(Post, "/admin/login", web::admin::login),
     route(Post, "/admin/logout", web::admin::logout),
     route(Get, "/admin", web::admin::home),
+    route(Get, "/admin/tenants", web::admin_tenants::list),
+    route(Post, "/admin/tenants", web::admin_tenants::create),
+    route(Get, "/admin/tenants/new", web::admin_tenants::new_form),
+    route(Get, "/admin/tenants/{id}", web::admin_tenants::show),
+    route(Post, "/admin/tenants/{id}", web::admin_tenants::update),
+    route(Post, "/admin/tenants/{id}/suspend", web::admin_tenants::suspend),
+    route(Post, "/admin/tenants/{id}/delete", web::admin_tenants::delete),
+    route(Post, "/admin/tenants/{id}/restore", web::admin_tenants::restore),
+    route(Post, "/admin/tenants/{id}/revoke-sessions", web::admin_tenants::revoke_sessions),
     route(Get, "/assets/{*path}", assets::serve),
 ];
 

@@ -6,8 +6,10 @@
 //! title, header, notice, error, the CSRF token for forms) and is listed in `page!`, so
 //! `render` can find it.
 pub mod admin;
+pub mod admin_tenants;
 pub mod app;
 pub mod links;
+pub mod listing;
 pub mod session;
 
 use std::sync::Arc;

@@ -25,6 +25,8 @@ mod smoke;
 mod tenant_settings;
 mod tokens;
 mod verify;
+mod web_admin;
+mod web_admin_tenants;
 mod web_forms;
 mod web_links;
 mod web_pages;
