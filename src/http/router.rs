@@ -116,6 +116,12 @@ pub static PAGES: &[Route] = &[
     route(Post, "/admin/tenants/{id}/delete", web::admin_tenants::delete),
     route(Post, "/admin/tenants/{id}/restore", web::admin_tenants::restore),
     route(Post, "/admin/tenants/{id}/revoke-sessions", web::admin_tenants::revoke_sessions),
+    route(Get, "/admin/users", web::admin_users::list),
+    route(Get, "/admin/users/{id}", web::admin_users::show),
+    route(Post, "/admin/users/{id}/disable", web::admin_users::disable),
+    route(Post, "/admin/users/{id}/enable", web::admin_users::enable),
+    route(Post, "/admin/users/{id}/delete", web::admin_users::delete),
+    route(Post, "/admin/users/{id}/restore", web::admin_users::restore),
     route(Get, "/assets/{*path}", assets::serve),
 ];
 

@@ -7,6 +7,7 @@
 //! `render` can find it.
 pub mod admin;
 pub mod admin_tenants;
+pub mod admin_users;
 pub mod app;
 pub mod links;
 pub mod listing;

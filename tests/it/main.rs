@@ -27,6 +27,7 @@ mod tokens;
 mod verify;
 mod web_admin;
 mod web_admin_tenants;
+mod web_admin_users;
 mod web_forms;
 mod web_links;
 mod web_pages;

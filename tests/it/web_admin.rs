@@ -33,8 +33,9 @@ pub fn next_link(page: &Page) -> Option<String> {
 
 /// Every operator page (GET) of a server holding one tenant `t` and its owner `u`.
 fn pages(t: &str, u: &str) -> Vec<String> {
-    let _ = u;
-    vec!["/admin/tenants".to_owned(), "/admin/tenants/new".to_owned(), format!("/admin/tenants/{t}")]
+    let mut all: Vec<String> = ["/admin/tenants", "/admin/tenants/new", "/admin/users"].map(str::to_owned).into();
+    all.extend([format!("/admin/tenants/{t}"), format!("/admin/users/{u}")]);
+    all
 }
 
 #[test]
