@@ -122,6 +122,8 @@ pub static PAGES: &[Route] = &[
     route(Post, "/admin/users/{id}/enable", web::admin_users::enable),
     route(Post, "/admin/users/{id}/delete", web::admin_users::delete),
     route(Post, "/admin/users/{id}/restore", web::admin_users::restore),
+    route(Get, "/admin/audit", web::admin_oversight::audit),
+    route(Get, "/admin/outbox", web::admin_oversight::outbox),
     route(Get, "/assets/{*path}", assets::serve),
 ];
 

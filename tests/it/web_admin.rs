@@ -33,7 +33,10 @@ pub fn next_link(page: &Page) -> Option<String> {
 
 /// Every operator page (GET) of a server holding one tenant `t` and its owner `u`.
 fn pages(t: &str, u: &str) -> Vec<String> {
-    let mut all: Vec<String> = ["/admin/tenants", "/admin/tenants/new", "/admin/users"].map(str::to_owned).into();
+    let mut all: Vec<String> =
+        ["/admin/tenants", "/admin/tenants/new", "/admin/users", "/admin/audit", "/admin/outbox"]
+            .map(str::to_owned)
+            .into();
     all.extend([format!("/admin/tenants/{t}"), format!("/admin/users/{u}")]);
     all
 }
