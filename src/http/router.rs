@@ -124,6 +124,9 @@ pub static PAGES: &[Route] = &[
     route(Post, "/admin/users/{id}/restore", web::admin_users::restore),
     route(Get, "/admin/audit", web::admin_oversight::audit),
     route(Get, "/admin/outbox", web::admin_oversight::outbox),
+    route(Get, "/admin/admins", web::admin_admins::list),
+    route(Post, "/admin/admins", web::admin_admins::create),
+    route(Post, "/admin/admins/{id}/disable", web::admin_admins::disable),
     route(Get, "/assets/{*path}", assets::serve),
 ];
 

@@ -26,6 +26,7 @@ mod tenant_settings;
 mod tokens;
 mod verify;
 mod web_admin;
+mod web_admin_admins;
 mod web_admin_oversight;
 mod web_admin_tenants;
 mod web_admin_users;
