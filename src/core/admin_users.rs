@@ -46,6 +46,14 @@ pub fn list_accounts(
     Ok(page.finish(views, |v| v.account.cursor()))
 }
 
+/// One account with its memberships (the operator's account page); unknown is 404.
+pub fn get_account(app: &App, _who: &Staff, id: UserId) -> Result<AccountView, Error> {
+    app.db.read(|c| {
+        let account = accounts::get(c, id)?.ok_or(Error::NotFound)?;
+        Ok(AccountView { memberships: memberships::list_for_account(c, id)?, account })
+    })
+}
+
 /// The lifecycle of an account, in every tenant at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountChange {

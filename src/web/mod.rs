@@ -6,8 +6,13 @@
 //! title, header, notice, error, the CSRF token for forms) and is listed in `page!`, so
 //! `render` can find it.
 pub mod admin;
+pub mod admin_admins;
+pub mod admin_oversight;
+pub mod admin_tenants;
+pub mod admin_users;
 pub mod app;
 pub mod links;
+pub mod listing;
 pub mod session;
 
 use std::sync::Arc;
