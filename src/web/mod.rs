@@ -7,8 +7,10 @@
 //! `render` can find it.
 pub mod admin;
 pub mod app;
+pub mod app_keys;
 pub mod links;
 pub mod session;
+pub mod show;
 
 use std::sync::Arc;
 

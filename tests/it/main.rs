@@ -25,6 +25,7 @@ mod smoke;
 mod tenant_settings;
 mod tokens;
 mod verify;
+mod web_app;
 mod web_forms;
 mod web_links;
 mod web_pages;

@@ -1,0 +1,129 @@
+//! The portal's pages behind `/app/…`: keys, sessions, team, settings, audit. Each form's
+//! effect is checked through the JSON API or the database; roles and tenants are enforced.
+use serde_json::json;
+
+use crate::support::web::{Browser, Page};
+use crate::support::{PASSWORD, Signed, TestServer};
+
+/// A browser signed in to the portal as `email` (password `PASSWORD`).
+fn signed_in<'a>(s: &'a TestServer, email: &str) -> Browser<'a> {
+    let b = Browser::new(s);
+    b.post("/login", &[("email", email), ("password", PASSWORD)]).assert_redirect("/app");
+    b
+}
+
+/// A tenant's owner and a plain member, each with a signed-in browser.
+fn owner_and_member<'a>(s: &'a TestServer, tag: &str) -> (Signed, Browser<'a>, Browser<'a>) {
+    let owner = s.signup(&format!("owner@{tag}.test"));
+    s.join(&owner.token, &format!("member@{tag}.test"), "member");
+    let ob = signed_in(s, &owner.email);
+    let mb = signed_in(s, &format!("member@{tag}.test"));
+    (owner, ob, mb)
+}
+
+/// The text between `start` and the next `end` after it.
+fn between<'p>(page: &'p Page, start: &str, end: &str) -> &'p str {
+    let at = page.text.find(start).unwrap_or_else(|| panic!("{start:?} not in {}", page.text)) + start.len();
+    let rest = &page.text[at..];
+    &rest[..rest.find(end).expect("end")]
+}
+
+fn verify_key(s: &TestServer, key: &str) -> serde_json::Value {
+    let res = s.post("/v1/verify/key", None, json!({ "key": key }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.body
+}
+
+fn key_count(s: &TestServer) -> i64 {
+    s.db().query_row("SELECT COUNT(*) FROM keys", [], |r| r.get(0)).expect("count")
+}
+
+#[test]
+fn keys_page_lists_creates_once_and_revokes() {
+    let s = TestServer::spawn();
+    Browser::new(&s).get("/app/keys").assert_redirect("/login");
+    let (owner, ob, mb) = owner_and_member(&s, "k");
+    let page = mb.get("/app/keys");
+    page.assert_page(200);
+    assert!(page.has("Default key") && page.has(&owner.key[..12]), "{}", page.text);
+    assert!(!page.has("action=\"/app/keys\"") && !page.has("/revoke"), "a member sees no controls");
+    assert!(!page.has(&owner.key), "the signup key is never shown again");
+
+    let page =
+        ob.post("/app/keys", &[("name", "CI"), ("scopes", "read:users, write:users"), ("expires_at", "2099-01-31")]);
+    page.assert_page(201);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let key = between(&page, "<code id=\"new-key\">", "</code>").to_owned();
+    let v = verify_key(&s, &key);
+    assert_eq!((v["valid"].clone(), v["scopes"].clone()), (json!(true), json!(["read:users", "write:users"])));
+    assert_eq!(v["expires_at"], "2099-01-31T00:00:00Z");
+    for later in [ob.get("/app/keys"), mb.get("/app/keys")] {
+        later.assert_page(200);
+        assert!(later.has("CI") && later.has(&key[..12]) && !later.has(&key), "the key is shown once");
+    }
+
+    let id = v["key_id"].as_str().expect("key id");
+    ob.post(&format!("/app/keys/{id}/revoke"), &[]).assert_redirect("/app/keys");
+    assert_eq!(verify_key(&s, &key)["code"], "revoked");
+    assert!(ob.get("/app/keys").has("revoked"));
+}
+
+#[test]
+fn members_cannot_create_or_revoke_keys() {
+    let s = TestServer::spawn();
+    let (owner, _ob, mb) = owner_and_member(&s, "km");
+    let before = key_count(&s);
+    let page = mb.post("/app/keys", &[("name", "Sneaky")]);
+    page.assert_page(403);
+    assert!(page.has("not allowed"), "{}", page.text);
+    assert_eq!(key_count(&s), before);
+    mb.post(&format!("/app/keys/{}/revoke", owner.key_id), &[]).assert_page(403);
+    assert_eq!(verify_key(&s, &owner.key)["valid"], true);
+}
+
+#[test]
+fn bad_key_forms_come_back_with_400() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@kb.test");
+    let b = signed_in(&s, &owner.email);
+    let before = key_count(&s);
+    for fields in [
+        vec![("name", "  ")],
+        vec![("name", "x"), ("expires_at", "tomorrow")],
+        vec![("name", "x"), ("expires_at", "2001-01-01")],
+        vec![("name", "x"), ("scopes", "bad scope\"<")],
+    ] {
+        let page = b.post("/app/keys", &fields);
+        page.assert_page(400);
+        assert!(page.has("class=\"error\""), "{}", page.text);
+    }
+    assert_eq!(key_count(&s), before);
+    b.get("/app/keys?cursor=garbage").assert_page(400);
+}
+
+#[test]
+fn keys_of_another_tenant_are_not_found() {
+    let s = TestServer::spawn();
+    let a = s.signup("owner@ka.test");
+    let b = s.signup("owner@kz.test");
+    let bb = signed_in(&s, &b.email);
+    bb.post(&format!("/app/keys/{}/revoke", a.key_id), &[]).assert_page(404);
+    assert_eq!(verify_key(&s, &a.key)["valid"], true);
+    assert!(!bb.get("/app/keys").has(&a.key[..12]));
+}
+
+#[test]
+fn keys_page_pages_by_cursor() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@kp.test");
+    let b = signed_in(&s, &owner.email);
+    b.post("/app/keys", &[("name", "Second")]).assert_page(201);
+    let first = b.get("/app/keys?limit=1");
+    first.assert_page(200);
+    let next = between(&first, "rel=\"next\" href=\"", "\"").replace("&amp;", "&");
+    assert!(next.starts_with("/app/keys?cursor="), "{next}");
+    let second = b.get(&next);
+    second.assert_page(200);
+    assert_eq!(first.has("Second"), !second.has("Second"), "each key on one page");
+    assert!(first.has("Default key") || second.has("Default key"));
+}
