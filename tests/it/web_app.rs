@@ -127,3 +127,54 @@ fn keys_page_pages_by_cursor() {
     assert_eq!(first.has("Second"), !second.has("Second"), "each key on one page");
     assert!(first.has("Default key") || second.has("Default key"));
 }
+
+/// The id of the session behind a bearer token, as `GET /v1/sessions` marks it.
+fn session_id(s: &TestServer, token: &str) -> String {
+    let res = s.get("/v1/sessions", Some(token));
+    assert_eq!(res.status, 200, "{}", res.text);
+    let items = res.body["items"].as_array().expect("items");
+    let current = items.iter().find(|i| i["current"] == true).expect("current session");
+    current["id"].as_str().expect("id").to_owned()
+}
+
+#[test]
+fn sessions_page_lists_and_revokes_own_sessions() {
+    let s = TestServer::spawn();
+    Browser::new(&s).get("/app/sessions").assert_redirect("/login");
+    let (_owner, _ob, mb) = owner_and_member(&s, "s");
+    let api = s.login("member@s.test", PASSWORD).str("/session_token");
+    let page = mb.get("/app/sessions");
+    page.assert_page(200);
+    let api_id = session_id(&s, &api);
+    assert!(page.has("current") && page.has(&api_id), "{}", page.text);
+    assert!(!page.has(&api), "no session token on the page");
+
+    mb.post(&format!("/app/sessions/{api_id}/revoke"), &[]).assert_redirect("/app/sessions?done=revoked");
+    assert_eq!(s.get("/v1/me", Some(&api)).status, 401);
+    mb.get("/app/sessions?done=revoked").assert_page(200);
+
+    let other = s.login("member@s.test", PASSWORD).str("/session_token");
+    mb.post("/app/sessions/revoke-others", &[]).assert_redirect("/app/sessions?done=others-revoked");
+    assert_eq!(s.get("/v1/me", Some(&other)).status, 401);
+    let page = mb.get("/app/sessions?done=others-revoked");
+    page.assert_page(200);
+    assert!(page.has("Every other session is revoked."));
+
+    // Revoking the current session signs this browser out.
+    let mine = between(&page, "action=\"/app/sessions/", "/revoke\"").to_owned();
+    mb.post(&format!("/app/sessions/{mine}/revoke"), &[]).assert_redirect("/login?done=signed-out");
+    mb.get("/app/sessions").assert_redirect("/login");
+}
+
+#[test]
+fn sessions_of_another_account_are_not_found() {
+    let s = TestServer::spawn();
+    let a = s.signup("owner@sa.test");
+    s.signup("owner@sz.test");
+    let bb = signed_in(&s, "owner@sz.test");
+    let a_id = session_id(&s, &a.token);
+    bb.post(&format!("/app/sessions/{a_id}/revoke"), &[]).assert_page(404);
+    assert_eq!(s.get("/v1/me", Some(&a.token)).status, 200);
+    let page = bb.post("/app/sessions/not-an-id/revoke", &[]);
+    assert!(page.status == 400 || page.status == 404, "{}", page.status);
+}
