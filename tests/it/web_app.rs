@@ -178,3 +178,101 @@ fn sessions_of_another_account_are_not_found() {
     let page = bb.post("/app/sessions/not-an-id/revoke", &[]);
     assert!(page.status == 400 || page.status == 404, "{}", page.status);
 }
+
+fn member_of(s: &TestServer, owner_token: &str, email: &str) -> Option<serde_json::Value> {
+    let res = s.get("/v1/tenant/members", Some(owner_token));
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.body["items"].as_array().expect("items").iter().find(|u| u["email"] == email).cloned()
+}
+
+#[test]
+fn team_page_invites_with_the_link_when_no_mail_server() {
+    let s = TestServer::spawn();
+    Browser::new(&s).get("/app/team").assert_redirect("/login");
+    let (owner, ob, mb) = owner_and_member(&s, "t");
+    let page = mb.get("/app/team");
+    page.assert_page(200);
+    assert!(page.has("Only the tenant") && !page.has("action=\"/app/team\""), "{}", page.text);
+
+    let page = ob.get("/app/team");
+    page.assert_page(200);
+    assert!(page.has("owner@t.test") && page.has("member@t.test"));
+    let page = ob.post("/app/team", &[("email", "New@T.test"), ("role", "admin"), ("name", "Newcomer")]);
+    page.assert_page(201);
+    let url = between(&page, "<code id=\"activation-url\">", "</code>").to_owned();
+    let u = member_of(&s, &owner.token, "new@t.test").expect("invited");
+    assert_eq!((u["status"].as_str(), u["role"].as_str()), (Some("invited"), Some("admin")));
+    assert!(!ob.get("/app/team").has(&url), "the link is shown once");
+
+    // Resent: a new link, which activates the account.
+    let id = u["id"].as_str().expect("id");
+    let page = ob.post(&format!("/app/team/{id}/resend"), &[]);
+    page.assert_page(202);
+    let url2 = between(&page, "<code id=\"activation-url\">", "</code>").to_owned();
+    assert_ne!(url, url2);
+    let res =
+        s.post("/v1/auth/activate", None, json!({ "token": crate::support::token_of(&url2), "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    ob.post(&format!("/app/team/{id}/resend"), &[]).assert_page(409);
+}
+
+#[test]
+fn team_page_invites_by_mail_when_smtp_is_configured() {
+    let s = TestServer::with_smtp("smtp://127.0.0.1:9?tls=none");
+    let owner = s.signup("owner@tm.test");
+    let b = signed_in(&s, &owner.email);
+    let page = b.post("/app/team", &[("email", "x@tm.test"), ("role", "member")]);
+    page.assert_page(201);
+    assert!(page.has("on its way") && !page.has("activation-url") && !page.has("?token="), "{}", page.text);
+}
+
+#[test]
+fn team_page_changes_roles_and_removes() {
+    let s = TestServer::spawn();
+    let (owner, ob, mb) = owner_and_member(&s, "tr");
+    let member = member_of(&s, &owner.token, "member@tr.test").expect("member");
+    let id = member["id"].as_str().expect("id");
+    ob.post(&format!("/app/team/{id}/role"), &[("role", "admin")]).assert_redirect("/app/team?done=role");
+    assert_eq!(member_of(&s, &owner.token, "member@tr.test").expect("m")["role"], "admin");
+    // The last owner stays an owner.
+    let page = ob.post(&format!("/app/team/{}/role", owner.user_id), &[("role", "member")]);
+    page.assert_page(409);
+    assert!(page.has("class=\"error\""));
+    ob.post(&format!("/app/team/{id}/role"), &[("role", "emperor")]).assert_page(400);
+    ob.post(&format!("/app/team/{id}/remove"), &[]).assert_redirect("/app/team?done=removed");
+    assert_eq!(member_of(&s, &owner.token, "member@tr.test").expect("m")["status"], "removed");
+    mb.get("/app/team").assert_redirect("/login");
+}
+
+#[test]
+fn team_forms_refuse_members_bad_input_and_full_tenants() {
+    let s = TestServer::spawn();
+    let (owner, ob, mb) = owner_and_member(&s, "tf");
+    mb.post("/app/team", &[("email", "x@tf.test"), ("role", "member")]).assert_page(403);
+    mb.post(&format!("/app/team/{}/remove", owner.user_id), &[]).assert_page(403);
+    assert!(member_of(&s, &owner.token, "x@tf.test").is_none());
+    let page = ob.post("/app/team", &[("email", "not-an-email"), ("role", "member")]);
+    page.assert_page(400);
+    assert!(page.has("value=\"not-an-email\""), "the form keeps its values");
+    ob.post("/app/team", &[("email", "member@tf.test"), ("role", "member")]).assert_page(409);
+    s.set_max_seats(&owner.tenant_id, Some(2));
+    let page = ob.post("/app/team", &[("email", "y@tf.test"), ("role", "member")]);
+    page.assert_page(403);
+    assert!(page.has("no free seat"), "{}", page.text);
+    assert!(member_of(&s, &owner.token, "y@tf.test").is_none());
+}
+
+#[test]
+fn members_of_another_tenant_are_not_found() {
+    let s = TestServer::spawn();
+    let (a, _ab, _am) = owner_and_member(&s, "ta");
+    let m = member_of(&s, &a.token, "member@ta.test").expect("member");
+    let id = m["id"].as_str().expect("id");
+    s.signup("owner@tb.test");
+    let bb = signed_in(&s, "owner@tb.test");
+    bb.post(&format!("/app/team/{id}/role"), &[("role", "admin")]).assert_page(404);
+    bb.post(&format!("/app/team/{id}/remove"), &[]).assert_page(404);
+    bb.post(&format!("/app/team/{id}/resend"), &[]).assert_page(404);
+    let after = member_of(&s, &a.token, "member@ta.test").expect("member");
+    assert_eq!((after["role"].as_str(), after["status"].as_str()), (Some("member"), Some("active")));
+}
