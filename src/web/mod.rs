@@ -9,6 +9,7 @@ pub mod admin;
 pub mod app;
 pub mod app_keys;
 pub mod app_sessions;
+pub mod app_settings;
 pub mod app_team;
 pub mod links;
 pub mod session;

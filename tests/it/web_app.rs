@@ -276,3 +276,97 @@ fn members_of_another_tenant_are_not_found() {
     let after = member_of(&s, &a.token, "member@ta.test").expect("member");
     assert_eq!((after["role"].as_str(), after["status"].as_str()), (Some("member"), Some("active")));
 }
+
+fn tenant_of(s: &TestServer, token: &str) -> serde_json::Value {
+    let res = s.get("/v1/tenant", Some(token));
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.body["tenant"].clone()
+}
+
+#[test]
+fn settings_page_changes_the_tenant_and_its_provider_key() {
+    let s = TestServer::spawn();
+    Browser::new(&s).get("/app/settings").assert_redirect("/login");
+    let (owner, ob, mb) = owner_and_member(&s, "st");
+    let page = mb.get("/app/settings");
+    page.assert_page(200);
+    assert!(!page.has("action=\"/app/settings/tenant\"") && !page.has("action=\"/app/settings/provider-key\""));
+    mb.post("/app/settings/tenant", &[("name", "Hijacked")]).assert_page(403);
+    mb.post("/app/settings/provider-key", &[("provider_key", "sk-member-12345678")]).assert_page(403);
+    assert_eq!(tenant_of(&s, &owner.token)["name"], "Tenant of owner@st.test");
+
+    ob.post("/app/settings/tenant", &[("name", "Acme Renamed")]).assert_redirect("/app/settings?done=tenant");
+    assert_eq!(tenant_of(&s, &owner.token)["name"], "Acme Renamed");
+    ob.post("/app/settings/tenant", &[("name", "   ")]).assert_page(400);
+
+    let secret = "sk-live-SECRETVALUE-9876";
+    ob.post("/app/settings/provider-key", &[("provider_key", secret)])
+        .assert_redirect("/app/settings?done=provider-key");
+    let t = tenant_of(&s, &owner.token);
+    assert_eq!((t["has_provider_key"].clone(), t["provider_key_hint"].clone()), (json!(true), json!("9876")));
+    for page in [ob.get("/app/settings?done=provider-key"), mb.get("/app/settings")] {
+        page.assert_page(200);
+        assert!(page.has("9876") && !page.has("SECRETVALUE"), "only the hint: {}", page.text);
+    }
+    let page = ob.post("/app/settings/provider-key", &[("provider_key", "short")]);
+    page.assert_page(400);
+    assert!(!page.has("short\""), "a refused key is not echoed");
+    assert_eq!(tenant_of(&s, &owner.token)["provider_key_hint"], "9876");
+    ob.post("/app/settings/provider-key/clear", &[]).assert_redirect("/app/settings?done=provider-key-cleared");
+    assert_eq!(tenant_of(&s, &owner.token)["has_provider_key"], false);
+    assert!(ob.get("/app/settings").has("Not set."));
+}
+
+#[test]
+fn settings_page_changes_name_and_password() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@sp.test");
+    let b = signed_in(&s, &owner.email);
+    b.post("/app/settings/name", &[("name", "Ada Lovelace")]).assert_redirect("/app/settings?done=name");
+    assert_eq!(s.get("/v1/me", Some(&owner.token)).str("/user/name"), "Ada Lovelace");
+    b.post("/app/settings/name", &[("name", &"x".repeat(1000))]).assert_page(400);
+
+    let page = b.post(
+        "/app/settings/password",
+        &[("current_password", "wrong password!!"), ("new_password", "a fresh long passphrase 42")],
+    );
+    page.assert_page(401);
+    assert!(page.has("class=\"error\""));
+    let page = b.post("/app/settings/password", &[("current_password", PASSWORD), ("new_password", "password")]);
+    page.assert_page(400);
+    assert!(page.has("too weak"), "{}", page.text);
+    let new = "a fresh long passphrase 42";
+    b.post("/app/settings/password", &[("current_password", PASSWORD), ("new_password", new)])
+        .assert_redirect("/app/settings?done=password");
+    assert_eq!(s.get("/v1/me", Some(&owner.token)).status, 401, "other sessions are revoked");
+    assert_eq!(s.login(&owner.email, new).status, 200);
+    assert_eq!(s.login(&owner.email, PASSWORD).status, 401);
+    b.get("/app/settings?done=password").assert_page(200);
+}
+
+#[test]
+fn settings_page_requests_email_change_and_verification() {
+    let s = TestServer::spawn();
+    let (owner, ob, mb) = owner_and_member(&s, "se");
+    let page = ob.get("/app/settings");
+    assert!(page.has("action=\"/app/settings/verify-email\""), "unverified: the resend button");
+    // The sign-up's email went out just now: too soon for another.
+    let page = ob.post("/app/settings/verify-email", &[]);
+    page.assert_page(429);
+    assert!(page.header("retry-after").is_some());
+    let db = rusqlite::Connection::open(s.db_path()).expect("open");
+    db.execute("UPDATE tokens SET created_at = created_at - 3600 WHERE kind = 'verify_email'", []).expect("backdate");
+    ob.post("/app/settings/verify-email", &[]).assert_redirect("/app/settings?done=verification");
+    assert_eq!(s.outbox_to(&owner.email, "verify_email").len(), 2);
+    mb.post("/app/settings/verify-email", &[]).assert_page(409);
+
+    let page = ob.post("/app/settings/email", &[("new_email", "not-an-email"), ("password", PASSWORD)]);
+    page.assert_page(400);
+    assert!(page.has("value=\"not-an-email\""));
+    ob.post("/app/settings/email", &[("new_email", "new@se.test"), ("password", "wrong password!!")]).assert_page(401);
+    ob.post("/app/settings/email", &[("new_email", "member@se.test"), ("password", PASSWORD)]).assert_page(409);
+    assert!(s.outbox_to("new@se.test", "email_change").is_empty());
+    ob.post("/app/settings/email", &[("new_email", "New@SE.test"), ("password", PASSWORD)])
+        .assert_redirect("/app/settings?done=email");
+    assert_eq!(s.outbox_to("new@se.test", "email_change").len(), 1);
+}
