@@ -122,6 +122,7 @@ pub static PAGES: &[Route] = &[
     route(Post, "/app/settings/password", web::app_settings::password),
     route(Post, "/app/settings/email", web::app_settings::change_email),
     route(Post, "/app/settings/verify-email", web::app_settings::resend_verification),
+    route(Get, "/app/audit", web::app_audit::list),
     route(Get, "/admin/login", web::admin::login_form),
     route(Post, "/admin/login", web::admin::login),
     route(Post, "/admin/logout", web::admin::logout),

@@ -71,7 +71,7 @@ fn keys_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
     Ok(KeysPage {
         layout,
         keys: rows.iter().map(|k| line(k, now)).collect(),
-        next: next_link("/app/keys", next, &[]),
+        next: next_link("/app/keys", page, next, &[]),
         manage: who.role.at_least(Role::Admin),
         created: None,
         name: String::new(),

@@ -42,7 +42,8 @@ fn done(req: &Req) -> Option<&'static str> {
 
 pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     let v = portal_visit(app, req, "Sessions")?;
-    let (rows, next) = sessions::list_own(app, &v.who, &body::page(req)?)?;
+    let page = body::page(req)?;
+    let (rows, next) = sessions::list_own(app, &v.who, &page)?;
     let tenant_name = |id| {
         v.profile.memberships.iter().find(|(_, t)| t.id == id).map_or_else(|| id.to_string(), |(_, t)| t.name.clone())
     };
@@ -60,7 +61,7 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
         })
         .collect();
     let layout = v.layout.notice(done(req));
-    render(app, &SessionsPage { layout, sessions: lines, next: next_link("/app/sessions", next, &[]) })
+    render(app, &SessionsPage { layout, sessions: lines, next: next_link("/app/sessions", &page, next, &[]) })
 }
 
 pub fn revoke(app: &App, req: &mut Req) -> Result<Response, Error> {

@@ -83,7 +83,7 @@ fn team_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
         layout,
         allowed,
         members,
-        next: next_link("/app/team", next, &[]),
+        next: next_link("/app/team", page, next, &[]),
         owner: who.role == Role::Owner,
         invited: None,
         email: String::new(),

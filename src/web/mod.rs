@@ -7,6 +7,7 @@
 //! `render` can find it.
 pub mod admin;
 pub mod app;
+pub mod app_audit;
 pub mod app_keys;
 pub mod app_sessions;
 pub mod app_settings;

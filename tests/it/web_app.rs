@@ -120,8 +120,8 @@ fn keys_page_pages_by_cursor() {
     b.post("/app/keys", &[("name", "Second")]).assert_page(201);
     let first = b.get("/app/keys?limit=1");
     first.assert_page(200);
-    let next = between(&first, "rel=\"next\" href=\"", "\"").replace("&amp;", "&");
-    assert!(next.starts_with("/app/keys?cursor="), "{next}");
+    let next = between(&first, "rel=\"next\" href=\"", "\"").replace("&#38;", "&").replace("&amp;", "&");
+    assert!(next.starts_with("/app/keys?limit=1&cursor="), "{next}");
     let second = b.get(&next);
     second.assert_page(200);
     assert_eq!(first.has("Second"), !second.has("Second"), "each key on one page");
@@ -369,4 +369,44 @@ fn settings_page_requests_email_change_and_verification() {
     ob.post("/app/settings/email", &[("new_email", "New@SE.test"), ("password", PASSWORD)])
         .assert_redirect("/app/settings?done=email");
     assert_eq!(s.outbox_to("new@se.test", "email_change").len(), 1);
+}
+
+#[test]
+fn audit_page_shows_the_tenants_events_with_filters_and_paging() {
+    let s = TestServer::spawn();
+    Browser::new(&s).get("/app/audit").assert_redirect("/login");
+    let (owner, ob, mb) = owner_and_member(&s, "au");
+    let page = mb.get("/app/audit");
+    page.assert_page(200);
+    assert!(page.has("Only the tenant") && !page.has("tenant.created"), "{}", page.text);
+
+    let key = ob.post("/app/keys", &[("name", "Audited")]);
+    key.assert_page(201);
+    let raw = between(&key, "<code id=\"new-key\">", "</code>").to_owned();
+    let page = ob.get("/app/audit");
+    page.assert_page(200);
+    assert!(page.has("tenant.created") && page.has("api_key.created") && page.has("Audited"), "{}", page.text);
+    assert!(!page.has(&raw) && !page.has(&owner.key), "no key in the log");
+
+    let page = ob.get("/app/audit?action=api_key.created");
+    page.assert_page(200);
+    assert!(page.has("api_key.created") && !page.has("<code>tenant.created</code>"), "{}", page.text);
+    assert!(page.has("value=\"api_key.created\""), "the filter stays in the form");
+    let page = ob.get(&format!("/app/audit?actor_id={}&action=api_key.created&limit=1", owner.user_id));
+    page.assert_page(200);
+    let next = between(&page, "rel=\"next\" href=\"", "\"").replace("&#38;", "&").replace("&amp;", "&");
+    assert!(next.contains("action=api_key.created") && next.contains("cursor=") && next.contains("limit=1"), "{next}");
+    let second = ob.get(&next);
+    second.assert_page(200);
+    assert!(second.has("<code>api_key.created</code>"));
+
+    // Another tenant's events are not listed.
+    s.signup("owner@other-au.test");
+    let other = signed_in(&s, "owner@other-au.test");
+    let page = other.get(&format!("/app/audit?actor_id={}", owner.user_id));
+    page.assert_page(200);
+    assert!(page.has("No events."), "{}", page.text);
+    let page = ob.get("/app/audit?since=yesterday");
+    page.assert_page(400);
+    assert!(page.has("since"));
 }
