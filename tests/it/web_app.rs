@@ -53,7 +53,7 @@ fn keys_page_lists_creates_once_and_revokes() {
         ob.post("/app/keys", &[("name", "CI"), ("scopes", "read:users, write:users"), ("expires_at", "2099-01-31")]);
     page.assert_page(201);
     assert_eq!(page.header("cache-control"), Some("no-store"));
-    let key = between(&page, "<code id=\"new-key\">", "</code>").to_owned();
+    let key = between(&page, "<code id=\"new-key\" class=\"secret\">", "</code>").to_owned();
     let v = verify_key(&s, &key);
     assert_eq!((v["valid"].clone(), v["scopes"].clone()), (json!(true), json!(["read:users", "write:users"])));
     assert_eq!(v["expires_at"], "2099-01-31T00:00:00Z");
@@ -199,7 +199,7 @@ fn team_page_invites_with_the_link_when_no_mail_server() {
     assert!(page.has("owner@t.test") && page.has("member@t.test"));
     let page = ob.post("/app/team", &[("email", "New@T.test"), ("role", "admin"), ("name", "Newcomer")]);
     page.assert_page(201);
-    let url = between(&page, "<code id=\"activation-url\">", "</code>").to_owned();
+    let url = between(&page, "<code id=\"activation-url\" class=\"secret\">", "</code>").to_owned();
     let u = member_of(&s, &owner.token, "new@t.test").expect("invited");
     assert_eq!((u["status"].as_str(), u["role"].as_str()), (Some("invited"), Some("admin")));
     assert!(!ob.get("/app/team").has(&url), "the link is shown once");
@@ -208,7 +208,7 @@ fn team_page_invites_with_the_link_when_no_mail_server() {
     let id = u["id"].as_str().expect("id");
     let page = ob.post(&format!("/app/team/{id}/resend"), &[]);
     page.assert_page(202);
-    let url2 = between(&page, "<code id=\"activation-url\">", "</code>").to_owned();
+    let url2 = between(&page, "<code id=\"activation-url\" class=\"secret\">", "</code>").to_owned();
     assert_ne!(url, url2);
     let res =
         s.post("/v1/auth/activate", None, json!({ "token": crate::support::token_of(&url2), "password": PASSWORD }));
@@ -382,7 +382,7 @@ fn audit_page_shows_the_tenants_events_with_filters_and_paging() {
 
     let key = ob.post("/app/keys", &[("name", "Audited")]);
     key.assert_page(201);
-    let raw = between(&key, "<code id=\"new-key\">", "</code>").to_owned();
+    let raw = between(&key, "<code id=\"new-key\" class=\"secret\">", "</code>").to_owned();
     let page = ob.get("/app/audit");
     page.assert_page(200);
     assert!(page.has("tenant.created") && page.has("api_key.created") && page.has("Audited"), "{}", page.text);
