@@ -410,3 +410,17 @@ fn audit_page_shows_the_tenants_events_with_filters_and_paging() {
     page.assert_page(400);
     assert!(page.has("since"));
 }
+
+#[test]
+fn portal_pages_have_no_inline_script_or_style() {
+    let s = TestServer::spawn();
+    let (_owner, ob, mb) = owner_and_member(&s, "csp");
+    for b in [&ob, &mb] {
+        for path in ["/app/keys", "/app/sessions", "/app/team", "/app/settings", "/app/audit"] {
+            let page = b.get(path);
+            page.assert_page(200);
+            assert!(!page.has("<script") && !page.has("style="), "{path} has inline script or style");
+            assert!(page.has("href=\"/app/keys\"") && page.has("action=\"/logout\""), "{path}: the portal nav");
+        }
+    }
+}
