@@ -25,6 +25,9 @@ pub struct KeysPage {
     manage: bool,
     /// The key just created, shown this once.
     created: Option<NewKeyShown>,
+    /// The scopes the tenant's listed keys use, offered as checkboxes (any other scope
+    /// is typed in; the API accepts any scope of 1-64 of `A-Z a-z 0-9 : . _ - / *`).
+    known_scopes: Vec<ScopeBox>,
     /// The create form's values when it comes back with an error.
     name: String,
     scopes: String,
@@ -41,6 +44,11 @@ struct KeyLine {
     expires_at: String,
     revoked_at: Option<String>,
     expired: bool,
+}
+
+struct ScopeBox {
+    scope: String,
+    checked: bool,
 }
 
 struct NewKeyShown {
@@ -68,7 +76,12 @@ fn line(k: &KeyRow, now: Timestamp) -> KeyLine {
 fn keys_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result<KeysPage, Error> {
     let (rows, next) = keys::list_keys(app, who, None, page)?;
     let now = app.clock.now();
+    let mut known: Vec<String> =
+        rows.iter().flat_map(|k| serde_json::from_str::<Vec<String>>(k.scopes.get()).unwrap_or_default()).collect();
+    known.sort();
+    known.dedup();
     Ok(KeysPage {
+        known_scopes: known.into_iter().map(|scope| ScopeBox { scope, checked: false }).collect(),
         layout,
         keys: rows.iter().map(|k| line(k, now)).collect(),
         next: next_link("/app/keys", page, next, &[]),
@@ -86,9 +99,10 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     render(app, &page)
 }
 
-/// Scopes as typed: separated by spaces or commas.
-fn scopes(raw: &str) -> Vec<String> {
-    raw.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+/// The ticked scope boxes, then the scopes typed (separated by spaces or commas).
+fn scopes(f: &Form) -> Vec<String> {
+    let typed = f.text("scopes").split(|c: char| c == ',' || c.is_whitespace());
+    f.all("scope").into_iter().chain(typed).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 /// The expiry field: a date (`2027-01-31`, the start of that day UTC) or an RFC 3339
@@ -103,8 +117,7 @@ pub fn create(app: &App, req: &mut Req) -> Result<Response, Error> {
     let v = portal_visit(app, req, "API keys")?;
     let f = Form::parse(req)?;
     let created = expiry(f.optional("expires_at")).and_then(|expires_at| {
-        let input =
-            NewKey { name: f.text("name").to_owned(), scopes: scopes(f.text("scopes")), expires_at, meta: None };
+        let input = NewKey { name: f.text("name").to_owned(), scopes: scopes(&f), expires_at, meta: None };
         keys::create_key(app, &v.who, input)
     });
     match created {
@@ -121,6 +134,10 @@ pub fn create(app: &App, req: &mut Req) -> Result<Response, Error> {
             page.name = f.text("name").to_owned();
             page.scopes = f.text("scopes").to_owned();
             page.expires = f.text("expires_at").to_owned();
+            let ticked = f.all("scope");
+            for b in &mut page.known_scopes {
+                b.checked = ticked.contains(&b.scope.as_str());
+            }
             render(app, &page)
         }
     }

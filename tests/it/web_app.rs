@@ -424,3 +424,23 @@ fn portal_pages_have_no_inline_script_or_style() {
         }
     }
 }
+
+#[test]
+fn scopes_in_use_are_offered_as_checkboxes() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@ks.test");
+    let b = signed_in(&s, &owner.email);
+    assert!(!b.get("/app/keys").has("type=\"checkbox\""), "no scope in use yet");
+    b.post("/app/keys", &[("name", "One"), ("scopes", "read:users write:users")]).assert_page(201);
+    let page = b.get("/app/keys");
+    assert!(page.has("name=\"scope\" value=\"read:users\"") && page.has("name=\"scope\" value=\"write:users\""));
+    let page =
+        b.post("/app/keys", &[("name", "Two"), ("scope", "write:users"), ("scope", "read:users"), ("scopes", "extra")]);
+    page.assert_page(201);
+    let key = between(&page, "<code id=\"new-key\" class=\"secret\">", "</code>").to_owned();
+    assert_eq!(verify_key(&s, &key)["scopes"], json!(["write:users", "read:users", "extra"]));
+    // A refused form keeps its ticks.
+    let page = b.post("/app/keys", &[("name", ""), ("scope", "read:users")]);
+    page.assert_page(400);
+    assert!(page.has("value=\"read:users\" checked"), "{}", page.text);
+}
