@@ -22,6 +22,11 @@ impl Form {
         self.0.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
     }
 
+    /// Every value of a repeated field (checkboxes of one name), in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()
+    }
+
     /// A field's value, None when absent or blank.
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.text(name)).filter(|v| !v.trim().is_empty())
@@ -49,6 +54,7 @@ mod tests {
         assert_eq!(f.text("email"), "a@b.c");
         assert_eq!((f.text("x"), f.text("missing")), ("1", ""));
         assert_eq!((f.optional("name"), f.optional("x")), (None, Some("1")));
+        assert_eq!((f.all("x"), f.all("missing")), (vec!["1", "2"], vec![]));
         assert_eq!(f.secret("email").expose(), "a@b.c");
         Ok(())
     }

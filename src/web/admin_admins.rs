@@ -3,7 +3,7 @@
 //! operator can never be disabled (409 last_admin).
 use askama::Template;
 
-use super::listing::{next_href, when};
+use super::listing::{maybe, next_link};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::operators::{self, NewAdmin};
@@ -54,7 +54,8 @@ fn admins_page(
     email: String,
     name: String,
 ) -> Result<Response, Error> {
-    let (rows, next) = operators::list_admins(app, who, &body::page(req)?)?;
+    let paging = body::page(req)?;
+    let (rows, next) = operators::list_admins(app, who, &paging)?;
     let admins = rows
         .iter()
         .map(|a| AdminLine {
@@ -65,10 +66,10 @@ fn admins_page(
             active: a.status == AdminStatus::Active,
             me: a.id == me,
             created_at: a.created_at.rfc3339(),
-            last_login_at: when(a.last_login_at),
+            last_login_at: maybe(a.last_login_at, "–"),
         })
         .collect();
-    render(app, &AdminsPage { layout, admins, next: next_href("/admin/admins", &[], next.as_deref()), email, name })
+    render(app, &AdminsPage { layout, admins, next: next_link("/admin/admins", &paging, next, &[]), email, name })
 }
 
 pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {

@@ -2,7 +2,7 @@
 //! pages) and `/admin/outbox` (messages without their bodies, so no live link shows).
 use askama::Template;
 
-use super::listing::{next_href, when};
+use super::listing::{maybe, next_link};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::principal::Staff;
@@ -81,7 +81,7 @@ impl MessageLine {
             subject: m.subject.clone(),
             kind: m.kind.clone(),
             created_at: m.created_at.rfc3339(),
-            sent_at: when(m.sent_at),
+            sent_at: maybe(m.sent_at, "–"),
             attempts: m.attempts,
             last_error: m.last_error.clone().unwrap_or_default(),
         }
@@ -108,7 +108,8 @@ pub fn audit(app: &App, req: &mut Req) -> Result<Response, Error> {
         since: body::time(req, "since")?,
         until: body::time(req, "until")?,
     };
-    let (rows, next) = audit::list_events(app, &Staff::Operator(who), &filter, &body::page(req)?)?;
+    let paging = body::page(req)?;
+    let (rows, next) = audit::list_events(app, &Staff::Operator(who), &filter, &paging)?;
     let shown = |t: Option<crate::types::Timestamp>| t.map(|t| t.rfc3339()).unwrap_or_default();
     let page = AuditPage {
         layout,
@@ -120,8 +121,10 @@ pub fn audit(app: &App, req: &mut Req) -> Result<Response, Error> {
         events: rows.iter().map(EventLine::of).collect(),
         next: None,
     };
-    let next = next_href(
+    let next = next_link(
         "/admin/audit",
+        &paging,
+        next,
         &[
             ("tenant_id", &page.tenant_id),
             ("actor_id", &page.actor_id),
@@ -129,18 +132,18 @@ pub fn audit(app: &App, req: &mut Req) -> Result<Response, Error> {
             ("since", &page.since),
             ("until", &page.until),
         ],
-        next.as_deref(),
     );
     render(app, &AuditPage { next, ..page })
 }
 
 pub fn outbox(app: &App, req: &mut Req) -> Result<Response, Error> {
     let AdminVisit { who, layout, .. } = admin_visit(app, req, "Outbox")?;
-    let (rows, next) = oversight::list_outbox(app, &Staff::Operator(who), &body::page(req)?)?;
+    let paging = body::page(req)?;
+    let (rows, next) = oversight::list_outbox(app, &Staff::Operator(who), &paging)?;
     let page = OutboxPage {
         layout,
         messages: rows.iter().map(MessageLine::of).collect(),
-        next: next_href("/admin/outbox", &[], next.as_deref()),
+        next: next_link("/admin/outbox", &paging, next, &[]),
     };
     render(app, &page)
 }

@@ -4,7 +4,7 @@
 //! core operation of the matching `/v1/admin/tenants*` route.
 use askama::Template;
 
-use super::listing::{next_href, options, when};
+use super::listing::{maybe, next_link, options};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant, TenantPatch};
@@ -112,13 +112,13 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
     let AdminVisit { who, layout, .. } = admin_visit(app, req, "Tenants")?;
     let status = body::filter::<TenantStatus>(req, "status")?;
     let q = body::text(req, "q")?;
-    let (rows, next) =
-        admin_tenants::list_tenants(app, &Staff::Operator(who), status, q.as_deref(), &body::page(req)?)?;
+    let paging = body::page(req)?;
+    let (rows, next) = admin_tenants::list_tenants(app, &Staff::Operator(who), status, q.as_deref(), &paging)?;
     let q = q.unwrap_or_default();
     let status = status.map(TenantStatus::as_str).unwrap_or_default();
     let page = TenantsPage {
         layout,
-        next: next_href("/admin/tenants", &[("q", &q), ("status", status)], next.as_deref()),
+        next: next_link("/admin/tenants", &paging, next, &[("q", &q), ("status", status)]),
         statuses: options(STATUSES, Some(status)),
         q,
         tenants: rows.iter().map(TenantLine::of).collect(),
@@ -141,7 +141,8 @@ fn done(req: &Req) -> Option<&'static str> {
 /// The details page of tenant `id` with `layout` (a notice, or the error a form came back with).
 fn details(app: &App, req: &Req, who: &Staff, id: TenantId, mut layout: Layout) -> Result<Response, Error> {
     let o = admin_tenants::get_tenant(app, who, id)?;
-    let (members, next) = admin_tenants::list_tenant_members(app, who, id, &body::page(req)?)?;
+    let paging = body::page(req)?;
+    let (members, next) = admin_tenants::list_tenant_members(app, who, id, &paging)?;
     layout.title = format!("Tenant {}", o.tenant.name);
     let status = o.tenant.status;
     let page = TenantPage {
@@ -162,10 +163,10 @@ fn details(app: &App, req: &Req, who: &Staff, id: TenantId, mut layout: Layout) 
                 role: m.membership.role.as_str(),
                 status: m.status(),
                 created_at: m.membership.created_at.rfc3339(),
-                last_login_at: when(m.account.last_login_at),
+                last_login_at: maybe(m.account.last_login_at, "–"),
             })
             .collect(),
-        members_next: next_href(&format!("/admin/tenants/{id}"), &[], next.as_deref()),
+        members_next: next_link(&format!("/admin/tenants/{id}"), &paging, next, &[]),
     };
     render(app, &page)
 }

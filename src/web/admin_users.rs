@@ -4,7 +4,7 @@
 //! operation of the matching `/v1/admin/users*` route.
 use askama::Template;
 
-use super::listing::{next_href, options, when};
+use super::listing::{maybe, next_link, options};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::admin_users::{self, AccountChange, AccountFilter, AccountView};
@@ -45,7 +45,7 @@ impl AccountLine {
             status: a.status.as_str(),
             email_verified: a.email_verified_at.is_some(),
             created_at: a.created_at.rfc3339(),
-            last_login_at: when(a.last_login_at),
+            last_login_at: maybe(a.last_login_at, "–"),
             memberships: v
                 .memberships
                 .iter()
@@ -91,13 +91,14 @@ pub fn list(app: &App, req: &mut Req) -> Result<Response, Error> {
         .transpose()?;
     let filter =
         AccountFilter { status: body::filter::<AccountStatus>(req, "status")?, q: body::text(req, "q")?, tenant };
-    let (views, next) = admin_users::list_accounts(app, &Staff::Operator(who), &filter, &body::page(req)?)?;
+    let paging = body::page(req)?;
+    let (views, next) = admin_users::list_accounts(app, &Staff::Operator(who), &filter, &paging)?;
     let q = filter.q.unwrap_or_default();
     let tenant_id = tenant.map(|t| t.to_string()).unwrap_or_default();
     let status = filter.status.map(AccountStatus::as_str).unwrap_or_default();
     let page = UsersPage {
         layout,
-        next: next_href("/admin/users", &[("q", &q), ("status", status), ("tenant_id", &tenant_id)], next.as_deref()),
+        next: next_link("/admin/users", &paging, next, &[("q", &q), ("status", status), ("tenant_id", &tenant_id)]),
         statuses: options(STATUSES, Some(status)),
         q,
         tenant_id,

@@ -79,3 +79,40 @@ fn an_invitation_link_opened_in_the_browser_sets_a_password_and_lands_in_the_por
     chrome.wait_for_url("/login?done=signed-out");
     sign_in(&chrome, &s, "ivy@a.test");
 }
+
+#[test]
+fn portal_pages_create_a_key_once_and_keep_the_provider_key_hidden() {
+    let s = TestServer::spawn();
+    s.signup("pat@a.test");
+    let chrome = Chrome::start();
+    sign_in(&chrome, &s, "pat@a.test");
+    chrome.click("header a[href='/app/keys']");
+    chrome.wait_for_url("/app/keys");
+    chrome.type_into("input[name=name]", "From the browser");
+    chrome.type_into("input[name=scopes]", "read:users");
+    chrome.click("form[action='/app/keys'] button[type=submit]");
+    let key = chrome.text("#new-key");
+    assert!(key.starts_with("ksk_"), "the new key is shown: {key}");
+    chrome.goto(&format!("{}/app/keys", s.base));
+    assert!(!chrome.text("main").contains(&key), "and only once");
+
+    chrome.goto(&format!("{}/app/settings", s.base));
+    chrome.type_into("input[name=provider_key]", "sk-browser-secret-4321");
+    chrome.click("form[action='/app/settings/provider-key'] button[type=submit]");
+    chrome.wait_for_url("/app/settings?done=provider-key");
+    assert!(chrome.text("#provider-key").contains("4321"));
+    assert!(!chrome.text("main").contains("sk-browser-secret"));
+
+    for page in ["/app/team", "/app/sessions", "/app/audit"] {
+        chrome.goto(&format!("{}{page}", s.base));
+        chrome.wait_for_url(page);
+    }
+    let complaints: Vec<_> = chrome
+        .console()
+        .into_iter()
+        .filter(|e| {
+            e["level"] == "SEVERE" || e["message"].as_str().is_some_and(|m| m.contains("Content Security Policy"))
+        })
+        .collect();
+    assert!(complaints.is_empty(), "console errors: {complaints:?}");
+}

@@ -31,6 +31,7 @@ mod web_admin_admins;
 mod web_admin_oversight;
 mod web_admin_tenants;
 mod web_admin_users;
+mod web_app;
 mod web_forms;
 mod web_links;
 mod web_pages;

@@ -27,10 +27,10 @@ fn the_audit_page_filters_and_pages_events() {
     let first = op.get("/admin/audit?action=tenant.suspended&limit=1");
     assert!(first.has("fraud") && !first.has("unpaid"), "newest first: {}", first.text);
     let next = next_link(&first).expect("a next link");
-    assert!(next.starts_with("/admin/audit?action=tenant.suspended&cursor="), "{next}");
-    let rest = op.get(&format!("{next}&limit=1"));
+    assert!(next.starts_with("/admin/audit?action=tenant.suspended&limit=1&cursor="), "{next}");
+    let rest = op.get(&next);
     assert!(rest.has("unpaid") && !rest.has("fraud"), "{}", rest.text);
-    let none = op.get(&format!("{next}&limit=1&until=2000-01-01T00:00:00Z"));
+    let none = op.get(&format!("{next}&until=2000-01-01T00:00:00Z"));
     assert!(none.has("No events match."), "{}", none.text);
 
     for bad in ["?since=yesterday", "?until=2026-13-01", "?cursor=!!", "?limit=0", "?limit=abc"] {
