@@ -4,7 +4,7 @@
 //! operation of the matching `/v1/admin/users*` route.
 use askama::Template;
 
-use super::listing::{maybe, next_link, options};
+use super::listing::{maybe, membership_status, next_link, options};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::admin_users::{self, AccountChange, AccountFilter, AccountView};
@@ -12,7 +12,7 @@ use crate::core::principal::Staff;
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, body};
-use crate::types::{AccountStatus, Reason, TenantId, TenantStatus, UserId};
+use crate::types::{AccountStatus, Reason, TenantId, UserId};
 
 const STATUSES: &[&str] = &["active", "disabled", "deleted"];
 
@@ -53,7 +53,7 @@ impl AccountLine {
                     tenant_id: t.id.to_string(),
                     tenant: t.name.clone(),
                     role: m.role.as_str(),
-                    status: if t.status == TenantStatus::Active { m.status.as_str() } else { t.status.as_str() },
+                    status: membership_status(m, t),
                     created_at: m.created_at.rfc3339(),
                 })
                 .collect(),

@@ -1,13 +1,13 @@
 //! The portal's overview (`/app`) and its tenant switcher.
 use askama::Template;
 
+use super::listing::membership_status;
 use super::{Layout, page, portal_visit, render};
 use crate::app::App;
 use crate::core::auth;
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, auth as credentials};
-use crate::types::TenantStatus;
 
 #[derive(Template)]
 #[template(path = "web/overview.html")]
@@ -45,7 +45,7 @@ pub fn overview(app: &App, req: &mut Req) -> Result<Response, Error> {
             tenant_id: t.id.to_string(),
             tenant: t.name.clone(),
             role: m.role.as_str(),
-            status: if t.status == TenantStatus::Active { m.status.as_str() } else { t.status.as_str() },
+            status: membership_status(m, t),
             current: t.id == p.tenant.id,
             usable: auth::can_act_in(m, t),
         })

@@ -1,7 +1,9 @@
 //! How the pages' lists show: the "next page" link (keyset cursor, filters and page size
 //! kept), the options of a filter, and timestamps.
+use crate::store::memberships::MembershipRow;
 use crate::store::page::Page;
-use crate::types::Timestamp;
+use crate::store::tenants::TenantRow;
+use crate::types::{TenantStatus, Timestamp};
 
 /// A `<select>`'s options: each value, and whether it is the one chosen.
 pub fn options(all: &[&'static str], chosen: Option<&str>) -> Vec<(&'static str, bool)> {
@@ -31,6 +33,12 @@ pub fn next_link(path: &str, page: &Page, next_cursor: Option<String>, fields: &
     }
     q.append_pair("cursor", &cursor);
     Some(format!("{path}?{}", q.finish()))
+}
+
+/// A membership's state as shown: in a suspended or deleted tenant it is the tenant's
+/// state, since that is what stops the member, whatever the membership says.
+pub fn membership_status(m: &MembershipRow, t: &TenantRow) -> &'static str {
+    if t.status == TenantStatus::Active { m.status.as_str() } else { t.status.as_str() }
 }
 
 #[cfg(test)]

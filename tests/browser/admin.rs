@@ -35,12 +35,5 @@ fn an_operator_creates_and_suspends_a_tenant_and_finds_it_in_the_audit_log() {
     let log = chrome.text("main table");
     assert!(log.contains("tenant.suspended") && log.contains("browser test"), "{log}");
 
-    let complaints: Vec<_> = chrome
-        .console()
-        .into_iter()
-        .filter(|e| {
-            e["level"] == "SEVERE" || e["message"].as_str().is_some_and(|m| m.contains("Content Security Policy"))
-        })
-        .collect();
-    assert!(complaints.is_empty(), "console errors: {complaints:?}");
+    chrome.assert_quiet_console();
 }

@@ -47,14 +47,7 @@ fn sign_up_log_out_and_log_in_again() {
     sign_in(&chrome, &s, "bea@a.test");
     assert_eq!(chrome.text("#current-tenant"), "Browser Co");
 
-    let complaints: Vec<_> = chrome
-        .console()
-        .into_iter()
-        .filter(|e| {
-            e["level"] == "SEVERE" || e["message"].as_str().is_some_and(|m| m.contains("Content Security Policy"))
-        })
-        .collect();
-    assert!(complaints.is_empty(), "console errors: {complaints:?}");
+    chrome.assert_quiet_console();
 }
 
 #[test]
@@ -107,12 +100,5 @@ fn portal_pages_create_a_key_once_and_keep_the_provider_key_hidden() {
         chrome.goto(&format!("{}{page}", s.base));
         chrome.wait_for_url(page);
     }
-    let complaints: Vec<_> = chrome
-        .console()
-        .into_iter()
-        .filter(|e| {
-            e["level"] == "SEVERE" || e["message"].as_str().is_some_and(|m| m.contains("Content Security Policy"))
-        })
-        .collect();
-    assert!(complaints.is_empty(), "console errors: {complaints:?}");
+    chrome.assert_quiet_console();
 }

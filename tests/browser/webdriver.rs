@@ -126,11 +126,24 @@ impl Chrome {
     }
 
     /// The browser console's entries since the last call (chromedriver's log endpoint).
-    pub fn console(&self) -> Vec<Value> {
+    fn console(&self) -> Vec<Value> {
         match self.session_call("POST", "/se/log", Some(json!({ "type": "browser" }))) {
             Value::Array(entries) => entries,
             other => panic!("unexpected log answer {other}"),
         }
+    }
+
+    /// Fails on any error in the browser's console since the last look, and on any
+    /// Content-Security-Policy complaint (an inline script or style would make one).
+    pub fn assert_quiet_console(&self) {
+        let complaints: Vec<_> = self
+            .console()
+            .into_iter()
+            .filter(|e| {
+                e["level"] == "SEVERE" || e["message"].as_str().is_some_and(|m| m.contains("Content Security Policy"))
+            })
+            .collect();
+        assert!(complaints.is_empty(), "console errors: {complaints:?}");
     }
 }
 
