@@ -197,6 +197,28 @@ fn admin_create_refuses_a_weak_password_and_a_taken_email() {
 }
 
 #[test]
+fn demo_seeds_logins_that_work_through_the_api_and_the_pages() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let served = Served::start(keystead(&["demo", "--db", db.to_str().expect("utf-8"), "--bind", &bind]), port);
+    let owner = json!({ "email": "owner@demo.test", "password": "demo owner passphrase" });
+    let (status, body) = served.call("POST", "/v1/auth/login", None, Some(owner));
+    assert_eq!(status, 200, "{body}");
+    let token = body["session_token"].as_str().expect("a session");
+    let (status, keys) = served.call("GET", "/v1/keys", Some(token), None);
+    assert_eq!((status, keys["items"].as_array().map(Vec::len)), (200, Some(1)), "the seeded key: {keys}");
+    let operator = json!({ "email": "operator@demo.test", "password": "demo operator passphrase" });
+    assert_eq!(served.call("POST", "/v1/admin/auth/login", None, Some(operator)).0, 200);
+    let page = served.agent.get(&format!("{}/login", served.base)).call().expect("the login page");
+    assert_eq!(page.status(), 200);
+    assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("script-src 'self'")));
+    let (exit, stderr) = served.terminate();
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+}
+
+#[test]
 fn serve_answers_healthz_and_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = tmp_db(&dir);
