@@ -77,6 +77,39 @@ pub struct Signed {
     pub key_id: String,
 }
 
+/// One HTTP exchange: the status, every header (names lower-cased, repeated ones kept, as
+/// `Set-Cookie` is) and the body as text. 4xx and 5xx are answers, not errors.
+pub fn exchange(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> (u16, Vec<(String, String)>, String) {
+    let mut req = agent.request(method, url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b),
+        None => req.call(),
+    };
+    let response = match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: transport error {e}"),
+    };
+    let mut names = response.headers_names();
+    names.sort();
+    names.dedup();
+    let mut all = Vec::new();
+    for name in names {
+        for value in response.all(&name) {
+            all.push((name.to_ascii_lowercase(), value.to_owned()));
+        }
+    }
+    (response.status(), all, response.into_string().expect("body"))
+}
+
 impl TestServer {
     pub fn spawn() -> Self {
         Self::with(|_| {})
@@ -123,32 +156,10 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Res {
-        let mut req = self.agent.request(method, &format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.set("Authorization", &format!("Bearer {t}"));
-        }
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let result = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
-        };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: transport error {e}"),
-        };
-        let status = response.status();
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .map(|n| {
-                let v = response.header(&n).unwrap_or_default().to_owned();
-                (n.to_ascii_lowercase(), v)
-            })
-            .collect();
-        let text = response.into_string().expect("body");
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut all: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+        all.extend_from_slice(headers);
+        let (status, headers, text) = exchange(&self.agent, method, &format!("{}{path}", self.base), &all, body);
         let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
         Res { status, headers, text, body }
     }

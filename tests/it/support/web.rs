@@ -103,33 +103,13 @@ impl<'a> Browser<'a> {
     }
 
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Page {
-        let mut req = self.agent.request(method, &format!("{}{path}", self.s.base));
         let cookies: Vec<String> = self.jar.borrow().iter().map(|(n, v)| format!("{n}={v}")).collect();
-        if !cookies.is_empty() {
-            req = req.set("Cookie", &cookies.join("; "));
-        }
-        for (k, v) in headers {
-            req = req.set(k, v);
-        }
-        let result = match body {
-            Some(b) => req.send_bytes(b),
-            None => req.call(),
-        };
-        let response = match result {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: transport error {e}"),
-        };
-        let mut names = response.headers_names();
-        names.sort();
-        names.dedup();
-        let mut headers = Vec::new();
-        for name in names {
-            for value in response.all(&name) {
-                headers.push((name.to_ascii_lowercase(), value.to_owned()));
-            }
-        }
-        let status = response.status();
-        let page = Page { status, headers, text: response.into_string().expect("body") };
+        let cookie = cookies.join("; ");
+        let mut all: Vec<(&str, &str)> = if cookie.is_empty() { Vec::new() } else { vec![("Cookie", &cookie)] };
+        all.extend_from_slice(headers);
+        let (status, headers, text) =
+            super::exchange(&self.agent, method, &format!("{}{path}", self.s.base), &all, body);
+        let page = Page { status, headers, text };
         for (_, set) in page.headers.iter().filter(|(n, _)| n == "set-cookie") {
             let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
             let (name, value) = pair.split_once('=').expect("name=value");
