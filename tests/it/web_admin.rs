@@ -24,13 +24,6 @@ pub fn assert_form_error(page: &Page, status: u16, message: &str) {
     assert!(page.has("class=\"error\"") && page.has(message), "{message:?} in {}", page.text);
 }
 
-/// The href of the page's "next page" link, unescaped.
-pub fn next_link(page: &Page) -> Option<String> {
-    let end = page.text.find("\" rel=\"next\"")?;
-    let start = page.text[..end].rfind("href=\"")? + 6;
-    Some(page.text[start..end].replace("&#38;", "&").replace("&amp;", "&"))
-}
-
 /// Every operator page (GET) of a server holding one tenant `t` and its owner `u`.
 fn pages(t: &str, u: &str) -> Vec<String> {
     let mut all: Vec<String> =

@@ -1,6 +1,6 @@
 //! `/admin/audit` (filters, keyset pages) and `/admin/outbox` (no bodies, so no live link).
 use crate::support::{TestServer, token_of};
-use crate::web_admin::{next_link, operator};
+use crate::web_admin::operator;
 
 #[test]
 fn the_audit_page_filters_and_pages_events() {
@@ -26,7 +26,7 @@ fn the_audit_page_filters_and_pages_events() {
 
     let first = op.get("/admin/audit?action=tenant.suspended&limit=1");
     assert!(first.has("fraud") && !first.has("unpaid"), "newest first: {}", first.text);
-    let next = next_link(&first).expect("a next link");
+    let next = first.next_link().expect("a next link");
     assert!(next.starts_with("/admin/audit?action=tenant.suspended&limit=1&cursor="), "{next}");
     let rest = op.get(&next);
     assert!(rest.has("unpaid") && !rest.has("fraud"), "{}", rest.text);
@@ -56,7 +56,7 @@ fn the_outbox_page_lists_messages_without_their_links() {
 
     let first = op.get("/admin/outbox?limit=1");
     assert!(first.has(new) && !first.has(ann), "newest first: {}", first.text);
-    let next = next_link(&first).expect("a next link");
+    let next = first.next_link().expect("a next link");
     let rest = op.get(&format!("{next}&limit=1"));
     assert!(rest.has(ann) && !rest.has(new), "{}", rest.text);
 

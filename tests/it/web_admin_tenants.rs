@@ -3,7 +3,7 @@
 //! and creating a tenant with its owner's invitation.
 use crate::support::TestServer;
 use crate::support::operator::items;
-use crate::web_admin::{assert_form_error, audit_rows, next_link, operator};
+use crate::web_admin::{assert_form_error, audit_rows, operator};
 
 #[test]
 fn the_list_searches_filters_and_pages() {
@@ -38,7 +38,7 @@ fn the_list_searches_filters_and_pages() {
     // carries the cursor.
     let first = op.get("/admin/tenants?limit=2&q=tenant");
     assert!(first.has(&c.tenant_id) && first.has(&b.tenant_id) && !first.has(&a.tenant_id), "{}", first.text);
-    let next = next_link(&first).expect("a next link");
+    let next = first.next_link().expect("a next link");
     assert!(next.starts_with("/admin/tenants?q=tenant&limit=2&cursor="), "{next}");
     let rest = op.get(&next);
     rest.assert_page(200);

@@ -2,7 +2,7 @@
 //! an account's page with its lifecycle forms (disable / enable / delete / restore).
 use crate::support::TestServer;
 use crate::support::operator::items;
-use crate::web_admin::{assert_form_error, audit_rows, next_link, operator};
+use crate::web_admin::{assert_form_error, audit_rows, operator};
 
 fn account_status(s: &TestServer, api: &str, email: &str) -> String {
     let found = items(&s.get(&format!("/v1/admin/users?q={email}"), Some(api)));
@@ -35,7 +35,7 @@ fn the_list_searches_filters_and_pages() {
 
     let first = op.get(&format!("/admin/users?limit=1&tenant_id={}", ann.tenant_id));
     assert!(first.has(&carl.user_id) && !first.has(&ann.user_id), "newest first: {}", first.text);
-    let next = next_link(&first).expect("a next link");
+    let next = first.next_link().expect("a next link");
     assert!(next.contains(&format!("tenant_id={}", ann.tenant_id)), "{next}");
     let rest = op.get(&format!("{next}&limit=1"));
     assert!(rest.has(&ann.user_id) && !rest.has(&carl.user_id), "{}", rest.text);

@@ -22,6 +22,15 @@ pub struct Page {
 }
 
 impl Page {
+    /// The href of the page's "next page" link (`rel="next"`), unescaped.
+    pub fn next_link(&self) -> Option<String> {
+        let link = self.text.find("rel=\"next\"")?;
+        let tag = self.text[..link].rfind("<a ")?;
+        let href = self.text[tag..].find("href=\"")? + tag + 6;
+        let end = self.text[href..].find('"')? + href;
+        Some(self.text[href..end].replace("&#38;", "&").replace("&amp;", "&"))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
