@@ -1,6 +1,8 @@
 //! The web UI's pages over HTTP: each renders with the CSP, unknown pages are an HTML 404
 //! (the API keeps its JSON), assets are cached by ETag, and each realm's cookie opens only
 //! its own pages.
+use keystead::http::router::PAGES;
+
 use crate::support::web::Browser;
 use crate::support::{PASSWORD, TestServer, assert_error};
 
@@ -118,4 +120,47 @@ fn a_realm_cookie_opens_only_its_own_pages() {
     // The API takes bearer tokens only, never the cookie.
     let res = s.send("GET", "/v1/me", None, &[("Cookie", &format!("ks_session={}", owner.token))], None);
     assert_error(&res, 401, "unauthorized");
+}
+
+#[test]
+fn no_page_answers_junk_with_a_500() {
+    let s = TestServer::spawn();
+    s.signup("owner@junk.test");
+    let owner = Browser::new(&s);
+    owner.post("/login", &[("email", "owner@junk.test"), ("password", PASSWORD)]).assert_redirect("/app");
+    s.admin("op@junk.test");
+    let operator = Browser::new(&s);
+    operator.post("/admin/login", &[("email", "op@junk.test"), ("password", PASSWORD)]).assert_redirect("/admin");
+    let visitors = [("anonymous", Browser::new(&s)), ("owner", owner), ("operator", operator)];
+    let junk_form = [
+        ("email", "not an email"),
+        ("password", "x"),
+        ("new_password", "\u{0}"),
+        ("name", &"n".repeat(5000)),
+        ("reason", " "),
+        ("role", "king"),
+        ("scopes", "\"]["),
+        ("expires_at", "tomorrow"),
+        ("token", "%%"),
+        ("tenant_id", "zz"),
+        ("max_seats", "-5"),
+        ("plan", ""),
+        ("provider_key", ""),
+    ];
+    let junk_query = "?limit=0&cursor=%25%25&status=weird&since=x&until=-1&tenant_id=1&q=%00&token=";
+    // Signing out goes last, so that the signed-in visitors meet every other page signed in.
+    let mut routes: Vec<_> = PAGES.iter().collect();
+    routes.sort_by_key(|r| r.path.ends_with("/logout"));
+    for (who, b) in &visitors {
+        for route in &routes {
+            for id in ["nope", "0b0d2a4e-1c1f-4f4e-9a9a-000000000001"] {
+                let path = route.path.replace("{id}", id).replace("{*path}", "../Cargo.toml");
+                let page = match route.method.as_str() {
+                    "GET" => b.get(&format!("{path}{junk_query}")),
+                    _ => b.post(&path, &junk_form),
+                };
+                assert!(page.status < 500, "{who}: {} {path}: {} {}", route.method.as_str(), page.status, page.text);
+            }
+        }
+    }
 }
