@@ -203,11 +203,15 @@ fn find(table: &'static [Route], req: &mut Req) -> Result<Handler, Error> {
     let mut allowed: Vec<&'static str> = Vec::new();
     for r in table {
         let Some(params) = matches(r.path, &req.path) else { continue };
-        if r.method == req.method {
+        // HEAD is GET without the body (tiny_http leaves the body out of the answer).
+        if r.method == req.method || (r.method == Method::Get && req.method == Method::Head) {
             req.set_route(r.path, params);
             return Ok(r.handler);
         }
         allowed.push(r.method.as_str());
+        if r.method == Method::Get {
+            allowed.push(Method::Head.as_str());
+        }
         req.route = r.path;
     }
     Err(if allowed.is_empty() { Error::NotFound } else { Error::MethodNotAllowed { allow: allowed.join(", ") } })

@@ -46,15 +46,29 @@ fn unknown_paths_are_404_not_found() {
 }
 
 #[test]
+fn head_answers_as_get_without_a_body() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    for (path, token) in [("/healthz", None), ("/v1/me", Some(a.token.as_str())), ("/login", None)] {
+        let get = s.send("GET", path, token, &[], None);
+        let head = s.send("HEAD", path, token, &[], None);
+        assert_eq!((head.status, get.status), (200, 200), "{path}");
+        assert_eq!(head.header("content-type"), get.header("content-type"), "{path}");
+        assert!(head.text.is_empty() && !get.text.is_empty(), "{path}: {:?}", head.text);
+    }
+    assert_eq!(s.send("HEAD", "/v1/me", None, &[], None).status, 401, "HEAD is authenticated as GET is");
+}
+
+#[test]
 fn a_known_path_with_another_method_is_405_with_allow() {
     let s = TestServer::spawn();
     let cases: [(&str, &str, &[&str]); 7] = [
-        ("PUT", "/v1/keys", &["GET", "POST"]),
-        ("PATCH", "/v1/sessions", &["GET", "DELETE"]),
+        ("PUT", "/v1/keys", &["GET", "HEAD", "POST"]),
+        ("PATCH", "/v1/sessions", &["GET", "HEAD", "DELETE"]),
         ("GET", "/v1/keys/0b0d2a4e-1c1f-4f4e-9a9a-000000000001", &["DELETE"]),
         ("GET", "/v1/verify/key", &["POST"]),
-        ("DELETE", "/v1/me", &["GET", "PATCH"]),
-        ("POST", "/healthz", &["GET"]),
+        ("DELETE", "/v1/me", &["GET", "HEAD", "PATCH"]),
+        ("POST", "/healthz", &["GET", "HEAD"]),
         ("GET", "/v1/admin/auth/login", &["POST"]),
     ];
     for (method, path, methods) in cases {
