@@ -70,7 +70,7 @@ fn unknown_pages_are_an_html_404_and_unknown_api_paths_stay_json() {
     assert_error(&s.get("/.well-known/nope", None), 404, "not_found");
     let page = b.send("DELETE", "/login", &[], None);
     page.assert_page(405);
-    assert_eq!(page.header("allow"), Some("GET, POST"));
+    assert_eq!(page.header("allow"), Some("GET, HEAD, POST"));
 }
 
 #[test]
