@@ -343,7 +343,8 @@ impl Server {
                     // read timeout), accept() fails with EAGAIN after that long without a
                     // new connection; a client that resets before being accepted, or a
                     // full file table, fail one accept too. Upstream broke out of this
-                    // loop on any error and the server never accepted again.
+                    // loop on any error and the server never accepted again. Other errors
+                    // wait 100 ms, so a full file table does not spin (or flood the log).
                     Err(e) => {
                         if !matches!(
                             e.kind(),
@@ -352,7 +353,7 @@ impl Server {
                                 | std::io::ErrorKind::Interrupted
                         ) {
                             log::warn!("Error accepting new client: {}", e);
-                            thread::sleep(std::time::Duration::from_millis(10));
+                            thread::sleep(std::time::Duration::from_millis(100));
                         }
                     }
                 }
