@@ -50,9 +50,17 @@ pub fn weakness(password: &str, context: &[&str]) -> Option<&'static str> {
     None
 }
 
-/// A listed word, or two run together, once padding is stripped and substitutions undone.
+/// A listed word, or two run together or around a little filler (`sunshine7rainbow`), once
+/// padding is stripped and substitutions undone.
 fn is_common(lower: &str) -> bool {
-    readings(lower).iter().any(|r| listed(r) || two_words(r))
+    readings(lower).iter().any(|r| listed(r) || two_words(r)) || two_words_around_filler(lower)
+}
+
+/// Two listed words (or one) with at most four digits or symbols between and around them.
+fn two_words_around_filler(lower: &str) -> bool {
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).collect();
+    let filler = lower.chars().filter(|c| !c.is_alphabetic()).count();
+    (1..=2).contains(&words.len()) && filler <= 4 && words.iter().all(|w| listed(w))
 }
 
 /// The ways a password may stand for a word: as typed, without padding and separators,
@@ -189,6 +197,8 @@ mod tests {
             "dragon-master",
             "M1ssissippi99",
             "Elizabeth1985",
+            "sunshine7rainbow",
+            "dragon#24monkey",
         ] {
             assert!(weakness(weak, &[]).is_some(), "{weak} passed");
         }
