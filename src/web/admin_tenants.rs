@@ -72,9 +72,10 @@ pub struct MemberLine {
 pub struct TenantPage {
     layout: Layout,
     t: TenantLine,
-    active: bool,
-    suspended: bool,
-    deleted: bool,
+    /// The lifecycle changes the tenant's status allows (core's `Lifecycle::next`).
+    can_suspend: bool,
+    can_delete: bool,
+    can_restore: bool,
     users: i64,
     keys: i64,
     sessions: i64,
@@ -148,9 +149,9 @@ fn details(app: &App, req: &Req, who: &Staff, id: TenantId, mut layout: Layout) 
     let page = TenantPage {
         layout,
         t: TenantLine::of(&o.tenant),
-        active: status == TenantStatus::Active,
-        suspended: status == TenantStatus::Suspended,
-        deleted: status == TenantStatus::Deleted,
+        can_suspend: Lifecycle::Suspend.next(status).is_some(),
+        can_delete: Lifecycle::Delete.next(status).is_some(),
+        can_restore: Lifecycle::Restore.next(status).is_some(),
         users: o.counts.users,
         keys: o.counts.keys,
         sessions: o.counts.sessions,

@@ -77,9 +77,11 @@ pub struct UsersPage {
 pub struct UserPage {
     layout: Layout,
     a: AccountLine,
-    active: bool,
-    disabled: bool,
-    deleted: bool,
+    /// The changes the account's status allows (core's `AccountChange::next`).
+    can_disable: bool,
+    can_enable: bool,
+    can_delete: bool,
+    can_restore: bool,
 }
 
 page!(UsersPage, UserPage);
@@ -124,9 +126,10 @@ fn details(app: &App, who: &Staff, id: UserId, mut layout: Layout) -> Result<Res
     let page = UserPage {
         layout,
         a: AccountLine::of(&view),
-        active: status == AccountStatus::Active,
-        disabled: status == AccountStatus::Disabled,
-        deleted: status == AccountStatus::Deleted,
+        can_disable: AccountChange::Disable.next(status).is_some(),
+        can_enable: AccountChange::Enable.next(status).is_some(),
+        can_delete: AccountChange::Delete.next(status).is_some(),
+        can_restore: AccountChange::Restore.next(status).is_some(),
     };
     render(app, &page)
 }
