@@ -116,8 +116,11 @@ pub(crate) fn audit_created(
         .append(tx, now)
 }
 
+/// Who creates and revokes a tenant's keys (every member lists them).
+pub const MANAGE_KEYS: Role = Role::Admin;
+
 pub fn create_key(app: &App, who: &PortalUser, input: NewKey) -> Result<CreatedKey, Error> {
-    let tenant = who.require(Role::Admin)?;
+    let tenant = who.require(MANAGE_KEYS)?;
     let now = app.clock.now();
     app.db.write(|tx| {
         let created = issue(tx, app, tenant, Some(who.user_id), input, now)?;
@@ -141,7 +144,7 @@ pub fn list_keys(
 /// Revokes a key of the caller's tenant; verification fails from the next request on.
 /// Revoking a revoked key changes nothing and succeeds.
 pub fn revoke_key(app: &App, who: &PortalUser, id: KeyId) -> Result<(), Error> {
-    let tenant = who.require(Role::Admin)?;
+    let tenant = who.require(MANAGE_KEYS)?;
     let now = app.clock.now();
     app.db.write(|tx| match keys::revoke(tx, tenant, id, now)? {
         Some(key) => Event::new(who.actor(), Some(&who.origin), Action::KeyRevoked)

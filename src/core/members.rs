@@ -180,9 +180,12 @@ pub fn resend_invite(app: &App, by: &TenantActor<'_>, user: UserId) -> Result<In
     })
 }
 
+/// Who changes members' roles.
+pub const CHANGE_ROLES: Role = Role::Owner;
+
 /// Changes a member's role (owners only); the last active owner cannot step down.
 pub fn change_role(app: &App, by: &TenantActor<'_>, user: UserId, role: Role) -> Result<Member, Error> {
-    by.require(Role::Owner)?;
+    by.require(CHANGE_ROLES)?;
     let now = app.clock.now();
     app.db.write(|tx| {
         let member = load_member(tx, by, user)?;

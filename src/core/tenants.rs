@@ -161,10 +161,13 @@ fn provider_snapshot(t: &TenantRow) -> serde_json::Value {
     serde_json::json!({ "name": t.name, "has_provider_key": t.has_provider_key, "provider_key_hint": t.provider_key_hint })
 }
 
+/// Who renames a tenant and sets its provider key.
+pub const CHANGE_TENANT: Role = Role::Owner;
+
 /// `PATCH /v1/tenant`: the provider key is sealed under the master key (bound to the
 /// tenant's id) and only its last four characters are kept readable, as the hint.
 pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Result<TenantRow, Error> {
-    let tenant = who.require(Role::Owner)?;
+    let tenant = who.require(CHANGE_TENANT)?;
     let name = changes.name.map(|n| clean_name("name", &n, true)).transpose()?;
     let sealed = match &changes.provider_key {
         Some(Some(key)) => {

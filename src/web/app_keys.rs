@@ -13,7 +13,7 @@ use crate::http::form::Form;
 use crate::http::{Req, Response, body};
 use crate::store::keys::KeyRow;
 use crate::store::page::Page;
-use crate::types::{Role, Timestamp};
+use crate::types::Timestamp;
 
 #[derive(Template)]
 #[template(path = "web/keys.html")]
@@ -85,7 +85,7 @@ fn keys_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
         layout,
         keys: rows.iter().map(|k| line(k, now)).collect(),
         next: next_link("/app/keys", page, next, &[]),
-        manage: who.role.at_least(Role::Admin),
+        manage: who.role.at_least(keys::MANAGE_KEYS),
         created: None,
         name: String::new(),
         scopes: String::new(),

@@ -11,7 +11,6 @@ use crate::core::{Profile, account, email};
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response};
-use crate::types::Role;
 
 #[derive(Template)]
 #[template(path = "web/settings.html")]
@@ -53,7 +52,7 @@ fn settings_page(who: &PortalUser, p: &Profile, layout: Layout) -> SettingsPage 
         email: p.member.account.email.as_str().to_owned(),
         email_verified: p.member.account.email_verified_at.is_some(),
         tenant: p.tenant.name.clone(),
-        owner: who.role == Role::Owner,
+        owner: who.role.at_least(tenants::CHANGE_TENANT),
         provider_key_hint: p.tenant.provider_key_hint.clone(),
         has_provider_key: p.tenant.has_provider_key,
         new_email: String::new(),

@@ -84,7 +84,7 @@ fn team_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
         allowed,
         members,
         next: next_link("/app/team", page, next, &[]),
-        owner: who.role == Role::Owner,
+        owner: who.role.at_least(members::CHANGE_ROLES),
         invited: None,
         email: String::new(),
         name: String::new(),
