@@ -48,7 +48,7 @@ impl NewKey {
         }
         let mut seen = std::collections::HashSet::new();
         self.scopes.retain(|s| seen.insert(s.clone()));
-        if self.expires_at.is_some_and(|t| t <= now) {
+        if expired(self.expires_at, now) {
             return Err(Error::field("expires_at", "must be in the future"));
         }
         Ok(self)
@@ -114,6 +114,11 @@ pub(crate) fn audit_created(
         .target("api_key", created.row.id)
         .after(snapshot(&created.row))
         .append(tx, now)
+}
+
+/// Whether a key with this expiry no longer verifies at `now` (the expiry instant included).
+pub fn expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
+    expires_at.is_some_and(|t| t <= now)
 }
 
 /// Who creates and revokes a tenant's keys (every member lists them).

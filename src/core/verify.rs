@@ -32,7 +32,7 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     let verdict = match found {
         None => KeyVerdict::Invalid("unknown"),
         Some(k) if k.revoked_at.is_some() => KeyVerdict::Invalid("revoked"),
-        Some(k) if k.expires_at.is_some_and(|t| t <= now) => KeyVerdict::Invalid("expired"),
+        Some(k) if super::keys::expired(k.expires_at, now) => KeyVerdict::Invalid("expired"),
         Some(k) if k.tenant_status != TenantStatus::Active => KeyVerdict::Invalid("tenant_inactive"),
         Some(k) => {
             if k.last_used_at.is_none_or(|t| now.unix() - t.unix() >= TOUCH_EVERY_SECS) {

@@ -69,7 +69,7 @@ fn line(k: &KeyRow, now: Timestamp) -> KeyLine {
         last_used_at: maybe(k.last_used_at, "never"),
         expires_at: maybe(k.expires_at, "never"),
         revoked_at: k.revoked_at.map(when),
-        expired: k.expires_at.is_some_and(|t| t <= now),
+        expired: keys::expired(k.expires_at, now),
     }
 }
 
