@@ -16,4 +16,3 @@ pub fn healthz(app: &App, _req: &mut Req) -> Result<Response, Error> {
 pub fn openapi(_app: &App, _req: &mut Req) -> Result<Response, Error> {
     Ok(Response::json_text(OPENAPI))
 }
-

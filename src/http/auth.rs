@@ -1,6 +1,7 @@
 //! Credentials on a request, checked in their realm: `Authorization: Bearer <token>` on
 //! the API, the realm's session cookie on pages (never the other way round).
-use super::{Req, cookies};
+use super::Req;
+use super::cookies::{self, Cookie};
 use crate::app::App;
 use crate::core::principal::{Operator, PortalUser, Staff};
 use crate::core::sessions;
@@ -29,12 +30,12 @@ pub fn staff(app: &App, req: &Req) -> Result<Staff, Error> {
 
 /// The portal session of a page, from the `ks_session` cookie (401: the page redirects to `/login`).
 pub fn portal_cookie(app: &App, req: &Req) -> Result<PortalUser, Error> {
-    let token = cookies::get(req, cookies::PORTAL).ok_or(Error::Unauthorized)?;
+    let token = cookies::get(app, req, Cookie::Portal).ok_or(Error::Unauthorized)?;
     sessions::authenticate_portal(app, token, req.origin())
 }
 
 /// The operator session of a page, from the `ks_admin` cookie (401: the page redirects to `/admin/login`).
 pub fn admin_cookie(app: &App, req: &Req) -> Result<Operator, Error> {
-    let token = cookies::get(req, cookies::ADMIN).ok_or(Error::Unauthorized)?;
+    let token = cookies::get(app, req, Cookie::Admin).ok_or(Error::Unauthorized)?;
     sessions::authenticate_admin(app, token, req.origin())
 }

@@ -3,20 +3,39 @@
 //! and the reverse (as bearer tokens never cross realms).
 //!
 //! Every cookie is `HttpOnly` (no script reads it), `SameSite=Lax` (not sent on cross-site
-//! POSTs), `Path=/`, and `Secure` when the public base URL is https.
+//! POSTs), `Path=/`, and, when the public base URL is https, `Secure` with the `__Host-`
+//! name prefix: a browser then keeps the cookie only when this very host set it (Secure,
+//! Path=/, no Domain), so a sibling subdomain cannot plant or overwrite a session or the
+//! CSRF token ("cookie tossing"). On https an unprefixed cookie is never read.
 use super::Req;
 use crate::app::App;
 
-/// The portal session (`/app`, `/logout`).
-pub const PORTAL: &str = "ks_session";
-/// The operator session (`/admin`).
-pub const ADMIN: &str = "ks_admin";
-/// The per-browser CSRF token (see `csrf`).
-pub const CSRF: &str = "ks_csrf";
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cookie {
+    /// The portal session (`/app`, `/logout`).
+    Portal,
+    /// The operator session (`/admin`).
+    Admin,
+    /// The per-browser CSRF token (see `csrf`).
+    Csrf,
+}
 
-/// The value of cookie `name` from the request's `Cookie` headers; the first when repeated.
-pub fn get<'a>(req: &'a Req, name: &str) -> Option<&'a str> {
-    find(req.header("cookie")?, name)
+impl Cookie {
+    fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (Cookie::Portal, false) => "ks_session",
+            (Cookie::Portal, true) => "__Host-ks_session",
+            (Cookie::Admin, false) => "ks_admin",
+            (Cookie::Admin, true) => "__Host-ks_admin",
+            (Cookie::Csrf, false) => "ks_csrf",
+            (Cookie::Csrf, true) => "__Host-ks_csrf",
+        }
+    }
+}
+
+/// The value of `cookie` from the request's `Cookie` headers; the first when repeated.
+pub fn get<'a>(app: &App, req: &'a Req, cookie: Cookie) -> Option<&'a str> {
+    find(req.header("cookie")?, cookie.name(secure(app)))
 }
 
 fn find<'a>(header: &'a str, name: &str) -> Option<&'a str> {
@@ -29,20 +48,21 @@ fn find<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value that stores `value` for the browser session.
-pub fn set(app: &App, name: &str, value: &str) -> String {
-    attributes(name, value, secure(app))
+pub fn set(app: &App, cookie: Cookie, value: &str) -> String {
+    attributes(cookie, value, secure(app))
 }
 
 /// A `Set-Cookie` value that removes the cookie.
-pub fn clear(app: &App, name: &str) -> String {
-    attributes(name, "", secure(app)) + "; Max-Age=0"
+pub fn clear(app: &App, cookie: Cookie) -> String {
+    attributes(cookie, "", secure(app)) + "; Max-Age=0"
 }
 
 fn secure(app: &App) -> bool {
     app.config.base_url.starts_with("https://")
 }
 
-fn attributes(name: &str, value: &str, secure: bool) -> String {
+fn attributes(cookie: Cookie, value: &str, secure: bool) -> String {
+    let name = cookie.name(secure);
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; HttpOnly; SameSite=Lax; Path=/{secure}")
 }
@@ -63,7 +83,7 @@ mod tests {
 
     #[test]
     fn attributes_lock_the_cookie_down() {
-        assert_eq!(attributes("n", "v", false), "n=v; HttpOnly; SameSite=Lax; Path=/");
-        assert_eq!(attributes("n", "v", true), "n=v; HttpOnly; SameSite=Lax; Path=/; Secure");
+        assert_eq!(attributes(Cookie::Portal, "v", false), "ks_session=v; HttpOnly; SameSite=Lax; Path=/");
+        assert_eq!(attributes(Cookie::Csrf, "v", true), "__Host-ks_csrf=v; HttpOnly; SameSite=Lax; Path=/; Secure");
     }
 }

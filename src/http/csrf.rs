@@ -4,7 +4,7 @@
 //! 1. Origin: a browser's `Origin` header, when present, must be the origin of
 //!    `--base-url`; when absent, `Referer` (sent same-origin under our Referrer-Policy)
 //!    must start with it when present. A request carrying neither passes this check only.
-//! 2. Double-submit token: each browser gets a random `ks_csrf` cookie (32 bytes from the
+//! 2. Double-submit token: each browser gets a random `ks_csrf` cookie (`__Host-ks_csrf` on https) (32 bytes from the
 //!    CSPRNG, base64url; HttpOnly, SameSite=Lax), set by the first page it sees, and every
 //!    form carries the same value in a hidden `csrf` field. Another site can make a
 //!    browser send the cookie, but can neither read it nor guess it, so it cannot fill in
@@ -13,7 +13,7 @@
 //!
 //! The token is per browser rather than per session: the login form needs one before
 //! there is a session, and a session cookie can only be set by our own pages.
-use super::cookies;
+use super::cookies::{self, Cookie};
 use super::form::Form;
 use super::{Req, Response};
 use crate::app::App;
@@ -32,8 +32,8 @@ pub struct Token {
 
 impl Token {
     /// The cookie's token when it holds a well-formed one, else a new one.
-    pub fn of(req: &Req) -> Self {
-        match cookies::get(req, cookies::CSRF).filter(|v| well_formed(v)) {
+    pub fn of(app: &App, req: &Req) -> Self {
+        match cookies::get(app, req, Cookie::Csrf).filter(|v| well_formed(v)) {
             Some(v) => Self { value: v.to_owned(), fresh: false },
             None => Self { value: random_token().expose().to_owned(), fresh: true },
         }
@@ -41,7 +41,7 @@ impl Token {
 
     /// Sets the cookie on `response` when the token is new.
     pub fn attach(&self, app: &App, response: Response) -> Response {
-        if self.fresh { response.with_cookie(cookies::set(app, cookies::CSRF, &self.value)) } else { response }
+        if self.fresh { response.with_cookie(cookies::set(app, Cookie::Csrf, &self.value)) } else { response }
     }
 }
 
@@ -52,7 +52,7 @@ pub fn check(app: &App, req: &Req) -> Result<(), Error> {
     if !same_origin(origin, req.header("origin"), req.header("referer")) {
         return Err(Error::CsrfFailed);
     }
-    match cookies::get(req, cookies::CSRF) {
+    match cookies::get(app, req, Cookie::Csrf) {
         Some(cookie) if well_formed(cookie) && TokenHash::of(cookie) == TokenHash::of(form.text(FIELD)) => Ok(()),
         _ => Err(Error::CsrfFailed),
     }

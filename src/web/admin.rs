@@ -7,6 +7,7 @@ use super::{AdminVisit, Layout, admin_visit, enter, optional, page, render};
 use crate::app::App;
 use crate::core::operators;
 use crate::error::Error;
+use crate::http::cookies::Cookie;
 use crate::http::form::Form;
 use crate::http::{Req, Response, auth as credentials, cookies};
 
@@ -25,15 +26,17 @@ fn login_page(layout: Layout, email: String) -> LoginPage {
 }
 
 pub fn login_form(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let layout = Layout::new(req, "Operator sign in").notice(done(req));
+    let layout = Layout::new(app, req, "Operator sign in").notice(done(req));
     render(app, &login_page(layout, String::new()))
 }
 
 pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     match operators::admin_login(app, &req.origin(), f.text("email"), &f.secret("password")) {
-        Ok(out) => Ok(enter(app, cookies::ADMIN, &out.session.token, "/admin")),
-        Err(e) => render(app, &login_page(Layout::new(req, "Operator sign in").failed(e)?, f.text("email").to_owned())),
+        Ok(out) => Ok(enter(app, Cookie::Admin, &out.session.token, "/admin")),
+        Err(e) => {
+            render(app, &login_page(Layout::new(app, req, "Operator sign in").failed(e)?, f.text("email").to_owned()))
+        }
     }
 }
 
@@ -41,7 +44,7 @@ pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
     if let Some(who) = optional(credentials::admin_cookie(app, req))? {
         operators::admin_logout(app, &who)?;
     }
-    Ok(Response::redirect("/admin/login?done=signed-out").with_cookie(cookies::clear(app, cookies::ADMIN)))
+    Ok(Response::redirect("/admin/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Admin)))
 }
 
 pub fn home(app: &App, req: &mut Req) -> Result<Response, Error> {

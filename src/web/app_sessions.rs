@@ -7,6 +7,7 @@ use super::{Layout, page, portal_visit, render};
 use crate::app::App;
 use crate::core::sessions;
 use crate::error::Error;
+use crate::http::cookies::Cookie;
 use crate::http::{Req, Response, body, cookies};
 use crate::types::SessionId;
 
@@ -70,7 +71,7 @@ pub fn revoke(app: &App, req: &mut Req) -> Result<Response, Error> {
     sessions::revoke_own(app, &v.who, id)?;
     if id == v.who.session_id {
         // This browser's own session: it is signed out.
-        return Ok(Response::redirect("/login?done=signed-out").with_cookie(cookies::clear(app, cookies::PORTAL)));
+        return Ok(Response::redirect("/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Portal)));
     }
     Ok(Response::redirect("/app/sessions?done=revoked"))
 }

@@ -11,6 +11,7 @@ use crate::core::principal::Origin;
 use crate::core::{email, recovery};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::cookies::Cookie;
 use crate::http::form::Form;
 use crate::http::{Req, Response, cookies};
 
@@ -51,8 +52,8 @@ page!(ForgotPage, ResetPage, ActivatePage, ConfirmPage);
 
 /// The layout of a page a link opened: without a token in the URL it says what a bad
 /// token says (there is nothing to submit).
-fn link_layout(req: &Req, title: &str, token: &str) -> Result<Layout, Error> {
-    let layout = Layout::new(req, title);
+fn link_layout(app: &App, req: &Req, title: &str, token: &str) -> Result<Layout, Error> {
+    let layout = Layout::new(app, req, title);
     if token.is_empty() { layout.failed(Error::InvalidToken) } else { Ok(layout) }
 }
 
@@ -61,7 +62,7 @@ fn query_token(req: &Req) -> String {
 }
 
 pub fn forgot_form(app: &App, req: &mut Req) -> Result<Response, Error> {
-    render(app, &ForgotPage { layout: Layout::new(req, "Forgot password"), email: String::new(), sent: false })
+    render(app, &ForgotPage { layout: Layout::new(app, req, "Forgot password"), email: String::new(), sent: false })
 }
 
 /// Answers the same whether or not the address has an account.
@@ -69,15 +70,15 @@ pub fn forgot(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     let email = f.text("email").to_owned();
     let (layout, sent) = match recovery::forgot_password(app, &req.origin(), &email) {
-        Ok(()) => (Layout::new(req, "Check your mail"), true),
-        Err(e) => (Layout::new(req, "Forgot password").failed(e)?, false),
+        Ok(()) => (Layout::new(app, req, "Check your mail"), true),
+        Err(e) => (Layout::new(app, req, "Forgot password").failed(e)?, false),
     };
     render(app, &ForgotPage { layout, email, sent })
 }
 
 pub fn reset_form(app: &App, req: &mut Req) -> Result<Response, Error> {
     let token = query_token(req);
-    render(app, &ResetPage { layout: link_layout(req, "Choose a new password", &token)?, token })
+    render(app, &ResetPage { layout: link_layout(app, req, "Choose a new password", &token)?, token })
 }
 
 pub fn reset(app: &App, req: &mut Req) -> Result<Response, Error> {
@@ -85,7 +86,7 @@ pub fn reset(app: &App, req: &mut Req) -> Result<Response, Error> {
     match recovery::reset_password(app, &req.origin(), f.text("token"), &f.secret("password")) {
         Ok(()) => Ok(Response::redirect("/login?done=password-reset")),
         Err(e) => {
-            let layout = Layout::new(req, "Choose a new password").failed(e)?;
+            let layout = Layout::new(app, req, "Choose a new password").failed(e)?;
             render(app, &ResetPage { layout, token: f.text("token").to_owned() })
         }
     }
@@ -95,7 +96,7 @@ pub fn activate_form(app: &App, req: &mut Req) -> Result<Response, Error> {
     let token = query_token(req);
     render(
         app,
-        &ActivatePage { layout: link_layout(req, "Accept the invitation", &token)?, token, name: String::new() },
+        &ActivatePage { layout: link_layout(app, req, "Accept the invitation", &token)?, token, name: String::new() },
     )
 }
 
@@ -109,9 +110,9 @@ pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
         name: f.optional("name").map(str::to_owned),
     };
     match members::activate(app, &req.origin(), input) {
-        Ok(out) => Ok(enter(app, cookies::PORTAL, &out.session.token, "/app")),
+        Ok(out) => Ok(enter(app, Cookie::Portal, &out.session.token, "/app")),
         Err(e) => {
-            let layout = Layout::new(req, "Accept the invitation").failed(e)?;
+            let layout = Layout::new(app, req, "Accept the invitation").failed(e)?;
             render(app, &ActivatePage { layout, token: f.text("token").to_owned(), name: f.text("name").to_owned() })
         }
     }
@@ -151,7 +152,7 @@ static CONFIRM: Link = Link {
 
 fn confirm_form(app: &App, req: &Req, link: &'static Link) -> Result<Response, Error> {
     let token = query_token(req);
-    render(app, &ConfirmPage { layout: link_layout(req, link.title, &token)?, link, token, done: false })
+    render(app, &ConfirmPage { layout: link_layout(app, req, link.title, &token)?, link, token, done: false })
 }
 
 fn confirm_post(app: &App, req: &Req, link: &'static Link) -> Result<Response, Error> {
@@ -159,12 +160,13 @@ fn confirm_post(app: &App, req: &Req, link: &'static Link) -> Result<Response, E
     let token = f.text("token").to_owned();
     match (link.run)(app, &req.origin(), &token) {
         Ok(()) => {
-            let page = ConfirmPage { layout: Layout::new(req, link.title), link, token: String::new(), done: true };
+            let page =
+                ConfirmPage { layout: Layout::new(app, req, link.title), link, token: String::new(), done: true };
             let response = render(app, &page)?;
-            Ok(if link.signs_out { response.with_cookie(cookies::clear(app, cookies::PORTAL)) } else { response })
+            Ok(if link.signs_out { response.with_cookie(cookies::clear(app, Cookie::Portal)) } else { response })
         }
         Err(e) => {
-            render(app, &ConfirmPage { layout: Layout::new(req, link.title).failed(e)?, link, token, done: false })
+            render(app, &ConfirmPage { layout: Layout::new(app, req, link.title).failed(e)?, link, token, done: false })
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::core::principal::{Operator, PortalUser};
 use crate::core::{Profile, account, operators};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::cookies::Cookie;
 use crate::http::csrf::Token;
 use crate::http::{Req, Response, assets, auth, cookies, error};
 use crate::store::admins::AdminRow;
@@ -60,8 +61,8 @@ pub struct AccountNav {
 
 impl Layout {
     /// A page with forms: it carries the browser's CSRF token (and sets its cookie if new).
-    pub fn new(req: &Req, title: &str) -> Self {
-        let token = Token::of(req);
+    pub fn new(app: &App, req: &Req, title: &str) -> Self {
+        let token = Token::of(app, req);
         Self { csrf: token.value.clone(), token: Some(token), ..Self::bare(title) }
     }
 
@@ -203,7 +204,7 @@ pub struct PortalVisit {
 pub fn portal_visit(app: &App, req: &Req, title: &str) -> Result<PortalVisit, Error> {
     let who = auth::portal_cookie(app, req)?;
     let profile = account::profile(app, &who)?;
-    let layout = Layout::new(req, title).portal(&profile);
+    let layout = Layout::new(app, req, title).portal(&profile);
     Ok(PortalVisit { who, profile, layout })
 }
 
@@ -217,12 +218,12 @@ pub struct AdminVisit {
 pub fn admin_visit(app: &App, req: &Req, title: &str) -> Result<AdminVisit, Error> {
     let who = auth::admin_cookie(app, req)?;
     let admin = operators::current_admin(app, &who)?;
-    let layout = Layout::new(req, title).operator(&admin);
+    let layout = Layout::new(app, req, title).operator(&admin);
     Ok(AdminVisit { who, admin, layout })
 }
 
 /// After a login: the session cookie of its realm, and on to `location`.
-fn enter(app: &App, cookie: &str, token: &Secret, location: &str) -> Response {
+fn enter(app: &App, cookie: Cookie, token: &Secret, location: &str) -> Response {
     Response::redirect(location).with_cookie(cookies::set(app, cookie, token.expose()))
 }
 

@@ -5,6 +5,7 @@ use super::{Layout, enter, optional, page, render};
 use crate::app::App;
 use crate::core::{auth, sessions};
 use crate::error::Error;
+use crate::http::cookies::Cookie;
 use crate::http::form::Form;
 use crate::http::{Req, Response, auth as credentials, cookies};
 
@@ -56,7 +57,7 @@ pub(super) fn done(req: &Req) -> Option<&'static str> {
 }
 
 pub fn login_form(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let layout = Layout::new(req, "Sign in").notice(done(req));
+    let layout = Layout::new(app, req, "Sign in").notice(done(req));
     render(app, &LoginPage { layout, action: "/login", portal: true, email: String::new() })
 }
 
@@ -64,9 +65,9 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     let input = auth::Login { email: f.text("email").to_owned(), password: f.secret("password"), tenant_id: None };
     match auth::login(app, &req.origin(), input) {
-        Ok(out) => Ok(enter(app, cookies::PORTAL, &out.session.token, "/app")),
+        Ok(out) => Ok(enter(app, Cookie::Portal, &out.session.token, "/app")),
         Err(e) => {
-            let layout = Layout::new(req, "Sign in").failed(e)?;
+            let layout = Layout::new(app, req, "Sign in").failed(e)?;
             render(app, &LoginPage { layout, action: "/login", portal: true, email: f.text("email").to_owned() })
         }
     }
@@ -76,12 +77,12 @@ pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
     if let Some(who) = optional(credentials::portal_cookie(app, req))? {
         sessions::logout(app, &who)?;
     }
-    Ok(Response::redirect("/login?done=signed-out").with_cookie(cookies::clear(app, cookies::PORTAL)))
+    Ok(Response::redirect("/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Portal)))
 }
 
 pub fn signup_form(app: &App, req: &mut Req) -> Result<Response, Error> {
     auth::signup_open(app)?;
-    let layout = Layout::new(req, "Sign up");
+    let layout = Layout::new(app, req, "Sign up");
     render(app, &SignupPage { layout, tenant_name: String::new(), name: String::new(), email: String::new() })
 }
 
@@ -95,12 +96,12 @@ pub fn signup(app: &App, req: &mut Req) -> Result<Response, Error> {
     };
     match auth::signup(app, &req.origin(), input) {
         Ok(out) => {
-            let layout = Layout::new(req, "Welcome").status(201);
+            let layout = Layout::new(app, req, "Welcome").status(201);
             let page = SignedUpPage { layout, tenant: out.tenant.name, key: out.key.key.expose().to_owned() };
-            Ok(render(app, &page)?.with_cookie(cookies::set(app, cookies::PORTAL, out.session.token.expose())))
+            Ok(render(app, &page)?.with_cookie(cookies::set(app, Cookie::Portal, out.session.token.expose())))
         }
         Err(e) => {
-            let layout = Layout::new(req, "Sign up").failed(e)?;
+            let layout = Layout::new(app, req, "Sign up").failed(e)?;
             let (tenant_name, name, email) =
                 (f.text("tenant_name").to_owned(), f.text("name").to_owned(), f.text("email").to_owned());
             render(app, &SignupPage { layout, tenant_name, name, email })

@@ -27,16 +27,29 @@ fn login_sets_a_locked_down_session_cookie_that_the_api_accepts() {
 }
 
 #[test]
-fn cookies_are_secure_when_the_base_url_is_https() {
+fn cookies_are_secure_and_host_only_when_the_base_url_is_https() {
     let s = TestServer::with(|c| c.base_url = "https://auth.example.test".into());
     s.signup("owner@a.test");
     let b = Browser::new(&s);
-    assert!(b.get("/login").set_cookie("ks_csrf").is_some_and(|c| c.contains("; Secure")));
+    let login = b.get("/login");
+    assert!(login.set_cookie("__Host-ks_csrf").is_some_and(|c| c.contains("; Secure")), "{:?}", login.headers);
+    assert!(login.set_cookie("ks_csrf").is_none());
     let res = b.post("/login", &[("email", "owner@a.test"), ("password", PASSWORD)]);
     res.assert_redirect("/app");
-    assert!(res.set_cookie("ks_session").is_some_and(|c| c.ends_with("; Secure")), "{:?}", res.headers);
+    let cookie = res.set_cookie("__Host-ks_session").expect("a prefixed session cookie");
+    // What the prefix asks of a cookie, or browsers drop it: Secure, Path=/, no Domain.
+    assert!(cookie.ends_with("; Path=/; Secure") && !cookie.contains("Domain"), "{cookie}");
+    assert_eq!(b.get("/app").status, 200);
+    // A cookie without the prefix may have been planted by a sibling subdomain: not read.
+    let token = b.cookie("__Host-ks_session").expect("stored");
+    let tossed = Browser::new(&s);
+    tossed.set_cookie("ks_session", &token);
+    tossed.get("/app").assert_redirect("/login");
+    let csrf = b.cookie("__Host-ks_csrf").expect("a token");
+    tossed.set_cookie("ks_csrf", &csrf);
+    tossed.post_raw("/logout", &[("Origin", "https://auth.example.test")], &[("csrf", &csrf)]).assert_page(403);
     let out = b.post("/logout", &[]);
-    assert!(out.set_cookie("ks_session").is_some_and(|c| c.contains("Max-Age=0") && c.contains("Secure")));
+    assert!(out.set_cookie("__Host-ks_session").is_some_and(|c| c.contains("Max-Age=0") && c.contains("Secure")));
 }
 
 #[test]

@@ -86,6 +86,11 @@ impl<'a> Browser<'a> {
         jar.push((name.to_owned(), value.to_owned()));
     }
 
+    /// The CSRF cookie's name: on an https base URL it carries the `__Host-` prefix.
+    fn csrf_cookie(&self) -> &'static str {
+        if self.s.app.config.base_url.starts_with("https://") { "__Host-ks_csrf" } else { "ks_csrf" }
+    }
+
     pub fn get(&self, path: &str) -> Page {
         self.send("GET", path, &[], None)
     }
@@ -93,10 +98,11 @@ impl<'a> Browser<'a> {
     /// Posts a form as the page would: with the jar's CSRF token (fetching `/login` first
     /// when the jar has none) and our own Origin.
     pub fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        if self.cookie("ks_csrf").is_none() {
+        let name = self.csrf_cookie();
+        if self.cookie(name).is_none() {
             self.get("/login");
         }
-        let csrf = self.cookie("ks_csrf").expect("a CSRF cookie");
+        let csrf = self.cookie(name).expect("a CSRF cookie");
         let mut all = fields.to_vec();
         all.push(("csrf", &csrf));
         let origin = self.s.app.config.base_url.clone();
