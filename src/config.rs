@@ -201,6 +201,9 @@ pub struct ServeArgs {
     /// Worker threads answering requests.
     #[arg(long, env = "KEYSTEAD_WORKERS", default_value_t = 4)]
     pub workers: usize,
+    /// Connections served at once (each holds a thread); one more is answered 503 and closed.
+    #[arg(long, env = "KEYSTEAD_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
     /// Password hashes computed at once (default: the number of cores).
     #[arg(long, env = "KEYSTEAD_HASH_THREADS")]
     pub hash_threads: Option<usize>,
@@ -239,6 +242,7 @@ pub struct Config {
     pub key_prefix: String,
     pub password_min_length: usize,
     pub workers: usize,
+    pub max_connections: usize,
     pub hash_threads: usize,
     pub limits: Limits,
     pub sessions: SessionPolicy,
@@ -368,6 +372,7 @@ impl Config {
             key_prefix: "ksk_".into(),
             password_min_length: 10,
             workers: 4,
+            max_connections: 1024,
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),
             limits: Limits::default(),
             sessions: SessionPolicy::default(),
@@ -387,6 +392,7 @@ impl Config {
         config.key_prefix.clone_from(&args.key_prefix);
         config.password_min_length = args.password_min_length;
         config.workers = args.workers;
+        config.max_connections = args.max_connections;
         config.master_key.clone_from(&args.master_key);
         if let Some(n) = args.hash_threads {
             config.hash_threads = n;
@@ -408,8 +414,8 @@ impl Config {
         if !(1..=crate::crypto::password::MAX_LEN).contains(&self.password_min_length) {
             return Err(Error::invalid("--password-min-length must be between 1 and 256"));
         }
-        if self.workers == 0 || self.hash_threads == 0 {
-            return Err(Error::invalid("--workers and --hash-threads must be at least 1"));
+        if self.workers == 0 || self.hash_threads == 0 || self.max_connections == 0 {
+            return Err(Error::invalid("--workers, --hash-threads and --max-connections must be at least 1"));
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(Error::invalid("--base-url must start with http:// or https://"));

@@ -72,8 +72,11 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
 /// As `start`, on a socket from `listen`.
 pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> {
     let addr = listener.local_addr().map_err(Error::internal)?;
-    let server =
-        Arc::new(tiny_http::Server::from_listener(listener, None).map_err(|e| Error::internal(e.to_string()))?);
+    let limit = tiny_http::ConnectionLimit { max: app.config.max_connections, refusal: refusal(&app.config.base_url) };
+    let server = Arc::new(
+        tiny_http::Server::from_listener_limited(listener, None, Some(limit))
+            .map_err(|e| Error::internal(e.to_string()))?,
+    );
     // The mail sender first: if it cannot start, no worker has been started either.
     let mail = mail::start(app.clone())?;
     let stopping = Arc::new(AtomicBool::new(false));
@@ -131,7 +134,7 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
     drop(scope);
     let status = response.status;
     let request_id = format!("{id:016x}");
-    if let Err(e) = rq.respond(to_tiny(response, &request_id, &app.config.base_url, too_large)) {
+    if let Err(e) = rq.respond(to_tiny(response, Some(&request_id), &app.config.base_url, too_large)) {
         log::debug!("{request_id} could not send the response: {e}");
     }
     // Security: the route template and ids only; never the URL (it may carry ?token=), a body or a header.
@@ -159,31 +162,58 @@ fn read_body(rq: &mut tiny_http::Request) -> (Vec<u8>, bool) {
 
 fn to_tiny(
     r: Response,
-    request_id: &str,
+    request_id: Option<&str>,
     base_url: &str,
     close: bool,
 ) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    let headers: Vec<tiny_http::Header> = headers_of(&r, request_id, base_url, close)
+        .into_iter()
+        .filter_map(|(name, value)| tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok())
+        .collect();
     let mut out = tiny_http::Response::from_data(r.body).with_status_code(r.status);
-    let mut add = |name: &str, value: &str| {
-        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            out.add_header(h);
-        }
-    };
-    for (name, value) in &r.headers {
-        add(name, value);
-    }
-    if !r.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("cache-control")) {
-        add("Cache-Control", "no-store");
-    }
-    add("X-Request-Id", request_id);
-    add("X-Content-Type-Options", "nosniff");
-    add("X-Frame-Options", "DENY");
-    add("Referrer-Policy", "same-origin");
-    if base_url.starts_with("https://") {
-        add("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
-    }
-    if close {
-        add("Connection", "close");
+    for h in headers {
+        out.add_header(h);
     }
     out
+}
+
+/// A response's own headers, then those every response carries.
+fn headers_of<'a>(
+    r: &'a Response,
+    request_id: Option<&'a str>,
+    base_url: &str,
+    close: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let mut out: Vec<(&str, &str)> = r.headers.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    if !r.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("cache-control")) {
+        out.push(("Cache-Control", "no-store"));
+    }
+    if let Some(id) = request_id {
+        out.push(("X-Request-Id", id));
+    }
+    out.extend([
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    ]);
+    if base_url.starts_with("https://") {
+        out.push(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
+    }
+    if close {
+        out.push(("Connection", "close"));
+    }
+    out
+}
+
+/// What a connection over `--max-connections` is sent, whole, before tiny_http's accept
+/// thread closes it: the API's 503 `unavailable` with `Retry-After`. It is made once, so
+/// it carries no Date (optional on a 5xx) and no request id.
+fn refusal(base_url: &str) -> Arc<[u8]> {
+    let r = error::unlogged(&Error::Unavailable("too many open connections".into()));
+    let mut head = String::from("HTTP/1.1 503 Service Unavailable\r\n");
+    for (name, value) in headers_of(&r, None, base_url, true) {
+        head += &format!("{name}: {value}\r\n");
+    }
+    head += &format!("Content-Length: {}\r\n\r\n", r.body.len());
+    [head.as_bytes(), &r.body].concat().into()
 }

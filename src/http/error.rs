@@ -7,7 +7,13 @@ use super::{Req, Response};
 use crate::error::Error;
 
 pub fn to_response(e: &Error) -> Response {
-    let (status, code) = log_internal(e);
+    log_internal(e);
+    unlogged(e)
+}
+
+/// The API's answer to `e`, without logging its cause (for an answer prepared ahead).
+pub fn unlogged(e: &Error) -> Response {
+    let (status, code) = e.status_and_code();
     let mut error = json!({ "code": code, "message": e.message() });
     if let Error::InvalidRequest { fields, .. } = e {
         if !fields.is_empty() {

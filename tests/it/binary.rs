@@ -59,7 +59,8 @@ impl Served {
             let _ = pipe.read_to_string(&mut text);
             text
         });
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+        // No kept-alive connections: a test may count the server's open ones.
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).max_idle_connections(0).build();
         let served = Self { child, base: format!("http://127.0.0.1:{port}"), stderr: Some(stderr), agent };
         served.wait_healthy();
         served
@@ -234,6 +235,44 @@ fn serve_answers_healthz_and_exits_cleanly_on_sigterm() {
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "the listening address is logged:\n{stderr}");
     // Stopped means stopped: nothing listens on the port any more.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn serve_takes_keystead_max_connections_and_refuses_zero() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let zero = keystead(&["serve", "--db", db.to_str().expect("utf-8"), "--max-connections", "0"])
+        .output()
+        .expect("serve runs");
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--max-connections"), "{zero:?}");
+
+    let port = free_port();
+    let mut cmd = serve_flags(&db, port);
+    cmd.env("KEYSTEAD_MAX_CONNECTIONS", "1");
+    let served = Served::start(cmd, port);
+    let connect = || {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        stream
+    };
+    // The one place: taken as soon as the health checks' connections are seen closed.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut held = loop {
+        let mut stream = connect();
+        if crate::connections::healthz(&mut stream).starts_with("HTTP/1.1 200") {
+            break stream;
+        }
+        assert!(Instant::now() < deadline, "the only place never came free");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut refused = String::new();
+    connect().read_to_string(&mut refused).expect("an answer, then the end");
+    assert!(refused.starts_with("HTTP/1.1 503 ") && refused.contains("\"unavailable\""), "{refused}");
+    assert!(crate::connections::healthz(&mut held).starts_with("HTTP/1.1 200"));
+    drop(held);
+    let (exit, _) = served.terminate();
+    assert!(exit.success());
 }
 
 #[test]

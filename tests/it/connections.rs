@@ -1,14 +1,14 @@
 //! Connections as a network sees them: idle listeners, idle clients, bursts of new clients
-//! beside kept-alive ones. The first and the last failed on upstream tiny_http 0.12 (see
-//! vendor/tiny_http/PATCHES.md).
+//! beside kept-alive ones, more clients than the server takes. The first, the third and the
+//! last failed on upstream tiny_http 0.12 (see vendor/tiny_http/PATCHES.md).
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::support::TestServer;
 
-/// Sends `GET /healthz` on a kept-alive connection and reads the whole answer.
-fn healthz(stream: &mut TcpStream) -> String {
+/// Sends `GET /healthz` on a kept-alive connection and reads the whole answer; returns its head.
+pub fn healthz(stream: &mut TcpStream) -> String {
     stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n").expect("request");
     let mut reader = BufReader::new(stream);
     let mut head = String::new();
@@ -72,5 +72,43 @@ fn a_burst_of_new_clients_is_served_while_earlier_ones_stay_connected() {
     assert!(started.elapsed() < Duration::from_secs(5), "every client answered while all stay connected");
     for stream in &mut held {
         assert!(healthz(stream).starts_with("HTTP/1.1 200"), "a second request on each kept-alive connection");
+    }
+}
+
+#[test]
+fn a_connection_over_the_limit_gets_a_503_and_the_server_carries_on() {
+    // Each connection holds a thread. Upstream served every connection it accepted, and when
+    // the OS refused one more thread its accept thread panicked: the server was gone for good.
+    let s = TestServer::with(|c| c.max_connections = 3);
+    let mut held: Vec<TcpStream> = (0..3).map(|_| connect(&s)).collect();
+    for stream in &mut held {
+        assert!(healthz(stream).starts_with("HTTP/1.1 200"));
+    }
+    let mut refused = String::new();
+    connect(&s).read_to_string(&mut refused).expect("an answer, then the end of the connection");
+    let (head, body) = refused.split_once("\r\n\r\n").expect("head and body");
+    assert!(head.starts_with("HTTP/1.1 503 "), "{refused}");
+    for header in
+        ["Retry-After: 1", "Connection: close", "Content-Type: application/json", "X-Content-Type-Options: nosniff"]
+    {
+        assert!(head.lines().any(|l| l == header), "{header} in {head}");
+    }
+    let error: serde_json::Value = serde_json::from_str(body).expect("the API's error shape");
+    assert_eq!(error["error"]["code"], "unavailable", "{body}");
+    // The connections already open are served as before.
+    assert!(healthz(&mut held[0]).starts_with("HTTP/1.1 200"));
+    // Once one closes, a new client takes its place.
+    drop(held.pop());
+    let started = Instant::now();
+    loop {
+        let mut stream = connect(&s);
+        let mut first = [0; 12];
+        // A refused connection may be closed before the request is written: try again.
+        let request = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+        if request.is_ok() && stream.read_exact(&mut first).is_ok() && &first == b"HTTP/1.1 200" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "a place frees up when a client leaves");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

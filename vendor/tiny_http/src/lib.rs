@@ -99,7 +99,7 @@ use std::io::Error as IoError;
 use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -179,6 +179,32 @@ pub struct ServerConfig {
     pub ssl: Option<SslConfig>,
 }
 
+/// Keystead patch: one open connection, counted from its acceptance to the end of its task.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Relaxed);
+        OpenConnection(open.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Keystead patch: at most `max` connections are served at once. Each open connection
+/// holds a thread, and a process cannot make threads without end: upstream's accept
+/// thread panicked when the OS refused one more, and the server never accepted again.
+/// A connection over the limit is sent `refusal` (a whole HTTP response) and closed.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimit {
+    pub max: usize,
+    pub refusal: Arc<[u8]>,
+}
+
 /// Configuration of the server for SSL.
 #[derive(Debug, Clone)]
 pub struct SslConfig {
@@ -243,6 +269,15 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::from_listener_limited(listener, ssl_config, None)
+    }
+
+    /// Keystead patch: as `from_listener`, serving at most `limit.max` connections at once.
+    pub fn from_listener_limited<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        limit: Option<ConnectionLimit>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -288,11 +323,21 @@ impl Server {
         thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
+            let open = Arc::new(AtomicUsize::new(0));
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
-                    Ok((sock, _)) => {
+                    Ok((mut sock, _)) => {
+                        if let Some(limit) = &limit {
+                            if open.load(Relaxed) >= limit.max {
+                                // Best effort: a fresh socket's send buffer takes the few
+                                // hundred bytes at once, so this never waits.
+                                let _ = std::io::Write::write_all(&mut sock, &limit.refusal);
+                                let _ = sock.shutdown(Shutdown::Write);
+                                continue;
+                            }
+                        }
                         use util::RefinedTcpStream;
                         let (read_closable, write_closable) = match ssl {
                             None => RefinedTcpStream::new(sock),
@@ -320,7 +365,10 @@ impl Server {
                     Ok(client) => {
                         let messages = inside_messages.clone();
                         let mut client = Some(client);
+                        // Counts the connection until its task ends (or is dropped unrun).
+                        let held = OpenConnection::new(&open);
                         tasks_pool.spawn(Box::new(move || {
+                            let _held = &held;
                             if let Some(client) = client.take() {
                                 // Synchronization is needed for HTTPS requests to avoid a deadlock
                                 if client.secure() {

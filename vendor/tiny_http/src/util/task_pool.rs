@@ -84,7 +84,10 @@ impl TaskPool {
     fn add_thread(&self, initial_fn: Option<Box<dyn FnMut() + Send>>) {
         let sharing = self.sharing.clone();
 
-        thread::spawn(move || {
+        // Keystead patch: when the OS refuses a thread, the task (a connection) is dropped,
+        // which closes it. Upstream's `thread::spawn` panicked here, on the accept thread,
+        // and the server never accepted another connection.
+        let spawned = thread::Builder::new().spawn(move || {
             let sharing = sharing;
             let _active_guard = Registration::new(&sharing.active_tasks);
 
@@ -128,6 +131,9 @@ impl TaskPool {
                 task();
             }
         });
+        if let Err(e) = spawned {
+            log::warn!("could not start a thread for a connection: {}", e);
+        }
     }
 }
 
