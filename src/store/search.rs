@@ -44,6 +44,8 @@ impl Index {
 /// The rowids of every row that can hold `q` when there are fewer than `RARE`, as a JSON
 /// array for `json_each` (so the index is asked once, not again inside the list's query);
 /// None when the list should walk: no `q`, a common term, or one trigrams cannot answer.
+/// The list reads the rows in a statement of its own: a row that comes to hold the term
+/// in between is left out, as if the list had been asked a moment earlier.
 pub fn rare_rows(conn: &Connection, index: Index, q: Option<&str>) -> Result<Option<String>, Error> {
     let Some(query) = q.and_then(trigram_query) else {
         return Ok(None);

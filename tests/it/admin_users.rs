@@ -46,12 +46,14 @@ fn operators_list_and_search_accounts_with_their_memberships() {
 fn search_finds_a_renamed_account_and_takes_the_term_literally() {
     let s = TestServer::spawn();
     let op = s.admin("op@example.test");
-    let (a, b) = (s.signup("ann@example.test"), s.signup("bob@example.test"));
-    let name = "O\"Brien (OR) *Star*: -Minus";
-    let renamed = s.patch("/v1/me", Some(&a.token), json!({ "name": name }));
-    assert_eq!(renamed.status, 200, "{}", renamed.text);
     let find = |q: &str| found(&s, &op, "/v1/admin/users", q);
+    let a = s.signup("ann@example.test");
+    s.app.clock.advance(1);
+    let b = s.signup("bob@example.test");
+    assert_eq!(find("test owner"), [b.user_id.as_str(), a.user_id.as_str()], "newest first");
 
+    let name = "O\"Brien (OR) *Star*: -Minus";
+    assert_eq!(s.patch("/v1/me", Some(&a.token), json!({ "name": name })).status, 200);
     assert_eq!(find("O\"BRIEN"), [a.user_id.as_str()]);
     assert_eq!(find("test owner"), [b.user_id.as_str()], "the old name is gone");
     for literal in [name, "(or)", "*star*:", "-minus", "\"", "ann@example"] {
