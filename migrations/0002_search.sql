@@ -9,7 +9,7 @@
 --
 -- Triggers keep each index in step with its table; the update triggers fire only when the
 -- indexed columns are written (not on every login's last_login_at). 'rebuild' indexes the
--- rows that exist: about 6 s for a million accounts and 100,000 tenants on a 2-core VM,
+-- rows that exist: 4–6 s for a million accounts and 100,000 tenants on a 2-core VM,
 -- and the file grows by about 50 MiB (bench/admin_search.sh).
 -- The index refers to rows by rowid, which VACUUM INTO (`keystead backup`) keeps, gaps
 -- and all (a test in src/store/search.rs checks it).
