@@ -26,25 +26,12 @@ SESSIONS=${SESSIONS:-256}  # extra sessions seeded by logging in (on top of the 
 PASSWORD="bench correct horse battery staple"
 EMAIL="owner@bench.test"
 
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # --- tools -------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  if ! apt-get install -y wrk >/dev/null 2>&1; then
-    apt-get update >/dev/null && apt-get install -y wrk >/dev/null
-  fi
-fi
-command -v curl >/dev/null || { log "bench/run.sh needs curl"; exit 1; }
-
-# BENCH_BIN=path/to/keystead compares another build under the same conditions.
-if [[ -n ${BENCH_BIN:-} ]]; then
-  BIN=$BENCH_BIN
-else
-  log "building the release binary (cargo build --release)"
-  cargo build --release --quiet
-  BIN="$ROOT/target/release/keystead"
-fi
+need wrk curl
+bench_binary
 
 # --- server ------------------------------------------------------------------------
 TMP=$(mktemp -d /tmp/keystead-bench.XXXXXX)
@@ -60,23 +47,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-for _ in $(seq 1 50); do
-  PORT=$((20000 + RANDOM % 40000))
-  port_is_free "$PORT" && break
-done
-BASE="http://127.0.0.1:$PORT"
-
+free_port
 RUST_LOG=warn "$BIN" serve --db "$TMP/bench.db" --bind "127.0.0.1:$PORT" --trust-proxy \
   >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-curl -fsS -o /dev/null "$BASE/healthz" || { log "the server did not answer"; exit 1; }
+await_server 10 "$TMP/server.log"
 
 # --- seed ----------------------------------------------------------------------------
 # A string field of a JSON body on stdin (the values seeded here hold no quotes).

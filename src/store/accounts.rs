@@ -2,6 +2,7 @@
 use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
 
 use super::page::{Cursor, Page};
+use super::search;
 use crate::error::Error;
 use crate::types::{AccountStatus, Email, TenantId, Timestamp, UserId};
 
@@ -120,8 +121,9 @@ pub fn set_status(tx: &Transaction<'_>, id: UserId, status: AccountStatus, now: 
 
 /// Accounts newest first, optionally in one status, matching `q` (lower-case) in the email
 /// or name, and with a membership (of any status) in one tenant. Filters are written only
-/// when given: the status one can then use `portal_users_by_status`, and the tenant one
-/// starts from that tenant's memberships instead of walking every account.
+/// when given: the status one can then use `portal_users_by_status`, the tenant one starts
+/// from that tenant's memberships instead of walking every account, and a rare `q` reads
+/// only the rows its index found (see `search`).
 pub fn list(
     conn: &Connection,
     status: Option<AccountStatus>,
@@ -129,22 +131,130 @@ pub fn list(
     tenant: Option<TenantId>,
     page: &Page,
 ) -> Result<Vec<AccountRow>, Error> {
-    let status_clause = if status.is_some() { "u.status = ?1" } else { "1" };
-    let from = if tenant.is_some() {
-        "memberships m JOIN portal_users u ON u.id = m.user_id AND m.tenant_id = ?3"
-    } else {
-        "portal_users u"
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {from}
-         WHERE {status_clause} AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
-           AND (u.created_at, u.id) < (?4, ?5)
-         ORDER BY u.created_at DESC, u.id DESC LIMIT ?6"
-    );
+    let rare = search::rare_rows(conn, search::Index::Accounts, q)?;
+    let sql = list_sql(status.is_some(), tenant.is_some(), rare.is_some());
     let (before_at, before_id) = page.before();
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params![status, q, tenant, before_at, before_id, page.fetch()], |r| {
-        AccountRow::from_row_at(r, 0)
-    })?;
+    let params = rusqlite::params![status, q, tenant, rare, before_at, before_id, page.fetch()];
+    let rows = stmt.query_map(params, |r| AccountRow::from_row_at(r, 0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Numbered parameters let a variant leave ?1, ?3 or ?4 unused.
+fn list_sql(status: bool, tenant: bool, rare: bool) -> String {
+    let status_clause = if status { "u.status = ?1" } else { "1" };
+    // A rare q starts from the rows its index found: CROSS JOIN keeps that order, where
+    // SQLite would rather walk `portal_users_by_status` (every active account) or the
+    // tenant's memberships and look each up in the list.
+    let (from, join) = if rare {
+        ("json_each(?4) f CROSS JOIN portal_users u ON u.rowid = f.value", "CROSS JOIN")
+    } else {
+        ("portal_users u", "JOIN")
+    };
+    let tenant_join =
+        if tenant { format!("{join} memberships m ON m.user_id = u.id AND m.tenant_id = ?3") } else { String::new() };
+    format!(
+        "SELECT {COLUMNS} FROM {from} {tenant_join}
+         WHERE {status_clause} AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
+           AND (u.created_at, u.id) < (?5, ?6)
+         ORDER BY u.created_at DESC, u.id DESC LIMIT ?7"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrated_in_memory;
+    use crate::store::search::{Index, testing};
+
+    const TENANT: &str = "00000000-0000-4000-8000-00000000000a";
+
+    /// `testing::ROWS` accounts `user{i}@example.test`, one in seven disabled and one in
+    /// seven deleted; those whose number ends in 0 or 5 are members of `TENANT`.
+    fn seeded() -> Result<Connection, Error> {
+        let conn = migrated_in_memory()?;
+        conn.execute_batch(&format!(
+            "INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES ('{TENANT}', 'a', 'A', 0, 0);
+             {} INSERT INTO portal_users (id, email, name, status, created_at, updated_at)
+                SELECT id, 'user' || i || '@example.test', name,
+                       CASE i % 7 WHEN 0 THEN 'disabled' WHEN 1 THEN 'deleted' ELSE 'active' END, at, at
+                FROM rows;
+             INSERT INTO memberships (tenant_id, user_id, role, status, created_at, updated_at)
+                SELECT '{TENANT}', id, 'member', 'active', 0, 0 FROM portal_users WHERE email GLOB '*[05]@*';",
+            testing::rows_cte()
+        ))?;
+        Ok(conn)
+    }
+
+    /// The rule as it was before the index, written another way: `instr` on every account.
+    fn scan(
+        conn: &Connection,
+        status: Option<AccountStatus>,
+        tenant: Option<TenantId>,
+        q: &str,
+    ) -> Result<Vec<Cursor>, Error> {
+        let mut stmt = conn.prepare(
+            "SELECT u.created_at, u.id FROM portal_users u
+             WHERE (instr(u.email, ?1) > 0 OR instr(lower(u.name), ?1) > 0) AND (?2 IS NULL OR u.status = ?2)
+               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id = ?3))
+             ORDER BY u.created_at DESC, u.id DESC",
+        )?;
+        let rows =
+            stmt.query_map(rusqlite::params![q, status, tenant], |r| Ok(Cursor { at: r.get(0)?, id: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn emails(conn: &Connection, q: &str) -> Result<Vec<String>, Error> {
+        let rows = list(conn, None, Some(q), None, &Page::default())?;
+        Ok(rows.into_iter().map(|a| a.email.to_string()).collect())
+    }
+
+    #[test]
+    fn a_search_finds_what_a_scan_finds_on_every_page() -> Result<(), Error> {
+        let conn = seeded()?;
+        // "example" is in every account, "user1" in 1,111.
+        let terms =
+            testing::terms(&conn, Index::Accounts, "example", "user1", &["user4242@", "@example.tesx", "user5"])?;
+        for status in [None, Some(AccountStatus::Active), Some(AccountStatus::Disabled)] {
+            for tenant in [None, Some(TENANT.parse()?)] {
+                testing::assert_pages_match_scan(
+                    &format!("status {status:?}, tenant {tenant:?}"),
+                    &terms,
+                    &|q, page| Ok(list(&conn, status, Some(q), tenant, page)?.iter().map(AccountRow::cursor).collect()),
+                    &|q| scan(&conn, status, tenant, q),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn renames_email_changes_and_deletions_reach_the_index() -> Result<(), Error> {
+        let mut conn = seeded()?;
+        let id = |conn: &Connection, email: &str| -> Result<UserId, Error> {
+            Ok(conn.query_row("SELECT id FROM portal_users WHERE email = ?1", [email], |r| r.get(0))?)
+        };
+        let (renamed, moved) = (id(&conn, "user4241@example.test")?, id(&conn, "user4243@example.test")?);
+        let tx = conn.transaction()?;
+        set_name(&tx, renamed, "Zebulon Quux", Timestamp::from_unix(9))?;
+        set_email(&tx, moved, &Email::parse("email", "moved@elsewhere.test")?, Timestamp::from_unix(9))?;
+        tx.execute("DELETE FROM portal_users WHERE email = 'user4242@example.test'", [])?;
+        tx.commit()?;
+
+        assert_eq!(emails(&conn, "zebulon quux")?, ["user4241@example.test"]);
+        assert_eq!(emails(&conn, "moved@elsewhere")?, ["moved@elsewhere.test"]);
+        assert!(emails(&conn, "user4243@")?.is_empty(), "the old address is gone");
+        assert!(emails(&conn, "user4242@")?.is_empty(), "deleted");
+        testing::assert_in_step(&conn, Index::Accounts)
+    }
+
+    /// A rare term reads the rows the index found, whatever the filters.
+    #[test]
+    fn a_rare_term_reads_only_the_rows_found() -> Result<(), Error> {
+        let conn = migrated_in_memory()?;
+        for (status, tenant) in [(false, false), (true, false), (false, true), (true, true)] {
+            testing::assert_reads_found_rows(&conn, &list_sql(status, tenant, true), "u")?;
+        }
+        Ok(())
+    }
 }

@@ -9,6 +9,7 @@ pub mod memberships;
 pub mod migrate;
 pub mod outbox;
 pub mod page;
+pub mod search;
 pub mod sessions;
 pub mod signing_keys;
 pub mod stats;
@@ -139,4 +140,27 @@ impl Db {
     pub fn ping(&self) -> Result<(), Error> {
         self.read(|c| Ok(c.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?))
     }
+}
+
+/// A fresh database in memory with every migration applied, for the store's tests.
+#[cfg(test)]
+pub(crate) fn migrated_in_memory() -> Result<Connection, Error> {
+    let mut conn = Connection::open_in_memory()?;
+    migrate::run(&mut conn, Timestamp::from_unix(0))?;
+    Ok(conn)
+}
+
+/// The steps of `EXPLAIN QUERY PLAN` for `sql`, with 1 bound to every parameter.
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    for i in 1..=stmt.parameter_count() {
+        stmt.raw_bind_parameter(i, 1)?;
+    }
+    let mut rows = stmt.raw_query();
+    let mut plan = Vec::new();
+    while let Some(row) = rows.next()? {
+        plan.push(row.get::<_, String>(3)?);
+    }
+    Ok(plan)
 }

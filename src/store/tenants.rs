@@ -2,6 +2,7 @@
 use rusqlite::{Connection, OptionalExtension as _, Row, Transaction, named_params};
 
 use super::page::{Cursor, Page};
+use super::search;
 use super::sessions::LIVE;
 use crate::error::Error;
 use crate::types::{TenantId, TenantStatus, Timestamp};
@@ -84,26 +85,35 @@ pub fn set_provider_key(
 
 /// Tenants newest first, optionally in one status and matching `q` (lower-case) anywhere
 /// in the name or slug. The status filter is only written when given, so that it can use
-/// `tenants_by_status`; numbered parameters let the other variant leave ?1 unused.
+/// `tenants_by_status`; a rare `q` reads only the rows its index found (see `search`).
 pub fn list(
     conn: &Connection,
     status: Option<TenantStatus>,
     q: Option<&str>,
     page: &Page,
 ) -> Result<Vec<TenantRow>, Error> {
-    let status_clause = if status.is_some() { "t.status = ?1" } else { "1" };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM tenants t
-         WHERE {status_clause} AND (?2 IS NULL OR instr(lower(t.name), ?2) > 0 OR instr(t.slug, ?2) > 0)
-           AND (t.created_at, t.id) < (?3, ?4)
-         ORDER BY t.created_at DESC, t.id DESC LIMIT ?5"
-    );
+    let rare = search::rare_rows(conn, search::Index::Tenants, q)?;
+    let sql = list_sql(status.is_some(), rare.is_some());
     let (before_at, before_id) = page.before();
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params![status, q, before_at, before_id, page.fetch()], |r| {
-        TenantRow::from_row_at(r, 0)
-    })?;
+    let params = rusqlite::params![status, q, rare, before_at, before_id, page.fetch()];
+    let rows = stmt.query_map(params, |r| TenantRow::from_row_at(r, 0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Numbered parameters let a variant leave ?1 or ?3 unused.
+fn list_sql(status: bool, rare: bool) -> String {
+    let status_clause = if status { "t.status = ?1" } else { "1" };
+    // A rare q starts from the rows its index found: CROSS JOIN keeps that order, where
+    // SQLite would rather walk `tenants_by_status` and look each up in the list.
+    let from = if rare { "json_each(?3) f CROSS JOIN tenants t ON t.rowid = f.value" } else { "tenants t" };
+    format!(
+        "SELECT {COLUMNS} FROM {from}
+         WHERE {status_clause}
+           AND (?2 IS NULL OR instr(lower(t.name), ?2) > 0 OR instr(t.slug, ?2) > 0)
+           AND (t.created_at, t.id) < (?4, ?5)
+         ORDER BY t.created_at DESC, t.id DESC LIMIT ?6"
+    )
 }
 
 pub fn update(tx: &Transaction<'_>, t: &TenantRow, now: Timestamp) -> Result<(), Error> {
@@ -139,4 +149,77 @@ pub fn counts(conn: &Connection, id: TenantId, now: Timestamp) -> Result<TenantC
         Ok(TenantCounts { users: r.get(0)?, keys: r.get(1)?, sessions: r.get(2)? })
     })?;
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrated_in_memory;
+    use crate::store::search::{Index, testing};
+
+    /// `testing::ROWS` tenants `tenant-{i}`, one in five suspended.
+    fn seeded() -> Result<Connection, Error> {
+        let conn = migrated_in_memory()?;
+        conn.execute_batch(&format!(
+            "{} INSERT INTO tenants (id, slug, name, status, created_at, updated_at)
+                SELECT id, 'tenant-' || i, name, CASE i % 5 WHEN 0 THEN 'suspended' ELSE 'active' END, at, at FROM rows;",
+            testing::rows_cte()
+        ))?;
+        Ok(conn)
+    }
+
+    /// The rule as it was before the index: `instr` on every tenant.
+    fn scan(conn: &Connection, status: Option<TenantStatus>, q: &str) -> Result<Vec<Cursor>, Error> {
+        let mut stmt = conn.prepare(
+            "SELECT created_at, id FROM tenants WHERE (instr(lower(name), ?1) > 0 OR instr(slug, ?1) > 0)
+               AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![q, status], |r| Ok(Cursor { at: r.get(0)?, id: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    #[test]
+    fn a_search_finds_what_a_scan_finds_on_every_page() -> Result<(), Error> {
+        let conn = seeded()?;
+        // "tenant-" is in every slug, "tenant-1" in 1,111.
+        let terms = testing::terms(&conn, Index::Tenants, "tenant-", "tenant-1", &["tenant-4242", "nt-55"])?;
+        for status in [None, Some(TenantStatus::Active), Some(TenantStatus::Suspended)] {
+            testing::assert_pages_match_scan(
+                &format!("status {status:?}"),
+                &terms,
+                &|q, page| Ok(list(&conn, status, Some(q), page)?.iter().map(TenantRow::cursor).collect()),
+                &|q| scan(&conn, status, q),
+            )?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_renamed_tenant_is_found_by_its_new_name_only() -> Result<(), Error> {
+        let mut conn = seeded()?;
+        let names = |conn: &Connection, q: &str| -> Result<Vec<String>, Error> {
+            Ok(list(conn, None, Some(q), &Page::default())?.into_iter().map(|t| t.slug).collect())
+        };
+        let id: TenantId = conn.query_row("SELECT id FROM tenants WHERE slug = 'tenant-4241'", [], |r| r.get(0))?;
+        let mut tenant = get(&conn, id)?.ok_or(Error::NotFound)?;
+        tenant.name = "Quuxcorp Holdings".into();
+        let tx = conn.transaction()?;
+        update(&tx, &tenant, Timestamp::from_unix(9))?;
+        tx.execute("DELETE FROM tenants WHERE slug = 'tenant-4242'", [])?;
+        tx.commit()?;
+
+        assert_eq!(names(&conn, "quuxcorp")?, ["tenant-4241"]);
+        assert!(names(&conn, "tenant-4242")?.is_empty(), "deleted");
+        testing::assert_in_step(&conn, Index::Tenants)
+    }
+
+    /// A rare term reads the rows the index found, with or without a status.
+    #[test]
+    fn a_rare_term_reads_only_the_rows_found() -> Result<(), Error> {
+        let conn = migrated_in_memory()?;
+        for status in [false, true] {
+            testing::assert_reads_found_rows(&conn, &list_sql(status, true), "t")?;
+        }
+        Ok(())
+    }
 }

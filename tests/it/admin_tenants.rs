@@ -2,7 +2,7 @@
 //! and its effects on sessions, keys, logins and memberships.
 use serde_json::json;
 
-use crate::support::operator::{ids, items, reason};
+use crate::support::operator::{found, ids, items, reason};
 use crate::support::{PASSWORD, TestServer, assert_error, token_of};
 
 #[test]
@@ -46,6 +46,35 @@ fn operators_list_search_filter_and_page_tenants() {
     assert_error(&s.get("/v1/admin/tenants?limit=0", Some(&op)), 400, "invalid_request");
     assert_error(&s.get("/v1/admin/tenants?limit=x", Some(&op)), 400, "invalid_request");
     assert_error(&s.get("/v1/admin/tenants?cursor=!!", Some(&op)), 400, "invalid_request");
+}
+
+/// `q` is found in what a tenant is called now, and is text: FTS5 syntax in it means itself.
+#[test]
+fn search_finds_a_renamed_tenant_and_takes_the_term_literally() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let (a, b) = (s.signup("ann@example.test"), s.signup("bob@example.test"));
+    let name = "Zed \"Q\" (OR) *Star*: -Minus NEAR";
+    let renamed = s.patch(&format!("/v1/admin/tenants/{}", a.tenant_id), Some(&op), json!({ "name": name }));
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let find = |q: &str| found(&s, &op, "/v1/admin/tenants", q);
+
+    assert_eq!(find("ZED"), [a.tenant_id.as_str()]);
+    assert!(find("tenant of ann").is_empty(), "the old name is gone");
+    assert_eq!(find("tenant-of-ann"), [a.tenant_id.as_str()], "the slug stays");
+    assert_eq!(find("of bob"), [b.tenant_id.as_str()]);
+    for literal in [name, "\"q\"", "(or)", "*star*:", "-minus", "near", "\"", "z", ") *"] {
+        assert_eq!(find(literal), [a.tenant_id.as_str()], "{literal:?}");
+    }
+    let junk = "\"(*".repeat(66);
+    for nothing in
+        ["zed OR bob", "NEAR(zed)", "zed*", "name:zed", "^zed", "zed AND star", "%", "_", "\0", "a\0b", &junk]
+    {
+        assert!(find(nothing).is_empty(), "{nothing:?}");
+    }
+    let active = s.get("/v1/admin/tenants?status=active&q=%22q%22", Some(&op));
+    assert_eq!(ids(&active), [a.tenant_id.as_str()]);
+    assert!(ids(&s.get("/v1/admin/tenants?status=suspended&q=%22q%22", Some(&op))).is_empty());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `/v1/admin/users*`: accounts across tenants, their lifecycle and the last-owner rule.
 use serde_json::json;
 
-use crate::support::operator::{ids, items, reason};
+use crate::support::operator::{found, ids, items, reason};
 use crate::support::{PASSWORD, TestServer, assert_error};
 
 #[test]
@@ -39,6 +39,33 @@ fn operators_list_and_search_accounts_with_their_memberships() {
     assert_error(&s.get("/v1/admin/users?status=bogus", Some(&op)), 400, "invalid_request");
     assert_error(&s.get("/v1/admin/users?tenant_id=nope", Some(&op)), 400, "invalid_request");
     assert_error(&s.get("/v1/admin/users?limit=-1", Some(&op)), 400, "invalid_request");
+}
+
+/// `q` is found in an account's name as it is now, and is text: FTS5 syntax in it means itself.
+#[test]
+fn search_finds_a_renamed_account_and_takes_the_term_literally() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let find = |q: &str| found(&s, &op, "/v1/admin/users", q);
+    let a = s.signup("ann@example.test");
+    s.app.clock.advance(1);
+    let b = s.signup("bob@example.test");
+    assert_eq!(find("test owner"), [b.user_id.as_str(), a.user_id.as_str()], "newest first");
+
+    let name = "O\"Brien (OR) *Star*: -Minus";
+    assert_eq!(s.patch("/v1/me", Some(&a.token), json!({ "name": name })).status, 200);
+    assert_eq!(find("O\"BRIEN"), [a.user_id.as_str()]);
+    assert_eq!(find("test owner"), [b.user_id.as_str()], "the old name is gone");
+    for literal in [name, "(or)", "*star*:", "-minus", "\"", "ann@example"] {
+        assert_eq!(find(literal), [a.user_id.as_str()], "{literal:?}");
+    }
+    for nothing in ["o\"brien OR bob", "NEAR(ann)", "ann*", "email:ann", "%", "_", "a\0b"] {
+        assert!(find(nothing).is_empty(), "{nothing:?}");
+    }
+    let in_b = s.get(&format!("/v1/admin/users?q=%28or%29&status=active&tenant_id={}", b.tenant_id), Some(&op));
+    assert!(ids(&in_b).is_empty(), "ann is not in bob's tenant");
+    let in_a = s.get(&format!("/v1/admin/users?q=%28or%29&status=active&tenant_id={}", a.tenant_id), Some(&op));
+    assert_eq!(ids(&in_a), [a.user_id.as_str()]);
 }
 
 #[test]

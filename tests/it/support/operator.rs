@@ -90,3 +90,10 @@ pub fn items(res: &Res) -> Vec<Value> {
 pub fn ids(res: &Res) -> Vec<String> {
     items(res).iter().map(|v| v["id"].as_str().unwrap_or_default().to_owned()).collect()
 }
+
+/// The ids a list (`/v1/admin/users` or `/v1/admin/tenants`) answers for `?q=`, encoded
+/// as a browser would; `items` checks the answer is a 200.
+pub fn found(s: &TestServer, op: &str, list: &str, q: &str) -> Vec<String> {
+    let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    ids(&s.get(&format!("{list}?q={q}"), Some(op)))
+}
