@@ -112,6 +112,7 @@ echo "$PASSWORD" | RUST_LOG=warn "$BIN" admin create --db "$DB" --email "$EMAIL"
 # Each row: a label and the path asked.
 RARE_USER=user$(printf '%07d' $((ACCOUNTS * 4 / 10 + 2424)))@
 RARE_TENANT=tenant-$(printf '%06d' $((TENANTS * 4 / 10 + 24)))
+A_TENANT=$(printf '00000000-0000-4000-8000-%012x' $((TENANTS / 2 + 42)))
 CASES=(
   "users: miss|/v1/admin/users?q=nomatch-zq"
   "users: rare (1 match)|/v1/admin/users?q=$RARE_USER"
@@ -123,6 +124,8 @@ CASES=(
   "users: 2 chars, miss|/v1/admin/users?q=zq"
   "users: status=active, miss|/v1/admin/users?status=active&q=nomatch-zq"
   "users: status=disabled, ~126 matches|/v1/admin/users?status=disabled&q=smith0042"
+  "users: one tenant's members|/v1/admin/users?tenant_id=$A_TENANT"
+  "users: one tenant's, status=active|/v1/admin/users?tenant_id=$A_TENANT&status=active"
   "tenants: miss|/v1/admin/tenants?q=nomatch-zq"
   "tenants: rare (1 match)|/v1/admin/tenants?q=$RARE_TENANT"
   "tenants: common (every row)|/v1/admin/tenants?q=tenant"

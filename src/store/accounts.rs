@@ -143,18 +143,21 @@ pub fn list(
 /// Numbered parameters let a variant leave ?1, ?3 or ?4 unused.
 fn list_sql(status: bool, tenant: bool, rare: bool) -> String {
     let status_clause = if status { "u.status = ?1" } else { "1" };
-    // A rare q starts from the rows its index found: CROSS JOIN keeps that order, where
-    // SQLite would rather walk `portal_users_by_status` (every active account) or the
-    // tenant's memberships and look each up in the list.
-    let (from, join) = if rare {
-        ("json_each(?4) f CROSS JOIN portal_users u ON u.rowid = f.value", "CROSS JOIN")
-    } else {
-        ("portal_users u", "JOIN")
+    // Where the query starts, held with CROSS JOIN: a rare q from the rows its index found,
+    // else a tenant filter from that tenant's memberships (then sorted), else the accounts'
+    // time index newest first. Left to itself, SQLite would rather walk
+    // `portal_users_by_status` (every active account) and look each up in the smaller set.
+    let from = match (rare, tenant) {
+        (true, false) => "json_each(?4) f CROSS JOIN portal_users u ON u.rowid = f.value",
+        (true, true) => {
+            "json_each(?4) f CROSS JOIN portal_users u ON u.rowid = f.value
+             CROSS JOIN memberships m ON m.user_id = u.id AND m.tenant_id = ?3"
+        }
+        (false, true) => "memberships m CROSS JOIN portal_users u ON u.id = m.user_id AND m.tenant_id = ?3",
+        (false, false) => "portal_users u",
     };
-    let tenant_join =
-        if tenant { format!("{join} memberships m ON m.user_id = u.id AND m.tenant_id = ?3") } else { String::new() };
     format!(
-        "SELECT {COLUMNS} FROM {from} {tenant_join}
+        "SELECT {COLUMNS} FROM {from}
          WHERE {status_clause} AND (?2 IS NULL OR instr(u.email, ?2) > 0 OR instr(lower(u.name), ?2) > 0)
            AND (u.created_at, u.id) < (?5, ?6)
          ORDER BY u.created_at DESC, u.id DESC LIMIT ?7"
@@ -254,6 +257,22 @@ mod tests {
         let conn = migrated_in_memory()?;
         for (status, tenant) in [(false, false), (true, false), (false, true), (true, true)] {
             testing::assert_reads_found_rows(&conn, &list_sql(status, tenant, true), "u")?;
+        }
+        Ok(())
+    }
+
+    /// Without a rare term, a tenant filter reads that tenant's members only, with or
+    /// without a status (which SQLite would rather walk: every active account).
+    #[test]
+    fn a_tenant_filter_reads_only_its_members() -> Result<(), Error> {
+        let conn = migrated_in_memory()?;
+        for status in [false, true] {
+            let plan = crate::store::query_plan(&conn, &list_sql(status, true, false))?;
+            assert_eq!(
+                plan[0], "SEARCH m USING COVERING INDEX memberships_by_tenant_created (tenant_id=?)",
+                "{plan:?}"
+            );
+            assert!(!plan.iter().any(|step| step.starts_with("SCAN")), "{plan:?}");
         }
         Ok(())
     }
