@@ -3,7 +3,7 @@
 # loopback port over a fresh temporary database, seeds a tenant through the API, loads
 # it with wrk and prints one table.
 #
-#   bench/run.sh                    # the whole run (about 2.5 minutes after the build)
+#   bench/run.sh                    # the whole run (about 3.5 minutes after the build)
 #   DURATION=5 bench/run.sh         # shorter phases
 #   KEYSTEAD_WORKERS=8 bench/run.sh # any KEYSTEAD_* variable reaches the server
 #   BENCH_BIN=/tmp/keystead-old bench/run.sh  # measure another build, skip cargo
