@@ -271,8 +271,12 @@ fn serve_takes_keystead_max_connections_and_refuses_zero() {
     assert!(refused.starts_with("HTTP/1.1 503 ") && refused.contains("\"unavailable\""), "{refused}");
     assert!(crate::connections::healthz(&mut held).starts_with("HTTP/1.1 200"));
     drop(held);
-    let (exit, _) = served.terminate();
+    let (exit, stderr) = served.terminate();
     assert!(exit.success());
+    assert!(
+        stderr.contains("connection limit reached (1 open): new connections get 503"),
+        "the refusal is logged:\n{stderr}"
+    );
 }
 
 #[test]

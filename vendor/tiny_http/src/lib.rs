@@ -324,6 +324,7 @@ impl Server {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
             let open = Arc::new(AtomicUsize::new(0));
+            let mut last_refusal_logged: Option<std::time::Instant> = None;
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
@@ -331,6 +332,11 @@ impl Server {
                     Ok((mut sock, _)) => {
                         if let Some(limit) = &limit {
                             if open.load(Relaxed) >= limit.max {
+                                // Said once a minute at most: a flood must not flood the log.
+                                if last_refusal_logged.map_or(true, |t| t.elapsed() >= Duration::from_secs(60)) {
+                                    log::warn!("connection limit reached ({} open): new connections get 503", limit.max);
+                                    last_refusal_logged = Some(std::time::Instant::now());
+                                }
                                 // Best effort: a fresh socket's send buffer takes the few
                                 // hundred bytes at once, so this never waits.
                                 let _ = std::io::Write::write_all(&mut sock, &limit.refusal);
