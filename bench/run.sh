@@ -186,31 +186,6 @@ phase "GET /v1/me" "$CONNS" "$WARMUP" "$T" bench/me.lua "$TMP/tokens"
 phase "/healthz (again)" "$CONNS" "$WARMUP" "$T" bench/healthz.lua
 HEALTHZ_RPS=$(awk -v a="${HEALTHZ[0]}" -v b="${HEALTHZ[1]}" 'BEGIN { printf "%.1f", (a + b) / 2 }')
 
-# Interleaved rounds: the throughput of a shared machine drifts by tens of percent within
-# a minute (two /healthz phases of one run have differed by 45 %), which a 0.8 ratio of
-# phases 10 s apart cannot see past. Each round measures /healthz and then each read path
-# for PAIR_SECS each, back to back; a path's ratio is the median over the rounds of its
-# throughput over that round's /healthz. The verdicts use it.
-PAIR_SECS=${PAIR_SECS:-2}
-ROUNDS=${ROUNDS:-7}
-rps_of() {
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNS" -d"${PAIR_SECS}s" --timeout 10s -s "$1" "$BASE" -- "${@:2}" | grep '^BENCH ') || exit 1
-  awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-         printf "%.1f", (v["requests"] - v["non2xx"]) / (v["usecs"] / 1e6) }' <<<"$out"
-}
-log "interleaved: $ROUNDS rounds of /healthz and each read path, ${PAIR_SECS}s each"
-declare -A ROUND_RATIOS=()
-for _ in $(seq 1 "$ROUNDS"); do
-  h=$(rps_of bench/healthz.lua)
-  for spec in "POST /v1/verify/key|bench/verify_key.lua|$TMP/keys" \
-    "POST /v1/verify/session|bench/verify_session.lua|$TMP/tokens" "GET /v1/me|bench/me.lua|$TMP/tokens"; do
-    IFS='|' read -r label script list <<<"$spec"
-    r=$(rps_of "$script" "$list")
-    ROUND_RATIOS[$label]+="$(awk -v r="$r" -v h="$h" 'BEGIN { printf "%.3f", r / h }') "
-  done
-done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 if [[ ${PHASES:-all} != read ]]; then
   # One connection, one request at a time. A login's time bounds one argon2 hash from
   # above (it also holds the HTTP round trip and a committed write: one fsync under
@@ -225,6 +200,41 @@ if [[ ${PHASES:-all} != read ]]; then
   LOGIN_RPS=$LAST_RPS
   phase "login flood" "$FLOOD_CONNS" 0 30s bench/login.lua "$EMAIL" "$PASSWORD"
 fi
+
+# Interleaved rounds: the throughput of a shared machine drifts by tens of percent within
+# a minute (two /healthz phases of one run have differed by 45 %), which a 0.8 ratio of
+# phases 10 s apart cannot see past. Each round measures /healthz and then each read path
+# for PAIR_SECS each, back to back; a path's ratio is the median over the rounds of its
+# throughput over that round's /healthz. The verdicts use it. They run last: their many
+# new connections leave the server a little more memory (thread arenas), which would
+# otherwise be counted in the login phases' peak RSS.
+PAIR_SECS=${PAIR_SECS:-2}
+ROUNDS=${ROUNDS:-7}
+rps_of() {
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"${PAIR_SECS}s" --timeout 10s -s "$1" "$BASE" -- "${@:2}" | grep '^BENCH ') || exit 1
+  awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+         printf "%.1f", (v["requests"] - v["non2xx"]) / (v["usecs"] / 1e6) }' <<<"$out"
+}
+# Logins a phase left queued (wrk gave up on them) are still hashed: wait until the server
+# idles (under 5 % of a core over half a second, for at most 30 s).
+for _ in $(seq 1 60); do
+  t0=$(server_ticks)
+  sleep 0.5
+  (($(server_ticks) - t0 <= 2)) && break
+done
+log "interleaved: $ROUNDS rounds of /healthz and each read path, ${PAIR_SECS}s each"
+declare -A ROUND_RATIOS=()
+for _ in $(seq 1 "$ROUNDS"); do
+  h=$(rps_of bench/healthz.lua)
+  for spec in "POST /v1/verify/key|bench/verify_key.lua|$TMP/keys" \
+    "POST /v1/verify/session|bench/verify_session.lua|$TMP/tokens" "GET /v1/me|bench/me.lua|$TMP/tokens"; do
+    IFS='|' read -r label script list <<<"$spec"
+    r=$(rps_of "$script" "$list")
+    ROUND_RATIOS[$label]+="$(awk -v r="$r" -v h="$h" 'BEGIN { printf "%.3f", r / h }') "
+  done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 # --- report --------------------------------------------------------------------------
 echo
