@@ -166,43 +166,33 @@ fn to_tiny(
     base_url: &str,
     close: bool,
 ) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let headers: Vec<tiny_http::Header> = headers_of(&r, request_id, base_url, close)
-        .into_iter()
-        .filter_map(|(name, value)| tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok())
-        .collect();
-    let mut out = tiny_http::Response::from_data(r.body).with_status_code(r.status);
-    for h in headers {
-        out.add_header(h);
+    let Response { status, headers, body } = r;
+    let mut out = tiny_http::Response::from_data(body).with_status_code(status);
+    for (name, value) in headers_of(&headers, request_id, base_url, close) {
+        if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            out.add_header(h);
+        }
     }
     out
 }
 
-/// A response's own headers, then those every response carries.
+/// A response's own headers, then those every response carries (no allocation: every
+/// request goes through here).
 fn headers_of<'a>(
-    r: &'a Response,
+    own: &'a [(&'static str, String)],
     request_id: Option<&'a str>,
     base_url: &str,
     close: bool,
-) -> Vec<(&'a str, &'a str)> {
-    let mut out: Vec<(&str, &str)> = r.headers.iter().map(|(name, value)| (*name, value.as_str())).collect();
-    if !r.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("cache-control")) {
-        out.push(("Cache-Control", "no-store"));
-    }
-    if let Some(id) = request_id {
-        out.push(("X-Request-Id", id));
-    }
-    out.extend([
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "same-origin"),
-    ]);
-    if base_url.starts_with("https://") {
-        out.push(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
-    }
-    if close {
-        out.push(("Connection", "close"));
-    }
-    out
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let cache = !own.iter().any(|(n, _)| n.eq_ignore_ascii_case("cache-control"));
+    let hsts = base_url.starts_with("https://");
+    own.iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .chain(cache.then_some(("Cache-Control", "no-store")))
+        .chain(request_id.map(|id| ("X-Request-Id", id)))
+        .chain([("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")])
+        .chain(hsts.then_some(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")))
+        .chain(close.then_some(("Connection", "close")))
 }
 
 /// What a connection over `--max-connections` is sent, whole, before tiny_http's accept
@@ -211,7 +201,7 @@ fn headers_of<'a>(
 fn refusal(base_url: &str) -> Arc<[u8]> {
     let r = error::unlogged(&Error::Unavailable("too many open connections".into()));
     let mut head = String::from("HTTP/1.1 503 Service Unavailable\r\n");
-    for (name, value) in headers_of(&r, None, base_url, true) {
+    for (name, value) in headers_of(&r.headers, None, base_url, true) {
         head += &format!("{name}: {value}\r\n");
     }
     head += &format!("Content-Length: {}\r\n\r\n", r.body.len());
