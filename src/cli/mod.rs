@@ -2,7 +2,6 @@
 //! like the API: it parses, calls the same core operations, and prints a table or, with
 //! `--json`, the API's objects.
 use std::io::{BufRead as _, IsTerminal as _};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -13,10 +12,8 @@ use crate::app::App;
 use crate::config::Config;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
-use crate::core::auth::{self, Signup};
 use crate::core::operators::{self, NewAdmin};
-use crate::core::principal::{Actor, Origin, Staff};
-use crate::crypto::api_key;
+use crate::core::principal::{Actor, Staff};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::server;
@@ -24,10 +21,9 @@ use crate::store::page::Page;
 use crate::types::{Reason, TenantId};
 
 pub mod args;
+mod demo;
 
-use args::{
-    AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, DemoArgs, ListArgs, TenantsCommand, UsersCommand,
-};
+use args::{AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, ListArgs, TenantsCommand, UsersCommand};
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -47,7 +43,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Demo(args) => demo(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
     }
@@ -208,8 +204,18 @@ fn print_table(columns: &[&str], rows: Vec<Vec<String>>) {
     }
 }
 
+/// A failure as the operator reads it: a plain sentence, never an HTTP status. Errors of
+/// the operations (shared with the API) keep their API code, which scripts may match.
+pub fn describe(e: &Error) -> String {
+    match e {
+        Error::Internal(cause) | Error::Unavailable(cause) => cause.clone(),
+        Error::InvalidRequest { message, .. } => message.clone(),
+        other => format!("{} ({})", other.message(), other.status_and_code().1),
+    }
+}
+
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish and returns.
-fn serve(config: Config) -> Result<(), Error> {
+pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
     let running = server::start(app, &bind)?;
@@ -233,40 +239,4 @@ fn read_password() -> Result<Secret, Error> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(Error::internal)?;
     Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_owned()))
-}
-
-const DEMO_OPERATOR: (&str, &str) = ("operator@demo.test", "demo operator passphrase");
-const DEMO_OWNER: (&str, &str) = ("owner@demo.test", "demo owner passphrase");
-
-/// `serve` on a fresh database seeded with an operator and a tenant.
-fn demo(args: &DemoArgs) -> Result<(), Error> {
-    let db = args.db.clone().unwrap_or_else(|| args::DEMO_DB.into());
-    let config = args.server.overlay(Config::new(db))?;
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", config.db_path.display());
-        if Path::new(&file).exists() {
-            std::fs::remove_file(&file).map_err(Error::internal)?;
-        }
-    }
-    let app = App::open(config.clone())?;
-    let origin = Origin { ip: "127.0.0.1".into(), user_agent: "keystead demo".into() };
-    let (email, password) = DEMO_OPERATOR;
-    let operator =
-        NewAdmin { email: email.into(), name: Some("Demo Operator".into()), password: Secret::new(password.into()) };
-    operators::create_admin(&app, Actor::System, None, operator)?;
-    let (owner_email, owner_password) = DEMO_OWNER;
-    let signup = Signup {
-        tenant_name: "Demo Company".into(),
-        email: owner_email.into(),
-        password: Secret::new(owner_password.into()),
-        name: Some("Dana Owner".into()),
-    };
-    let seeded = auth::signup(&app, &origin, signup)?;
-    drop(app);
-    println!("Keystead demo on {} (database {})", config.base_url, config.db_path.display());
-    println!("  operator: {email} / {password}  (POST /v1/admin/auth/login)");
-    println!("  tenant owner: {owner_email} / {owner_password}  (POST /v1/auth/login)");
-    println!("  API key of \"{}\": {}", seeded.tenant.name, seeded.key.key.expose());
-    println!("  API keys match: {}", api_key::pattern(&config.key_prefix));
-    serve(config)
 }
