@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             if out.exists() {
                 return Err(Error::invalid(format!("{} already exists", out.display())));
             }
+            // Checked first too, so that a refusal does not open (and migrate) the database.
             open(&db)?.db.backup_to(&out)?;
             println!("wrote {}", out.display());
             Ok(())

@@ -130,11 +130,26 @@ impl Db {
         Ok(out)
     }
 
-    /// A consistent copy of the whole database, taken while others read and write.
+    /// A consistent copy of the whole database, taken while others read and write, into a
+    /// new file readable by its owner only (VACUUM INTO fills an empty file, keeping its
+    /// mode). Refuses a file that exists.
     pub fn backup_to(&self, out: &Path) -> Result<(), Error> {
-        let conn = self.readers.get()?;
-        let out = out.to_str().ok_or_else(|| Error::invalid("the output path must be valid UTF-8"))?;
-        conn.execute("VACUUM INTO ?1", [out])?;
+        let name = out.to_str().ok_or_else(|| Error::invalid("the output path must be valid UTF-8"))?;
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::invalid(format!("{name} already exists")));
+            }
+            Err(e) => return Err(Error::internal(format!("cannot create {name}: {e}"))),
+        }
+        let copied =
+            self.readers.get().map_err(Error::from).and_then(|conn| Ok(conn.execute("VACUUM INTO ?1", [name])?));
+        if let Err(e) = copied {
+            // Only the file this call created, which holds no complete copy.
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
         Ok(())
     }
 }
