@@ -23,6 +23,7 @@ use rusqlite::Transaction;
 
 use crate::app::App;
 use crate::config::{SmtpSettings, SmtpTls};
+use crate::core::tokens;
 use crate::crypto::aead::MasterKey;
 use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
@@ -112,25 +113,29 @@ templates! {
     ChangedText "mail/email_changed.txt", ChangedHtml "mail/email_changed.html";
 }
 
-fn valid_for(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::Activation => "7 days",
-        TokenKind::Reset => "1 hour",
-        TokenKind::VerifyEmail | TokenKind::ChangeEmail => "24 hours",
-    }
+/// How long a link of this kind stays usable, in words ("7 days", "1 hour"), from
+/// core's lifetime: the mails and the CLI say it, core decides it.
+pub fn valid_for(kind: TokenKind) -> String {
+    duration_text(tokens::lifetime_secs(kind))
+}
+
+/// Whole days from two days up, else hours, else minutes.
+fn duration_text(secs: i64) -> String {
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 24 * HOUR;
+    let (n, unit) = match secs {
+        s if s >= 2 * DAY && s % DAY == 0 => (s / DAY, "day"),
+        s if s >= HOUR && s % HOUR == 0 => (s / HOUR, "hour"),
+        s => ((s + 59) / 60, "minute"),
+    };
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 
 /// Subject, text body and HTML body of a letter.
 fn render(letter: &Letter<'_>, base_url: &str, link: &str) -> Result<(String, String, String), Error> {
-    let mut v = View {
-        product: PRODUCT,
-        base_url,
-        link,
-        valid_for: letter.link().map_or("", |(_, kind, _)| valid_for(kind)),
-        tenant: "",
-        new_account: false,
-        new_email: "",
-    };
+    let valid = letter.link().map(|(_, kind, _)| valid_for(kind)).unwrap_or_default();
+    let mut v =
+        View { product: PRODUCT, base_url, link, valid_for: &valid, tenant: "", new_account: false, new_email: "" };
     match letter {
         Letter::Invitation { tenant, new_account, .. } => {
             v.tenant = tenant;
@@ -384,6 +389,28 @@ mod tests {
         assert!(bodies(&key, "m-2", Some(&sealed), "", "").is_err(), "bound to the message id");
         assert_eq!(bodies(&key, "m-3", None, "plain", "html")?, ("plain".to_owned(), "html".to_owned()));
         Ok(())
+    }
+
+    #[test]
+    fn link_lifetimes_are_told_in_words_from_core() {
+        assert_eq!(valid_for(TokenKind::Activation), "7 days");
+        assert_eq!(valid_for(TokenKind::Reset), "1 hour");
+        assert_eq!(valid_for(TokenKind::VerifyEmail), "24 hours");
+        assert_eq!(
+            (duration_text(90 * 60), duration_text(60), duration_text(2 * 86_400)),
+            ("90 minutes".into(), "1 minute".into(), "2 days".into())
+        );
+        for kind in [TokenKind::Activation, TokenKind::Reset, TokenKind::VerifyEmail, TokenKind::ChangeEmail] {
+            let said = valid_for(kind);
+            let token = Secret::new("T".into());
+            let letter = match kind {
+                TokenKind::Activation => Letter::Invitation { tenant: "Acme", new_account: true, token: &token },
+                TokenKind::Reset => Letter::PasswordReset { token: &token },
+                _ => Letter::VerifyEmail { token: &token },
+            };
+            let rendered = render(&letter, "https://b", "https://b/x?token=T").map(|(_, text, _)| text);
+            assert!(rendered.is_ok_and(|text| text.contains(&said)), "{said}");
+        }
     }
 
     #[test]

@@ -16,9 +16,10 @@ use crate::core::operators::{self, NewAdmin};
 use crate::core::principal::{Actor, Staff};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::mail;
 use crate::server;
 use crate::store::page::Page;
-use crate::types::{Reason, TenantId};
+use crate::types::{Reason, TenantId, TokenKind};
 
 pub mod args;
 mod demo;
@@ -119,7 +120,8 @@ fn create_tenant(args: CreateTenantArgs) -> Result<(), Error> {
     println!("owner: {} ({} as owner; account {})", owner.account.email, owner.status(), owner.account.id);
     println!("{note}");
     if let Some(url) = link {
-        println!("Until then, hand the owner this activation link (valid 7 days, single use):");
+        let valid = mail::valid_for(TokenKind::Activation);
+        println!("Until then, hand the owner this activation link (valid {valid}, single use):");
         println!("{url}");
     }
     Ok(())
