@@ -240,6 +240,31 @@ pub fn bodies(
     }
 }
 
+/// Seals the live links of messages queued before bodies were sealed (an upgraded
+/// database), then rewrites the file so that their raw bytes are gone; returns how many.
+pub fn seal_unsealed(app: &App) -> Result<usize, Error> {
+    let mut sealed = 0;
+    loop {
+        let rows = app.db.read(|c| outbox::unsealed_links(c, 100))?;
+        if rows.is_empty() {
+            break;
+        }
+        sealed += rows.len();
+        app.db.write(|tx| {
+            for m in &rows {
+                let body = seal_bodies(&app.master_key, &m.id, &m.body_text, &m.body_html)?;
+                outbox::set_sealed(tx, &m.id, &scrub_links(&m.body_text), &scrub_links(&m.body_html), &body)?;
+            }
+            Ok(())
+        })?;
+    }
+    if sealed > 0 {
+        app.db.vacuum()?;
+        log::info!("sealed the links of {sealed} stored messages and rewrote the database file");
+    }
+    Ok(sealed)
+}
+
 /// Scrubs the messages carrying this token's link (called when the token is used).
 pub fn scrub_token(tx: &Transaction<'_>, hash: &TokenHash, now: Timestamp) -> Result<(), Error> {
     outbox::scrub_for_token(tx, hash, now)
@@ -282,6 +307,7 @@ impl Sender {
 /// Starts the sender thread: it delivers due messages when SMTP is configured, and in
 /// every case scrubs links whose token died.
 pub fn start(app: Arc<App>) -> Result<Sender, Error> {
+    seal_unsealed(&app)?;
     let smtp = match &app.config.smtp {
         Some(s) => Some((transport(s)?, app.config.mail_from.parse::<Mailbox>().map_err(Error::internal)?)),
         None => None,

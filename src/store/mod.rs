@@ -204,6 +204,15 @@ pub fn set_application_id(path: &Path, id: u32) -> Result<(), Error> {
 }
 
 impl Db {
+    /// Rewrites the whole file and empties the WAL, so that no free page nor old frame
+    /// keeps a value that was overwritten.
+    pub fn vacuum(&self) -> Result<(), Error> {
+        let conn = self.writer.lock().map_err(Error::internal)?;
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        cache::wrote();
+        Ok(())
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub fn ping(&self) -> Result<(), Error> {
         self.read(|c| Ok(c.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?))

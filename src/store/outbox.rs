@@ -90,6 +90,30 @@ pub fn mark_failed(tx: &Transaction<'_>, id: &str, error: &str, next_attempt_at:
     Ok(())
 }
 
+/// A message stored before bodies were sealed (migration 4) whose link is still live.
+pub struct Unsealed {
+    pub id: String,
+    pub body_text: String,
+    pub body_html: String,
+}
+
+pub fn unsealed_links(conn: &Connection, limit: i64) -> Result<Vec<Unsealed>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, body_text, body_html FROM outbox
+         WHERE token_hash IS NOT NULL AND scrubbed_at IS NULL AND sealed_body IS NULL LIMIT ?1",
+    )?;
+    let rows =
+        stmt.query_map([limit], |r| Ok(Unsealed { id: r.get(0)?, body_text: r.get(1)?, body_html: r.get(2)? }))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stores a message's bodies as `mail::queue` does today: without the link, and sealed.
+pub fn set_sealed(tx: &Transaction<'_>, id: &str, text: &str, html: &str, sealed: &[u8]) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE outbox SET body_text = :text, body_html = :html, sealed_body = :sealed WHERE id = :id")?
+        .execute(named_params! { ":id": id, ":text": text, ":html": html, ":sealed": sealed })?;
+    Ok(())
+}
+
 // Scrubbing drops the sealed bodies; a message not yet delivered then never will be, and
 // says why.
 const SCRUB: &str = "sealed_body = NULL, scrubbed_at = :now,
