@@ -195,7 +195,7 @@ pub fn dispatch(app: &App, req: &mut Req) -> Response {
         }
         handler(app, req)
     });
-    page.unwrap_or_else(|e| error::to_page(req, &e))
+    page.unwrap_or_else(|e| web::error::to_page(req, &e))
 }
 
 /// The handler of the route in `table` matching the request (whose route it records).
