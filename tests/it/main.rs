@@ -16,6 +16,7 @@ mod cache;
 mod cli;
 mod connections;
 mod conventions;
+mod deploy;
 mod keys;
 mod login;
 mod mail;
