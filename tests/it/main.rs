@@ -11,6 +11,7 @@ mod admin_auth;
 mod admin_tenants;
 mod admin_users;
 mod audit;
+mod backup;
 mod binary;
 mod cache;
 mod cli;
