@@ -27,6 +27,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/verify/key", api::verify::key),
     route(Post, "/v1/verify/session", api::verify::session),
     route(Get, "/v1/me", api::me::get),
+    route(Get, "/v1/forward-auth", api::forward_auth::check),
     route(Get, "/v1/openapi.json", api::health::openapi),
     route(Post, "/v1/auth/signup", api::auth::signup),
     route(Post, "/v1/auth/login", api::auth::login),
