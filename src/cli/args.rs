@@ -263,6 +263,14 @@ pub struct ServerArgs {
     /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
     #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// The portal session cookie's Domain, so that one sign-in covers sibling hosts behind
+    /// forward authentication (e.g. example.com for auth.example.com and wiki.example.com).
+    #[arg(long, env = "KEYSTEAD_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// Hosts besides the base URL's that a browser may be sent back to after signing in
+    /// (comma-separated, e.g. wiki.example.com,grafana.example.com).
+    #[arg(long, env = "KEYSTEAD_ALLOWED_REDIRECT_HOSTS", value_delimiter = ',')]
+    pub allowed_redirect_hosts: Vec<String>,
 }
 
 impl ServerArgs {
@@ -287,6 +295,11 @@ impl ServerArgs {
             config.smtp.clone_from(&self.smtp_url);
         }
         set(&mut config.mail_from, self.mail_from.as_ref());
+        if let Some(domain) = &self.cookie_domain {
+            config.cookie_domain = Some(domain.trim().trim_start_matches('.').to_ascii_lowercase());
+        }
+        let hosts = self.allowed_redirect_hosts.iter().map(|h| h.trim().to_ascii_lowercase());
+        config.allowed_redirect_hosts.extend(hosts.filter(|h| !h.is_empty()));
         config.validate()?;
         Ok(config)
     }

@@ -33,12 +33,16 @@ use crate::types::Timestamp;
 // WAL lets readers run beside the one writer; synchronous=FULL makes an acknowledged
 // write survive power loss. A page cache of 256 KiB per connection (SQLite's default is
 // 2 MiB) keeps RSS low with a connection per worker; the hot paths hit `cache` first, and
-// pages missed come from the OS page cache.
+// pages missed come from the OS page cache. secure_delete zeroes what a write removes
+// (a raw body stored before mail was sealed, a dropped sealed body, a deleted row), so it
+// does not linger in free space once the WAL is checkpointed; the WAL's own old frames
+// are overwritten as it is reused (never a VACUUM or TRUNCATE checkpoint: Litestream).
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
     PRAGMA synchronous = FULL;
-    PRAGMA cache_size = -256;";
+    PRAGMA cache_size = -256;
+    PRAGMA secure_delete = ON;";
 
 /// A pool of read connections and one writer: SQLite allows one writer at a time anyway,
 /// and a single connection behind a mutex queues writers without busy retries.
@@ -204,15 +208,6 @@ pub fn set_application_id(path: &Path, id: u32) -> Result<(), Error> {
 }
 
 impl Db {
-    /// Rewrites the whole file and empties the WAL, so that no free page nor old frame
-    /// keeps a value that was overwritten.
-    pub fn vacuum(&self) -> Result<(), Error> {
-        let conn = self.writer.lock().map_err(Error::internal)?;
-        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
-        cache::wrote();
-        Ok(())
-    }
-
     /// Whether the database answers (for `/healthz`).
     pub fn ping(&self) -> Result<(), Error> {
         self.read(|c| Ok(c.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?))
