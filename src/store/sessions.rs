@@ -203,3 +203,27 @@ pub fn revoke_for_admin(tx: &Transaction<'_>, admin: AdminId, now: Timestamp) ->
     let sql = format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.admin_id = :admin AND {LIVE}");
     Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":admin": admin, ":now": now })?)
 }
+
+/// When a session ended: the first of its lifetime, its idle timeout and its revocation.
+/// Word for word the expression of the `sessions_by_end` index (migration 0005).
+const ENDED_AT: &str = "min(expires_at, last_seen_at + idle_timeout, coalesce(revoked_at, expires_at))";
+
+/// Deletes at most `limit` sessions that ended before `before`; returns how many.
+pub fn delete_ended(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    let sql = format!("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE {ENDED_AT} < ?1 LIMIT ?2)");
+    Ok(tx.prepare_cached(&sql)?.execute(rusqlite::params![before, limit])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{migrated_in_memory, query_plan};
+
+    #[test]
+    fn pruning_reads_only_the_index_of_ended_sessions() -> Result<(), Error> {
+        let conn = migrated_in_memory()?;
+        let plan = query_plan(&conn, &format!("SELECT id FROM sessions WHERE {ENDED_AT} < ?1 LIMIT ?2"))?;
+        assert!(plan.iter().any(|step| step.contains("USING INDEX sessions_by_end")), "{plan:?}");
+        Ok(())
+    }
+}

@@ -20,6 +20,7 @@ mod keys;
 mod login;
 mod mail;
 mod members;
+mod prune;
 mod sessions;
 mod signup;
 mod smoke;
