@@ -19,6 +19,10 @@ pub const LIFETIME_SECS: i64 = 300;
 #[derive(Serialize)]
 struct Claims<'a> {
     iss: &'a str,
+    /// Who the token is for: relying services refuse a token whose `aud` is not theirs,
+    /// so one minted for this deployment is not accepted by another that trusts the same
+    /// issuer name.
+    aud: &'a str,
     sub: UserId,
     tid: TenantId,
     role: Role,
@@ -56,6 +60,7 @@ pub fn issue(app: &App, who: &PortalUser) -> Result<AccessToken, Error> {
     let now = app.clock.now().unix();
     let claims = Claims {
         iss: &app.config.base_url,
+        aud: &app.config.base_url,
         sub: who.user_id,
         tid: who.tenant_id,
         role: who.role,

@@ -36,6 +36,7 @@ fn an_access_token_verifies_against_the_published_jwks() {
     let public = URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap();
     let claims = jwt::verify(&token, &public).expect("the signature checks out");
     assert_eq!(claims["iss"], s.app.config.base_url.as_str());
+    assert_eq!(claims["aud"], s.app.config.base_url.as_str(), "the audience is the base URL by default");
     assert_eq!(claims["sub"], a.user_id.as_str());
     assert_eq!(claims["tid"], a.tenant_id.as_str());
     assert_eq!(claims["role"], "owner");
