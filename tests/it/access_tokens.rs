@@ -1,5 +1,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use keystead::app::App;
+use keystead::core::access_tokens::{self, JWKS_MAX_AGE_SECS, LIFETIME_SECS};
 use keystead::crypto::jwt;
 use serde_json::{Value, json};
 
@@ -65,8 +67,10 @@ fn tokens_need_a_live_portal_session() {
 fn the_signing_key_survives_a_restart_and_is_stored_sealed() {
     let s = TestServer::spawn();
     let kid = s.get("/.well-known/jwks.json", None).body["keys"][0]["kid"].clone();
-    let reopened = keystead::app::App::open(s.app.config.clone()).unwrap();
-    assert_eq!(reopened.signer.kid, kid.as_str().unwrap(), "the same key signs after a restart");
+    let reopened = App::open(s.app.config.clone()).unwrap();
+    let signer =
+        access_tokens::current_signer(&reopened.db, &reopened.master_key, &reopened.signers, reopened.clock.now());
+    assert_eq!(signer.unwrap().kid, kid.as_str().unwrap(), "the same key signs after a restart");
     let (private, public): (Vec<u8>, Vec<u8>) = s
         .db()
         .query_row("SELECT private_key, public_key FROM signing_keys", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -76,4 +80,65 @@ fn the_signing_key_survives_a_restart_and_is_stored_sealed() {
     let pkcs8_header = [0x30u8, 0x53, 0x02, 0x01, 0x01];
     assert!(!private.starts_with(&pkcs8_header));
     assert!(private.len() > 12 + 16, "nonce, ciphertext and tag");
+}
+
+fn token_of(s: &TestServer, session: &str) -> String {
+    let res = s.post("/v1/auth/token", Some(session), json!({}));
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.str("/access_token")
+}
+
+/// The published keys, by kid.
+fn published(s: &TestServer) -> Vec<(String, Vec<u8>)> {
+    let jwks = s.get("/.well-known/jwks.json", None);
+    assert_eq!(jwks.status, 200);
+    let keys = jwks.body["keys"].as_array().unwrap();
+    keys.iter()
+        .map(|k| (k["kid"].as_str().unwrap().to_owned(), URL_SAFE_NO_PAD.decode(k["x"].as_str().unwrap()).unwrap()))
+        .collect()
+}
+
+/// Whether the token's signature checks out against the key its header names in the JWKS.
+fn verifies(s: &TestServer, token: &str) -> bool {
+    let kid = header_of(token)["kid"].as_str().unwrap().to_owned();
+    published(s).iter().any(|(k, x)| *k == kid && jwt::verify(token, x).is_some())
+}
+
+#[test]
+fn a_rotated_key_is_published_first_then_signs_and_the_old_one_stays_until_its_tokens_expired() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let before = token_of(&s, &a.token);
+    let old = header_of(&before)["kid"].as_str().unwrap().to_owned();
+
+    // `keystead signing-keys rotate` runs in another process: its own App on the same file.
+    let cli = App::open(s.app.config.clone()).unwrap();
+    let rotated = access_tokens::rotate(&cli).unwrap();
+    assert_eq!(rotated.retired, vec![old.clone()]);
+    let kids: Vec<String> = published(&s).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kids, vec![rotated.kid.clone(), old.clone()], "both published at once, newest first");
+    let last_of_old = token_of(&s, &a.token);
+    assert_eq!(header_of(&last_of_old)["kid"], old.as_str(), "the old key signs until cached JWKS hold the new one");
+
+    s.app.clock.advance(JWKS_MAX_AGE_SECS);
+    let after = token_of(&s, &a.token);
+    assert_eq!(header_of(&after)["kid"], rotated.kid.as_str(), "the running server signs with the new key");
+    assert!(verifies(&s, &after) && verifies(&s, &last_of_old), "both keys are published");
+
+    // The old key's last token expires LIFETIME_SECS after it stopped signing.
+    s.app.clock.advance(LIFETIME_SECS);
+    assert!(verifies(&s, &last_of_old), "still published while its last token may be live");
+    s.app.clock.advance(61);
+    assert_eq!(published(&s).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![rotated.kid.clone()]);
+    assert!(verifies(&s, &after));
+
+    let events: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'signing_key.rotated' AND target_id = ?1",
+            [&rotated.kid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 1, "the rotation is audited");
 }
