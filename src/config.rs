@@ -344,9 +344,15 @@ pub struct SessionLifetime {
     pub absolute: i64,
 }
 
+/// Session lifetimes by who holds the session (which lifetime applies when is
+/// `core::sessions::lifetime`'s rule).
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
-    pub portal: SessionLifetime,
+    /// Portal sessions acting as a member.
+    pub member: SessionLifetime,
+    /// Portal sessions acting as an owner or admin of their tenant.
+    pub manager: SessionLifetime,
+    /// Operator sessions.
     pub admin: SessionLifetime,
 }
 
@@ -354,7 +360,8 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         const HOUR: i64 = 3600;
         Self {
-            portal: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            member: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            manager: SessionLifetime { idle: 12 * HOUR, absolute: 7 * 24 * HOUR },
             admin: SessionLifetime { idle: HOUR, absolute: 12 * HOUR },
         }
     }

@@ -153,8 +153,38 @@ pub fn touch(tx: &Transaction<'_>, id: SessionId, now: Timestamp) -> Result<(), 
     Ok(())
 }
 
-pub fn set_tenant(tx: &Transaction<'_>, id: SessionId, tenant: TenantId) -> Result<(), Error> {
-    tx.prepare_cached("UPDATE sessions SET tenant_id = ?2 WHERE id = ?1")?.execute(rusqlite::params![id, tenant])?;
+/// Moves a live session to another tenant with another lifetime (counted from its start);
+/// false, and nothing changed, when it would have ended under that lifetime already.
+pub fn move_to_tenant(
+    tx: &Transaction<'_>,
+    id: SessionId,
+    tenant: TenantId,
+    absolute: i64,
+    idle: i64,
+    now: Timestamp,
+) -> Result<bool, Error> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE sessions SET tenant_id = :tenant, expires_at = created_at + :absolute, idle_timeout = :idle
+             WHERE id = :id AND created_at + :absolute > :now AND last_seen_at + :idle > :now",
+        )?
+        .execute(named_params! { ":id": id, ":tenant": tenant, ":absolute": absolute, ":idle": idle, ":now": now })?;
+    Ok(n == 1)
+}
+
+/// Gives an account's unrevoked sessions in a tenant another lifetime (from their start).
+pub fn set_lifetime_in_tenant(
+    tx: &Transaction<'_>,
+    tenant: TenantId,
+    user: UserId,
+    absolute: i64,
+    idle: i64,
+) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE sessions SET expires_at = created_at + :absolute, idle_timeout = :idle
+         WHERE tenant_id = :tenant AND user_id = :user AND revoked_at IS NULL",
+    )?
+    .execute(named_params! { ":tenant": tenant, ":user": user, ":absolute": absolute, ":idle": idle })?;
     Ok(())
 }
 
