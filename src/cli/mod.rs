@@ -10,10 +10,7 @@ use serde::Serialize;
 
 use crate::api::json::{self, Account, List, Tenant};
 use crate::app::App;
-use crate::config::{
-    AdminCommand, ChangeArgs, Cli, Command, Config, CreateTenantArgs, DbArg, ListArgs, ServeArgs, TenantsCommand,
-    UsersCommand,
-};
+use crate::config::Config;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
 use crate::core::auth::{self, Signup};
@@ -26,11 +23,17 @@ use crate::server;
 use crate::store::page::Page;
 use crate::types::{Reason, TenantId};
 
+pub mod args;
+
+use args::{
+    AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, DemoArgs, ListArgs, TenantsCommand, UsersCommand,
+};
+
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Serve(args) => serve(Config::from_args(&args)?),
+        Command::Serve(args) => serve(args.config()?),
         Command::Admin { command: AdminCommand::Create { db, email, name } } => {
-            let app = App::open(Config::new(db.path))?;
+            let app = open(&db)?;
             let password = read_password()?;
             let admin = operators::create_admin(&app, Actor::System, None, NewAdmin { email, name, password })?;
             println!("created operator {} <{}>", admin.id, admin.email);
@@ -40,7 +43,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             if out.exists() {
                 return Err(Error::invalid(format!("{} already exists", out.display())));
             }
-            App::open(Config::new(db.path))?.db.backup_to(&out)?;
+            open(&db)?.db.backup_to(&out)?;
             println!("wrote {}", out.display());
             Ok(())
         }
@@ -50,9 +53,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-/// The app of a one-shot command: the database of `--db`, default settings otherwise.
-fn open(db: &DbArg) -> Result<App, Error> {
-    App::open(Config::new(db.path.clone()))
+/// The app of a one-shot command: the database and key of `--db` and `--master-key`,
+/// default settings otherwise.
+fn open(db: &DbArgs) -> Result<App, Error> {
+    App::open(db.config())
 }
 
 fn page(list: &ListArgs) -> Result<Page, Error> {
@@ -90,7 +94,7 @@ fn tenants(command: TenantsCommand) -> Result<(), Error> {
 /// settings, so the invitation stays in the outbox until a server with --smtp-url sends
 /// it; the activation link is printed so the operator can hand it over meanwhile.
 fn create_tenant(args: CreateTenantArgs) -> Result<(), Error> {
-    let mut config = Config::new(args.db.path);
+    let mut config = args.db.config();
     if let Some(url) = args.base_url {
         config.base_url = url.trim_end_matches('/').to_owned();
         config.validate()?;
@@ -235,11 +239,9 @@ const DEMO_OPERATOR: (&str, &str) = ("operator@demo.test", "demo operator passph
 const DEMO_OWNER: (&str, &str) = ("owner@demo.test", "demo owner passphrase");
 
 /// `serve` on a fresh database seeded with an operator and a tenant.
-fn demo(args: &ServeArgs) -> Result<(), Error> {
-    let mut config = Config::from_args(args)?;
-    if config.db_path == Path::new("keystead.db") {
-        config.db_path = "keystead-demo.db".into();
-    }
+fn demo(args: &DemoArgs) -> Result<(), Error> {
+    let db = args.db.clone().unwrap_or_else(|| args::DEMO_DB.into());
+    let config = args.server.overlay(Config::new(db))?;
     for suffix in ["", "-wal", "-shm"] {
         let file = format!("{}{suffix}", config.db_path.display());
         if Path::new(&file).exists() {
