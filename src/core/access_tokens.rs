@@ -150,7 +150,7 @@ pub fn issue(app: &App, who: &PortalUser) -> Result<AccessToken, Error> {
     let now = app.clock.now().unix();
     let claims = Claims {
         iss: &app.config.base_url,
-        aud: &app.config.base_url,
+        aud: app.config.token_audience.as_deref().unwrap_or(&app.config.base_url),
         sub: who.user_id,
         tid: who.tenant_id,
         role: who.role,

@@ -142,3 +142,12 @@ fn a_rotated_key_is_published_first_then_signs_and_the_old_one_stays_until_its_t
         .unwrap();
     assert_eq!(events, 1, "the rotation is audited");
 }
+
+#[test]
+fn the_audience_is_configurable() {
+    let s = TestServer::with(|c| c.token_audience = Some("https://api.example.test".into()));
+    let a = s.signup("ann@example.test");
+    let token = token_of(&s, &a.token);
+    let (_, x) = published(&s).remove(0);
+    assert_eq!(jwt::verify(&token, &x).unwrap()["aud"], "https://api.example.test");
+}

@@ -389,3 +389,17 @@ fn switching_to_a_tenant_one_owns_takes_the_owners_lifetime() {
     );
     assert!(alive(&s, &old), "the refused switch changed nothing");
 }
+
+#[test]
+fn configured_lifetimes_replace_the_defaults() {
+    let s = TestServer::with(|c| {
+        c.sessions.member.idle = HOUR;
+        c.sessions.manager.idle = 10 * 60;
+    });
+    let (owner, member) = member_session(&s);
+    s.app.clock.advance(11 * 60);
+    assert!(!alive(&s, &owner.token), "--manager-session-idle 10m");
+    assert!(alive(&s, &member.token));
+    s.app.clock.advance(HOUR + 60);
+    assert!(!alive(&s, &member.token), "--session-idle 1h");
+}
