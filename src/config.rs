@@ -29,6 +29,10 @@ pub struct Config {
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
+    /// The Domain of the portal session cookie (forward authentication of sibling hosts).
+    pub cookie_domain: Option<String>,
+    /// Hosts a browser may return to after signing in, beside the base URL's.
+    pub allowed_redirect_hosts: Vec<String>,
 }
 
 /// How the mail sender reaches the SMTP server.
@@ -187,6 +191,8 @@ impl Config {
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
+            cookie_domain: None,
+            allowed_redirect_hosts: Vec::new(),
         }
     }
 
@@ -204,6 +210,21 @@ impl Config {
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(Error::invalid("--base-url must start with http:// or https://"));
+        }
+        let host = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if self.cookie_domain.as_deref().is_some_and(|d| !host(d) || !d.contains('.')) {
+            return Err(Error::invalid("--cookie-domain must be a domain name such as example.com"));
+        }
+        if let Some(domain) = &self.cookie_domain {
+            // A browser keeps a cookie only for a Domain that the host setting it lies in.
+            let base = self.base_url.split("://").nth(1).unwrap_or_default();
+            let base_host = base.split(['/', ':']).next().unwrap_or_default();
+            if base_host != domain && !base_host.ends_with(&format!(".{domain}")) {
+                return Err(Error::invalid("--cookie-domain must be the --base-url's host or a parent domain of it"));
+            }
+        }
+        if self.allowed_redirect_hosts.iter().any(|h| !host(h)) {
+            return Err(Error::invalid("--allowed-redirect-hosts must be host names, separated by commas"));
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(Error::invalid("--mail-from must be an address, e.g. \"Acme <no-reply@acme.example>\""));

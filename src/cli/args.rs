@@ -293,6 +293,14 @@ pub struct ServerArgs {
     /// As --session-lifetime, for a session acting as an owner or admin of its tenant.
     #[arg(long, env = "KEYSTEAD_MANAGER_SESSION_LIFETIME", value_parser = parse_duration)]
     pub manager_session_lifetime: Option<i64>,
+    /// The portal session cookie's Domain, so that one sign-in covers sibling hosts behind
+    /// forward authentication (e.g. example.com for auth.example.com and wiki.example.com).
+    #[arg(long, env = "KEYSTEAD_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// Hosts besides the base URL's that a browser may be sent back to after signing in
+    /// (comma-separated, e.g. wiki.example.com,grafana.example.com).
+    #[arg(long, env = "KEYSTEAD_ALLOWED_REDIRECT_HOSTS", value_delimiter = ',')]
+    pub allowed_redirect_hosts: Vec<String>,
     /// The `aud` claim of access tokens, which relying services check (default: the base URL).
     #[arg(long, env = "KEYSTEAD_TOKEN_AUDIENCE")]
     pub token_audience: Option<String>,
@@ -324,6 +332,12 @@ impl ServerArgs {
         set(&mut config.sessions.member.absolute, self.session_lifetime.as_ref());
         set(&mut config.sessions.manager.idle, self.manager_session_idle.as_ref());
         set(&mut config.sessions.manager.absolute, self.manager_session_lifetime.as_ref());
+        if let Some(domain) = &self.cookie_domain {
+            config.cookie_domain = Some(domain.trim().trim_start_matches('.').to_ascii_lowercase());
+        }
+        config.allowed_redirect_hosts.extend(
+            self.allowed_redirect_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()),
+        );
         if self.token_audience.is_some() {
             config.token_audience.clone_from(&self.token_audience);
         }

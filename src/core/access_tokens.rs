@@ -141,6 +141,11 @@ pub fn rotate(app: &App) -> Result<Rotated, Error> {
     Ok(Rotated { kid: row.kid, signs_from, retired, retired_at })
 }
 
+/// The `aud` of our tokens: `--token-audience`, else the base URL.
+fn audience(app: &App) -> &str {
+    app.config.token_audience.as_deref().unwrap_or(&app.config.base_url)
+}
+
 pub struct AccessToken {
     pub token: String,
     pub expires_in: i64,
@@ -150,7 +155,7 @@ pub fn issue(app: &App, who: &PortalUser) -> Result<AccessToken, Error> {
     let now = app.clock.now().unix();
     let claims = Claims {
         iss: &app.config.base_url,
-        aud: app.config.token_audience.as_deref().unwrap_or(&app.config.base_url),
+        aud: audience(app),
         sub: who.user_id,
         tid: who.tenant_id,
         role: who.role,
@@ -188,6 +193,35 @@ pub fn jwks(app: &App) -> Result<Vec<Jwk>, Error> {
             x: URL_SAFE_NO_PAD.encode(k.public_key),
         })
         .collect())
+}
+
+/// Who an access token speaks for, once its signature, issuer and expiry check out.
+pub struct Bearer {
+    pub user: UserId,
+    pub tenant: TenantId,
+    pub session: SessionId,
+}
+
+/// Checks an access token as a relying service would, against this server's own published
+/// keys: the signature of a published key, our issuer and audience, not expired. None for anything else.
+pub fn verify(app: &App, token: &str, now: Timestamp) -> Result<Option<Bearer>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Checked {
+        iss: String,
+        aud: String,
+        sub: String,
+        tid: String,
+        sid: String,
+        exp: i64,
+    }
+    let keys = app.db.read(|c| signing_keys::published(c, now))?;
+    let claims = keys.iter().find_map(|k| crate::crypto::jwt::verify(token, &k.public_key));
+    let Some(c) = claims.and_then(|c| serde_json::from_value::<Checked>(c).ok()) else { return Ok(None) };
+    if c.iss != app.config.base_url || c.aud != audience(app) || now.unix() >= c.exp {
+        return Ok(None);
+    }
+    let (Ok(user), Ok(tenant), Ok(session)) = (c.sub.parse(), c.tid.parse(), c.sid.parse()) else { return Ok(None) };
+    Ok(Some(Bearer { user, tenant, session }))
 }
 
 #[cfg(test)]
