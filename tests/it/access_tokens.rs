@@ -151,3 +151,22 @@ fn the_audience_is_configurable() {
     let (_, x) = published(&s).remove(0);
     assert_eq!(jwt::verify(&token, &x).unwrap()["aud"], "https://api.example.test");
 }
+
+#[test]
+fn forward_auth_refuses_a_token_for_another_audience() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let sid = s.get("/v1/sessions", Some(&a.token)).body["items"][0]["id"].as_str().unwrap().to_owned();
+    let now = s.app.clock.now();
+    let signer = access_tokens::current_signer(&s.app.db, &s.app.master_key, &s.app.signers, now).unwrap();
+    let token_for = |aud: &str| {
+        let claims = json!({
+            "iss": s.app.config.base_url, "aud": aud, "sub": a.user_id, "tid": a.tenant_id, "role": "owner",
+            "sid": sid, "jti": "x", "iat": now.unix(), "exp": now.unix() + 60,
+        });
+        format!("Bearer {}", signer.sign(&claims).unwrap())
+    };
+    let ask = |auth: &str| s.send("GET", "/v1/forward-auth", None, &[("Authorization", auth)], None);
+    assert_eq!(ask(&token_for(&s.app.config.base_url)).status, 200, "our own audience passes");
+    assert_error(&ask(&token_for("https://other.example.test")), 401, "unauthorized");
+}
