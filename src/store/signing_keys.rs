@@ -31,11 +31,11 @@ pub fn insert(tx: &Transaction<'_>, k: &SigningKeyRow) -> Result<(), Error> {
     Ok(())
 }
 
-/// Keys still published at `now`, newest first.
+/// Keys still published at `now`, newest first (by insertion within a second).
 pub fn published(conn: &Connection, now: Timestamp) -> Result<Vec<PublishedKey>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT kid, public_key, created_at, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at > ?1
-         ORDER BY created_at DESC, kid DESC",
+         ORDER BY created_at DESC, rowid DESC",
     )?;
     let rows = stmt.query_map([now], |r| {
         Ok(PublishedKey { kid: r.get(0)?, public_key: r.get(1)?, created_at: r.get(2)?, retired_at: r.get(3)? })
