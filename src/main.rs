@@ -5,7 +5,7 @@ fn main() {
     let matches = keystead::cli::args::command().get_matches();
     let cli = keystead::cli::args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Err(e) = keystead::cli::run(cli) {
-        eprintln!("keystead: {e}");
+        eprintln!("keystead: {}", keystead::cli::describe(&e));
         std::process::exit(1);
     }
 }

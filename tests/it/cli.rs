@@ -135,6 +135,9 @@ fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
     assert!(out.starts_with("ID") && out.contains("seeded-co") && out.contains("team"), "{out}");
     assert!(out.contains("owner@seeded.test") && out.contains("invited"), "{out}");
     assert!(out.contains("in the outbox") && out.contains("--smtp-url"), "says where the mail is: {out}");
+    // The lifetime told is core's, as the mail tells it.
+    let days = keystead::core::tokens::lifetime_secs(keystead::types::TokenKind::Activation) / 86_400;
+    assert!(out.contains(&format!("(valid {days} days, single use)")), "{out}");
     let url = out.lines().find(|l| l.starts_with("https://id.example.test/activate?token=")).expect("the link");
     let token = token_of(url);
     let queued = s.outbox_to("owner@seeded.test", "invitation");
