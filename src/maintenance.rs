@@ -21,6 +21,9 @@ const DAY: i64 = 24 * 3600;
 pub const SESSION_GRACE_SECS: i64 = 30 * DAY;
 pub const TOKEN_GRACE_SECS: i64 = DAY;
 pub const MAIL_KEPT_SECS: i64 = 30 * DAY;
+/// A signing key replaced by `keystead signing-keys rotate` goes, private half and all, a
+/// day after it left the JWKS (no token it signed is live by then).
+pub const SIGNING_KEY_GRACE_SECS: i64 = DAY;
 
 /// Rows deleted per transaction, and the pause between two batches.
 pub const BATCH: i64 = 500;
@@ -38,6 +41,7 @@ pub struct Pruned {
     pub sessions: usize,
     pub tokens: usize,
     pub mail: usize,
+    pub signing_keys: usize,
 }
 
 impl Pruned {
@@ -45,6 +49,7 @@ impl Pruned {
         self.sessions += other.sessions;
         self.tokens += other.tokens;
         self.mail += other.mail;
+        self.signing_keys += other.signing_keys;
     }
 }
 
@@ -57,7 +62,9 @@ pub fn prune_batch(app: &App, limit: i64) -> Result<Pruned, Error> {
     let sessions = app.db.write(|tx| store::sessions::delete_ended(tx, before(SESSION_GRACE_SECS), limit))?;
     let mail = app.db.write(|tx| store::outbox::delete_done(tx, before(MAIL_KEPT_SECS), limit))?;
     let tokens = app.db.write(|tx| store::tokens::delete_expired(tx, before(TOKEN_GRACE_SECS), limit))?;
-    Ok(Pruned { sessions, tokens, mail })
+    let signing_keys =
+        app.db.write(|tx| store::signing_keys::delete_retired(tx, before(SIGNING_KEY_GRACE_SECS), limit))?;
+    Ok(Pruned { sessions, tokens, mail, signing_keys })
 }
 
 /// Batches until one finds less than `limit` of every kind, or `stopping` is set.
@@ -67,7 +74,7 @@ pub fn prune(app: &App, limit: i64, pause: Duration, stopping: &AtomicBool) -> R
         let batch = prune_batch(app, limit)?;
         total.add(batch);
         let full = |n: usize| i64::try_from(n).is_ok_and(|n| n >= limit);
-        if !(full(batch.sessions) || full(batch.tokens) || full(batch.mail)) {
+        if ![batch.sessions, batch.tokens, batch.mail, batch.signing_keys].into_iter().any(full) {
             break;
         }
         std::thread::sleep(pause);
@@ -105,7 +112,13 @@ fn run(app: &App, stopping: &AtomicBool) {
         if Instant::now() >= next {
             match prune(app, BATCH, PAUSE, stopping) {
                 Ok(p) if p == Pruned::default() => {}
-                Ok(p) => log::info!("pruned {} sessions, {} tokens and {} messages", p.sessions, p.tokens, p.mail),
+                Ok(p) => log::info!(
+                    "pruned {} sessions, {} tokens, {} messages and {} signing keys",
+                    p.sessions,
+                    p.tokens,
+                    p.mail,
+                    p.signing_keys
+                ),
                 Err(e) => log::warn!("pruning failed, to be tried again in an hour: {e}"),
             }
             next = Instant::now() + EVERY;

@@ -58,3 +58,14 @@ pub fn retire_unretired(tx: &Transaction<'_>, at: Timestamp) -> Result<Vec<Strin
     let rows = stmt.query_map([at], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Deletes keys that left the JWKS before `before`, with their sealed private halves;
+/// returns how many. The newest key is never retired, so one always stays.
+pub fn delete_retired(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "DELETE FROM signing_keys WHERE kid IN (
+                 SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?1 LIMIT ?2)",
+        )?
+        .execute(rusqlite::params![before, limit])?)
+}
