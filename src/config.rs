@@ -23,6 +23,8 @@ pub struct Config {
     pub hash_threads: usize,
     pub limits: Limits,
     pub sessions: SessionPolicy,
+    /// The `aud` of access tokens; None: the base URL.
+    pub token_audience: Option<String>,
     pub master_key: Option<Arc<Secret>>,
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
@@ -118,6 +120,26 @@ fn percent_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
+const MIN_SESSION_SECS: i64 = 60;
+const MAX_SESSION_SECS: i64 = 365 * DAY;
+const DAY: i64 = 24 * 3600;
+const UNITS: [(char, i64); 4] = [('d', DAY), ('h', 3600), ('m', 60), ('s', 1)];
+
+/// Seconds from a number and a unit: `90s`, `30m`, `12h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let bad = || format!("{s:?} is not a duration such as 30m, 12h or 7d");
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let (_, per) = UNITS.iter().find(|(u, _)| *u == unit).ok_or_else(bad)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    n.checked_mul(*per).filter(|secs| *secs > 0).ok_or_else(bad)
+}
+
+/// A duration in the largest unit that divides it (`parse_duration`'s inverse).
+pub fn show_duration(secs: i64) -> String {
+    let (unit, per) = UNITS.iter().find(|(_, per)| secs % per == 0).copied().unwrap_or(('s', 1));
+    format!("{}{unit}", secs / per)
+}
+
 /// How long sessions live: `idle` seconds without use, `absolute` seconds at most.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLifetime {
@@ -125,9 +147,15 @@ pub struct SessionLifetime {
     pub absolute: i64,
 }
 
+/// Session lifetimes by who holds the session (which lifetime applies when is
+/// `core::sessions::lifetime`'s rule).
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
-    pub portal: SessionLifetime,
+    /// Portal sessions acting as a member.
+    pub member: SessionLifetime,
+    /// Portal sessions acting as an owner or admin of their tenant.
+    pub manager: SessionLifetime,
+    /// Operator sessions.
     pub admin: SessionLifetime,
 }
 
@@ -135,7 +163,8 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         const HOUR: i64 = 3600;
         Self {
-            portal: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            member: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            manager: SessionLifetime { idle: 12 * HOUR, absolute: 7 * 24 * HOUR },
             admin: SessionLifetime { idle: HOUR, absolute: 12 * HOUR },
         }
     }
@@ -158,6 +187,7 @@ impl Config {
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),
             limits: Limits::default(),
             sessions: SessionPolicy::default(),
+            token_audience: None,
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
@@ -199,6 +229,14 @@ impl Config {
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(Error::invalid("--mail-from must be an address, e.g. \"Acme <no-reply@acme.example>\""));
         }
+        let SessionPolicy { member, manager, admin } = self.sessions;
+        let durations = [member.idle, member.absolute, manager.idle, manager.absolute, admin.idle, admin.absolute];
+        if durations.iter().any(|d| !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(d)) {
+            return Err(Error::invalid("session lifetimes must be between 1m and 365d"));
+        }
+        if self.token_audience.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err(Error::invalid("--token-audience must not be empty"));
+        }
         Ok(())
     }
 }
@@ -206,6 +244,29 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse_and_show_in_their_largest_unit() {
+        for (text, secs) in [("90s", 90), ("30m", 1800), ("12h", 43_200), ("7d", 604_800)] {
+            assert_eq!(parse_duration(text), Ok(secs));
+            assert_eq!(show_duration(secs), text);
+        }
+        assert_eq!(show_duration(3600), "1h");
+        for bad in ["", "7", "d", "7w", "-1h", "0m", "1.5h", "99999999999999999d", "7dd"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn session_lifetimes_outside_a_minute_to_a_year_are_refused() {
+        let mut c = Config::new("x.db".into());
+        assert!(c.validate().is_ok());
+        c.sessions.manager.idle = 59;
+        assert!(c.validate().is_err());
+        c.sessions.manager.idle = 60;
+        c.sessions.member.absolute = 366 * DAY;
+        assert!(c.validate().is_err());
+    }
 
     #[test]
     fn smtp_urls_parse_with_defaults_and_secret_passwords() -> Result<(), String> {

@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use std::io::Read as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -122,9 +122,17 @@ impl Db {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when it returns Ok,
-    /// rolled back (on drop) when it returns an error.
+    /// rolled back (on drop) when it returns an error or panics.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.writer.lock().map_err(Error::internal)?;
+        // A panic inside `f` poisons the mutex but leaves the connection sound: unwinding
+        // drops the `Transaction`, and rusqlite rolls a dropped transaction back. Refusing
+        // every later write would turn one panicked request into a dead server, so the
+        // writer is taken back; should a transaction somehow still be open (a failed
+        // rollback), it is ended here before the next one begins.
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         let committed = tx.commit();
@@ -235,4 +243,36 @@ pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>, Er
         plan.push(row.get::<_, String>(3)?);
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+
+    fn count(db: &Db) -> Result<i64, Error> {
+        db.read(|c| Ok(c.query_row("SELECT count(*) FROM probe", [], |r| r.get(0))?))
+    }
+
+    #[test]
+    fn a_panic_inside_a_write_rolls_it_back_and_the_next_write_works() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let db = Db::open(&dir.path().join("k.db"), 1, Timestamp::from_unix(0))?;
+        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE probe (n INTEGER)")?))?;
+
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            db.write(|tx| -> Result<(), Error> {
+                tx.execute("INSERT INTO probe VALUES (1)", [])?;
+                panic!("a bug inside a write");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(db.writer.is_poisoned(), "the test must poison the writer");
+
+        db.write(|tx| Ok(tx.execute("INSERT INTO probe VALUES (2)", [])?))?;
+        assert_eq!(count(&db)?, 1, "the panicked insert was rolled back, the next one committed");
+        assert!(db.writer.lock().unwrap_or_else(PoisonError::into_inner).is_autocommit(), "no transaction left open");
+        Ok(())
+    }
 }

@@ -25,6 +25,7 @@ mod login;
 mod mail;
 mod members;
 mod proxies;
+mod prune;
 mod sessions;
 mod signup;
 mod smoke;
