@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::proxies::TrustedProxies;
 use crate::limit::Limits;
 use crate::types::{AccountStatus, SignupMode, TenantStatus};
 
@@ -189,9 +190,12 @@ pub struct ServeArgs {
     /// Who may create tenants by signing up.
     #[arg(long, env = "KEYSTEAD_SIGNUP", default_value = "open", value_parser = parse_text::<SignupMode>)]
     pub signup: SignupMode,
-    /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
+    /// Believe X-Forwarded-For from --trusted-proxies (only behind your own reverse proxy).
     #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// With --trust-proxy: the proxies' addresses and CIDR blocks, comma-separated.
+    #[arg(long, env = "KEYSTEAD_TRUSTED_PROXIES", default_value = "127.0.0.0/8,::1")]
+    pub trusted_proxies: TrustedProxies,
     /// Every API key starts with this (letters, digits and `_`, 1 to 8 characters).
     #[arg(long, env = "KEYSTEAD_KEY_PREFIX", default_value = "ksk_")]
     pub key_prefix: String,
@@ -239,6 +243,7 @@ pub struct Config {
     pub base_url: String,
     pub signup: SignupMode,
     pub trust_proxy: bool,
+    pub trusted_proxies: TrustedProxies,
     pub key_prefix: String,
     pub password_min_length: usize,
     pub workers: usize,
@@ -369,6 +374,7 @@ impl Config {
             base_url: "http://127.0.0.1:8080".into(),
             signup: SignupMode::Open,
             trust_proxy: false,
+            trusted_proxies: TrustedProxies::default(),
             key_prefix: "ksk_".into(),
             password_min_length: 10,
             workers: 4,
@@ -389,6 +395,7 @@ impl Config {
         config.bind.clone_from(&args.bind);
         config.signup = args.signup;
         config.trust_proxy = args.trust_proxy;
+        config.trusted_proxies.clone_from(&args.trusted_proxies);
         config.key_prefix.clone_from(&args.key_prefix);
         config.password_min_length = args.password_min_length;
         config.workers = args.workers;
