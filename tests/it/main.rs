@@ -14,6 +14,7 @@ mod audit;
 mod binary;
 mod cache;
 mod cli;
+mod client_addresses;
 mod connections;
 mod conventions;
 mod edge;
