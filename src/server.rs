@@ -239,7 +239,6 @@ fn edge_error(status: u16) -> Response {
         414 => ("uri_too_long", "The request line is too long."),
         417 => ("expectation_failed", "Only Expect: 100-continue is understood."),
         431 => ("header_fields_too_large", "The request headers are too large."),
-        505 => ("http_version_not_supported", "Only HTTP/1.0 and HTTP/1.1 are served."),
         _ => return error::unlogged(&Error::invalid("The request is malformed.")),
     };
     Response::json(status, &serde_json::json!({ "error": { "code": code, "message": message } }))

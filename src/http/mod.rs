@@ -8,6 +8,8 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod form;
+#[cfg(test)]
+mod properties;
 pub mod proxies;
 pub mod router;
 

@@ -18,6 +18,7 @@ mod client_addresses;
 mod connections;
 mod conventions;
 mod edge;
+mod fuzz;
 mod keys;
 mod login;
 mod mail;

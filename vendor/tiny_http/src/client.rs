@@ -149,8 +149,9 @@ impl ClientConnection {
         let mut head_left = limits.max_head;
         let line = self.read_line(limits.max_line, 414, &mut head_left)?;
         let (method, path, version) = parse_request_line(line.trim()).map_err(|_| ReadError::Refuse(400))?;
+        // Another protocol's request line is a client error (upstream answered 505 and read on).
         if version > (1, 1) {
-            return Err(ReadError::Refuse(505));
+            return Err(ReadError::Refuse(400));
         }
 
         let mut headers: Vec<Header> = Vec::new();

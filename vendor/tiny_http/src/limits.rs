@@ -24,7 +24,7 @@ pub struct RequestLimits {
     /// connection that sends nothing for this long is closed.
     pub timeout: Duration,
     /// The whole HTTP response (head and body, ending the connection) sent for a request
-    /// refused with this status: 400, 408, 413, 414, 417, 431, 505.
+    /// refused with this status: 400, 408, 413, 414, 417, 431.
     pub answer: Arc<dyn Fn(u16) -> Vec<u8> + Send + Sync>,
 }
 
