@@ -27,6 +27,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/verify/key", api::verify::key),
     route(Post, "/v1/verify/session", api::verify::session),
     route(Get, "/v1/me", api::me::get),
+    route(Get, "/v1/forward-auth", api::forward_auth::check),
     route(Get, "/v1/openapi.json", api::health::openapi),
     route(Post, "/v1/auth/signup", api::auth::signup),
     route(Post, "/v1/auth/login", api::auth::login),
@@ -203,7 +204,7 @@ pub fn dispatch(app: &App, req: &mut Req) -> Response {
         }
         handler(app, req)
     });
-    page.unwrap_or_else(|e| error::to_page(req, &e))
+    page.unwrap_or_else(|e| web::error::to_page(req, &e))
 }
 
 /// A path no route knows (API.md): the API's JSON 404, or the web UI's error page when the
@@ -214,7 +215,7 @@ fn unknown(req: &Req) -> Response {
             .split(',')
             .any(|range| range.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html")))
     });
-    if html { error::to_page(req, &Error::NotFound) } else { error::to_response(&Error::NotFound) }
+    if html { web::error::to_page(req, &Error::NotFound) } else { error::to_response(&Error::NotFound) }
 }
 
 /// The handler of the route in `table` matching the request (whose route it records).
