@@ -237,3 +237,48 @@ fn a_trusted_proxy_is_held_to_the_global_limit_only() {
         assert!(healthz(stream).starts_with("HTTP/1.1 200"), "the proxy carries many clients");
     }
 }
+
+#[test]
+fn expect_100_continue_is_answered_before_the_body_unless_the_body_is_refused() {
+    // curl asks for it before any body over 1 KiB; the body is now read on the connection's
+    // thread, which says 100 Continue itself once the head has passed every check.
+    let s = TestServer::spawn();
+    let mut stream = connect(&s);
+    let body = format!("{{\"key\": \"ksk_nope\"{}}}", " ".repeat(2000));
+    let head = format!(
+        "POST /v1/verify/key HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    let mut first = [0; 25];
+    stream.read_exact(&mut first).expect("100 Continue before the body");
+    assert_eq!(&first, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(body.as_bytes()).expect("body");
+    let (text, _) = read_all(&mut stream);
+    assert!(text.starts_with("HTTP/1.1 200 ") && text.contains("\"valid\":false"), "{text}");
+
+    let over = "POST /v1/verify/key HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+                Expect: 100-continue\r\nContent-Length: 70000\r\n\r\n";
+    let (text, _) = exchange(&s, over.as_bytes());
+    assert!(text.starts_with("HTTP/1.1 413 "), "refused without a 100 Continue: {text}");
+    assert_refused(&exchange(&s, &head_with("Expect: something-else\r\n")), 417, "expectation_failed");
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    // The next request of a connection is read once the one before is answered.
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let body = format!("{{\"key\": \"{}\"}}", a.key);
+    let request = format!(
+        "POST /v1/verify/key HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}\
+         GET /nope HTTP/1.1\r\nHost: test\r\n\r\nGET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (text, closed) = exchange(&s, request.as_bytes());
+    assert!(closed);
+    let statuses: Vec<&str> = text.match_indices("HTTP/1.1 ").map(|(at, _)| &text[at + 9..at + 12]).collect();
+    assert_eq!(statuses, ["200", "404", "200"], "{text}");
+    assert!(text.contains("\"valid\":true"), "{text}");
+}
