@@ -82,8 +82,8 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
 /// As `start`, on a socket from `listen`.
 pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> {
     let addr = listener.local_addr().map_err(Error::internal)?;
-    // The timeout `listen` gave the socket (tests give a short one).
     let ids = Arc::new(AtomicU64::new(0));
+    // The timeout `listen` gave the socket (tests give a short one).
     let timeout = socket2::SockRef::from(&listener).read_timeout().map_err(Error::internal)?.unwrap_or(CLIENT_TIMEOUT);
     let server = Arc::new(
         tiny_http::Server::from_listener_limited(
@@ -209,7 +209,8 @@ fn connection_limit(config: &crate::config::Config) -> tiny_http::ConnectionLimi
             &error::unlogged(&Error::Unavailable("too many open connections".into())),
             None,
             &config.base_url,
-        ),
+        )
+        .into(),
     }
 }
 
@@ -226,7 +227,7 @@ fn request_limits(base_url: &str, timeout: Duration, ids: Arc<AtomicU64>) -> tin
         answer: Arc::new(move |status| {
             let request_id = format!("{:016x}", ids.fetch_add(1, Ordering::Relaxed));
             log::info!("{request_id} - (refused at the edge) {status}");
-            whole(&edge_error(status), Some(&request_id), &base_url).to_vec()
+            whole(&edge_error(status), Some(&request_id), &base_url)
         }),
     }
 }
@@ -246,12 +247,12 @@ fn edge_error(status: u16) -> Response {
 
 /// A response written whole, sent by tiny_http before it closes the connection. It carries
 /// no Date (optional on a 4xx and 5xx).
-fn whole(r: &Response, request_id: Option<&str>, base_url: &str) -> Arc<[u8]> {
+fn whole(r: &Response, request_id: Option<&str>, base_url: &str) -> Vec<u8> {
     let reason = tiny_http::StatusCode(r.status).default_reason_phrase();
     let mut head = format!("HTTP/1.1 {} {reason}\r\n", r.status);
     for (name, value) in headers_of(&r.headers, request_id, base_url, true) {
         head += &format!("{name}: {value}\r\n");
     }
     head += &format!("Content-Length: {}\r\n\r\n", r.body.len());
-    [head.as_bytes(), &r.body].concat().into()
+    [head.as_bytes(), &r.body].concat()
 }

@@ -139,10 +139,9 @@ impl ClientConnection {
         // Between requests a connection may stay quiet for `timeout`; once the first byte
         // of a request has come, the whole request must arrive within `timeout` of it.
         self.deadline.set(limits.timeout);
-        match self.source.fill_buf() {
-            Ok([]) => return Err(ReadError::Closed),
-            Ok(_) => {}
-            Err(_) => return Err(ReadError::Closed),
+        // Nothing at all (the client left, or stayed quiet): closed without an answer.
+        if self.source.fill_buf().map_or(true, |b| b.is_empty()) {
+            return Err(ReadError::Closed);
         }
         self.deadline.set(limits.timeout);
 
@@ -177,8 +176,7 @@ impl ClientConnection {
                 return Err(ReadError::TooLarge(n));
             }
         }
-        let writer = self.sink.next().ok_or(ReadError::Closed)?;
-        let mut writer = writer;
+        let mut writer = self.sink.next().ok_or(ReadError::Closed)?;
         match headers.iter().find(|h| h.field.equiv("Expect")).map(|h| h.value.as_str()) {
             None => {}
             Some(v) if v.eq_ignore_ascii_case("100-continue") => {
