@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::proxies::TrustedProxies;
 use crate::limit::Limits;
 use crate::types::SignupMode;
 
@@ -16,6 +17,8 @@ pub struct Config {
     pub base_url: String,
     pub signup: SignupMode,
     pub trust_proxy: bool,
+    /// With `trust_proxy`: whose X-Forwarded-For lines are believed.
+    pub trusted_proxies: TrustedProxies,
     pub key_prefix: String,
     pub password_min_length: usize,
     pub workers: usize,
@@ -180,6 +183,7 @@ impl Config {
             base_url: format!("http://{bind}"),
             signup: SignupMode::Open,
             trust_proxy: false,
+            trusted_proxies: TrustedProxies::default(),
             key_prefix: "ksk_".into(),
             password_min_length: 10,
             workers: 4,

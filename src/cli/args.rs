@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use crate::config::{Config, SmtpSettings, parse_duration, show_duration};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::proxies::TrustedProxies;
 use crate::types::{AccountStatus, SignupMode, TenantStatus};
 
 /// The database of a command not given `--db` (nor `KEYSTEAD_DB`).
@@ -254,9 +255,12 @@ pub struct ServerArgs {
     /// Who may create tenants by signing up.
     #[arg(long, env = "KEYSTEAD_SIGNUP", value_parser = parse_text::<SignupMode>)]
     pub signup: Option<SignupMode>,
-    /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
+    /// Believe X-Forwarded-For from --trusted-proxies (only behind your own reverse proxy).
     #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// With --trust-proxy: the proxies' addresses and CIDR blocks, comma-separated.
+    #[arg(long, env = "KEYSTEAD_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<TrustedProxies>,
     /// Every API key starts with this (letters, digits and `_`, 1 to 8 characters).
     #[arg(long, env = "KEYSTEAD_KEY_PREFIX")]
     pub key_prefix: Option<String>,
@@ -319,6 +323,7 @@ impl ServerArgs {
         config.base_url.truncate(config.base_url.trim_end_matches('/').len());
         set(&mut config.signup, self.signup.as_ref());
         config.trust_proxy |= self.trust_proxy;
+        set(&mut config.trusted_proxies, self.trusted_proxies.as_ref());
         set(&mut config.key_prefix, self.key_prefix.as_ref());
         set(&mut config.password_min_length, self.password_min_length.as_ref());
         set(&mut config.workers, self.workers.as_ref());
@@ -351,11 +356,12 @@ impl ServerArgs {
 pub fn command() -> clap::Command {
     let defaults = Config::new(DEFAULT_DB.into());
     let sessions = defaults.sessions;
-    let shown: [(&str, String); 13] = [
+    let shown: [(&str, String); 14] = [
         ("db", DEFAULT_DB.to_owned()),
         ("demo_db", DEMO_DB.to_owned()),
         ("bind", defaults.bind),
         ("signup", defaults.signup.to_string()),
+        ("trusted_proxies", defaults.trusted_proxies.to_string()),
         ("key_prefix", defaults.key_prefix),
         ("password_min_length", defaults.password_min_length.to_string()),
         ("workers", defaults.workers.to_string()),

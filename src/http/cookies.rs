@@ -104,4 +104,21 @@ mod tests {
             "__Secure-ks_session=v; HttpOnly; SameSite=Lax; Path=/; Domain=example.test; Secure"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 512, failure_persistence: None, ..Default::default() })]
+
+        /// Whatever the header, a cookie found is a non-empty part of it, and one we set is found.
+        #[test]
+        fn any_cookie_header_gives_a_value_or_none(header in ".{0,80}", value in "[A-Za-z0-9_-]{1,43}") {
+            if let Some(found) = find(&header, "ks_session") {
+                proptest::prop_assert!(!found.is_empty() && header.contains(found));
+            }
+            // The first of repeated names counts: only a header without one gets ours.
+            if !header.contains("ks_session") {
+                let sent = format!("{header}; ks_session={value}");
+                proptest::prop_assert_eq!(find(&sent, "ks_session"), Some(value.as_str()));
+            }
+        }
+    }
 }
