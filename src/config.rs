@@ -198,6 +198,9 @@ pub struct ServeArgs {
     /// Shortest password accepted.
     #[arg(long, env = "KEYSTEAD_PASSWORD_MIN_LENGTH", default_value_t = 10)]
     pub password_min_length: usize,
+    /// Invitation mails (invitations and resends) one tenant may send a day [default: 100].
+    #[arg(long, env = "KEYSTEAD_INVITES_PER_DAY")]
+    pub invites_per_day: Option<u32>,
     /// Worker threads answering requests.
     #[arg(long, env = "KEYSTEAD_WORKERS", default_value_t = 4)]
     pub workers: usize,
@@ -241,6 +244,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub key_prefix: String,
     pub password_min_length: usize,
+    /// Invitation mails one tenant may send in 24 hours (invitations and resends).
+    pub invites_per_day: u32,
     pub workers: usize,
     pub max_connections: usize,
     pub hash_threads: usize,
@@ -371,6 +376,7 @@ impl Config {
             trust_proxy: false,
             key_prefix: "ksk_".into(),
             password_min_length: 10,
+            invites_per_day: 100,
             workers: 4,
             max_connections: 1024,
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),
@@ -391,6 +397,9 @@ impl Config {
         config.trust_proxy = args.trust_proxy;
         config.key_prefix.clone_from(&args.key_prefix);
         config.password_min_length = args.password_min_length;
+        if let Some(n) = args.invites_per_day {
+            config.invites_per_day = n;
+        }
         config.workers = args.workers;
         config.max_connections = args.max_connections;
         config.master_key.clone_from(&args.master_key);

@@ -89,6 +89,23 @@ pub fn set_password_hash(tx: &Transaction<'_>, id: UserId, hash: &str, now: Time
     Ok(())
 }
 
+/// Replaces the hash only if it is still `old` (a rehash on login must not undo a password
+/// change that committed meanwhile); whether it did.
+pub fn replace_password_hash(
+    tx: &Transaction<'_>,
+    id: UserId,
+    old: &str,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool, Error> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE portal_users SET password_hash = :hash, updated_at = :now WHERE id = :id AND password_hash = :old",
+        )?
+        .execute(named_params! { ":id": id, ":old": old, ":hash": hash, ":now": now })?;
+    Ok(n == 1)
+}
+
 pub fn set_name(tx: &Transaction<'_>, id: UserId, name: &str, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached("UPDATE portal_users SET name = :name, updated_at = :now WHERE id = :id")?
         .execute(named_params! { ":id": id, ":name": name, ":now": now })?;

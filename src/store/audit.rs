@@ -148,6 +148,27 @@ pub fn list(conn: &Connection, f: &AuditFilter, page: &Page) -> Result<Vec<Audit
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// How many `action` events a tenant has had since `since`, about `target_id` when given,
+/// and when the oldest of them was (the invitation throttles count these: restart-proof,
+/// served by `audit_by_tenant_action`).
+pub fn count_since(
+    conn: &Connection,
+    tenant: TenantId,
+    action: &str,
+    target_id: Option<&str>,
+    since: Timestamp,
+) -> Result<(i64, Option<Timestamp>), Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(at) FROM audit_log
+             WHERE tenant_id = :tenant AND action = :action AND at > :since AND (:target IS NULL OR target_id = :target)",
+        )?
+        .query_row(
+            named_params! { ":tenant": tenant, ":action": action, ":since": since, ":target": target_id },
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

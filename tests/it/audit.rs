@@ -220,7 +220,7 @@ fn operators_page_through_the_outbox_without_bodies() {
         (&failed["kind"], &failed["sent_at"], &failed["attempts"]),
         (&json!("invitation"), &json!(null), &json!(1))
     );
-    assert_eq!(failed["subject"], "You are invited to Tenant of ann@example.test on Keystead");
+    assert_eq!(failed["subject"], "You are invited to Tenant of ann on Keystead");
     assert!(failed["last_error"].as_str().is_some_and(|e| e.contains("421")), "{failed}");
     assert!(failed["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{failed}");
     assert_eq!((&page[1]["attempts"], &page[1]["last_error"]), (&json!(1), &json!(null)));

@@ -12,7 +12,7 @@ use crate::account_fixtures::{
     assert_current_hash_of, assert_not_in_audit, audit, count, exec, login_into, new_tenant, now, sha256, stored_hash,
     unix_of, weak_hash,
 };
-use crate::support::{PASSWORD, TestServer, assert_error};
+use crate::support::{PASSWORD, TestServer, assert_error, tenant_name_of};
 
 fn sessions_of(s: &TestServer, user_id: &str) -> i64 {
     count(s, "SELECT count(*) FROM sessions WHERE user_id = ?1", [user_id])
@@ -44,7 +44,7 @@ fn login_answers_a_new_session_user_tenant_and_memberships() {
     assert_eq!(memberships.len(), 1);
     let m = &memberships[0];
     assert_eq!(m["tenant"]["id"], json!(a.tenant_id));
-    assert_eq!(m["tenant"]["name"], json!(format!("Tenant of {}", a.email)));
+    assert_eq!(m["tenant"]["name"], json!(tenant_name_of(&a.email)));
     assert_eq!(m["tenant"]["status"], "active");
     assert!(m["tenant"]["slug"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!((m["role"].as_str(), m["status"].as_str()), (Some("owner"), Some("active")));

@@ -200,7 +200,7 @@ fn token_use_and_forgot_password_are_limited_per_ip() {
         c.limits.forgot_by_ip = Rate { burst: 2, per_hour: 1 };
     });
     let uses = [
-        ("/v1/auth/activate", json!({ "token": "guess" })),
+        ("/v1/auth/activate", json!({ "token": "guess", "password": NEW_PASSWORD })),
         ("/v1/auth/verify-email", json!({ "token": "guess" })),
         ("/v1/auth/reset-password", json!({ "token": "guess", "password": NEW_PASSWORD })),
     ];
