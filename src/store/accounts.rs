@@ -189,6 +189,23 @@ mod tests {
 
     const TENANT: &str = "00000000-0000-4000-8000-00000000000a";
 
+    /// Issue 10 item 5: a rehash on login must not overwrite a password changed since the
+    /// login read the old hash.
+    #[test]
+    fn a_rehash_replaces_only_the_hash_it_read() -> Result<(), Error> {
+        let mut conn = migrated_in_memory()?;
+        let tx = conn.transaction()?;
+        let (id, now) = (UserId::random(), Timestamp::from_unix(1));
+        let email = Email::parse("email", "ann@example.test")?;
+        insert(&tx, &NewAccount { id, email: &email, name: "Ann", password_hash: Some("read") }, now)?;
+        set_password_hash(&tx, id, "changed meanwhile", now)?;
+        assert!(!replace_password_hash(&tx, id, "read", "rehashed", now)?);
+        assert_eq!(get(&tx, id)?.and_then(|a| a.password_hash).as_deref(), Some("changed meanwhile"));
+        assert!(replace_password_hash(&tx, id, "changed meanwhile", "rehashed", now)?);
+        assert_eq!(get(&tx, id)?.and_then(|a| a.password_hash).as_deref(), Some("rehashed"));
+        Ok(())
+    }
+
     /// `testing::ROWS` accounts `user{i}@example.test`, one in seven disabled and one in
     /// seven deleted; those whose number ends in 0 or 5 are members of `TENANT`.
     fn seeded() -> Result<Connection, Error> {

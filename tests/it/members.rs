@@ -354,3 +354,49 @@ fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
 fn uuid_like() -> &'static str {
     "00000000-0000-4000-8000-000000000000"
 }
+
+/// Issue 10 item 6: more than 3 resends of one invitation within an hour are 429, counted
+/// from the database (a restart forgets nothing), with Retry-After.
+#[test]
+fn resends_of_one_invitation_are_throttled() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@a.test");
+    let id = s.invite(&owner.token, "new@a.test", "member").str("/user/id");
+    let other = s.invite(&owner.token, "other@a.test", "member").str("/user/id");
+    let resend = |id: &str| s.post(&format!("/v1/tenant/members/{id}/resend-invite"), Some(&owner.token), json!({}));
+    for _ in 0..3 {
+        assert_eq!(resend(&id).status, 202);
+        s.app.clock.advance(60);
+    }
+    let res = resend(&id);
+    assert_error(&res, 429, "rate_limited");
+    let wait: u64 = res.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!((3300..=3600).contains(&wait), "the first resend leaves the hour in about 57 minutes: {wait}");
+    assert_eq!(resend(&other).status, 202, "another invitation is not affected");
+    s.app.clock.advance(wait as i64);
+    assert_eq!(resend(&id).status, 202, "an hour after the first resend");
+}
+
+/// Issue 10 item 6: a tenant's invitation mails (invitations and resends) per day are capped
+/// by `--invites-per-day`.
+#[test]
+fn a_tenants_invitation_mails_per_day_are_capped() {
+    let s = TestServer::with(|c| c.invites_per_day = 3);
+    let owner = s.signup("owner@a.test");
+    let other = s.signup("owner@b.test");
+    let id = s.invite(&owner.token, "one@a.test", "member").str("/user/id");
+    assert_eq!(s.invite(&owner.token, "two@a.test", "member").status, 201);
+    let resend = s.post(&format!("/v1/tenant/members/{id}/resend-invite"), Some(&owner.token), json!({}));
+    assert_eq!(resend.status, 202);
+    let res = s.invite(&owner.token, "three@a.test", "member");
+    assert_error(&res, 429, "rate_limited");
+    assert!(res.header("retry-after").is_some());
+    assert_error(
+        &s.post(&format!("/v1/tenant/members/{id}/resend-invite"), Some(&owner.token), json!({})),
+        429,
+        "rate_limited",
+    );
+    assert_eq!(s.invite(&other.token, "three@a.test", "member").status, 201, "another tenant has its own allowance");
+    s.app.clock.advance(24 * 3600);
+    assert_eq!(s.invite(&owner.token, "three@a.test", "member").status, 201, "a day later");
+}
