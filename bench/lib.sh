@@ -21,8 +21,9 @@ bench_binary() {
   if [[ -n ${BENCH_BIN:-} ]]; then
     BIN=$BENCH_BIN
   else
-    log "building the release binary (cargo build --release)"
-    cargo build --release --quiet
+    # The same build as the Dockerfile's (tests/it/deploy.rs keeps them one).
+    log "building the release binary (cargo build --release --locked)"
+    cargo build --release --locked --quiet
     BIN="$ROOT/target/release/keystead"
   fi
 }

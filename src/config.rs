@@ -223,6 +223,14 @@ pub struct ServeArgs {
     /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
     #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// The portal session cookie's Domain, so that one sign-in covers sibling hosts behind
+    /// forward authentication (e.g. example.com for auth.example.com and wiki.example.com).
+    #[arg(long, env = "KEYSTEAD_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// Hosts besides the base URL's that a browser may be sent back to after signing in
+    /// (comma-separated, e.g. wiki.example.com,grafana.example.com).
+    #[arg(long, env = "KEYSTEAD_ALLOWED_REDIRECT_HOSTS", value_delimiter = ',')]
+    pub allowed_redirect_hosts: Vec<String>,
 }
 
 fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
@@ -255,6 +263,10 @@ pub struct Config {
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
+    /// The Domain of the portal session cookie (forward authentication of sibling hosts).
+    pub cookie_domain: Option<String>,
+    /// Hosts a browser may return to after signing in, beside the base URL's.
+    pub allowed_redirect_hosts: Vec<String>,
 }
 
 /// How the mail sender reaches the SMTP server.
@@ -385,6 +397,8 @@ impl Config {
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
+            cookie_domain: None,
+            allowed_redirect_hosts: Vec::new(),
         }
     }
 
@@ -410,6 +424,14 @@ impl Config {
         if let Some(from) = &args.mail_from {
             config.mail_from.clone_from(from);
         }
+        config.cookie_domain =
+            args.cookie_domain.as_deref().map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase());
+        config.allowed_redirect_hosts = args
+            .allowed_redirect_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
         config.validate()?;
         Ok(config)
     }
@@ -428,6 +450,21 @@ impl Config {
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(Error::invalid("--base-url must start with http:// or https://"));
+        }
+        let host = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if self.cookie_domain.as_deref().is_some_and(|d| !host(d) || !d.contains('.')) {
+            return Err(Error::invalid("--cookie-domain must be a domain name such as example.com"));
+        }
+        if let Some(domain) = &self.cookie_domain {
+            // A browser keeps a cookie only for a Domain that the host setting it lies in.
+            let base = self.base_url.split("://").nth(1).unwrap_or_default();
+            let base_host = base.split(['/', ':']).next().unwrap_or_default();
+            if base_host != domain && !base_host.ends_with(&format!(".{domain}")) {
+                return Err(Error::invalid("--cookie-domain must be the --base-url's host or a parent domain of it"));
+            }
+        }
+        if self.allowed_redirect_hosts.iter().any(|h| !host(h)) {
+            return Err(Error::invalid("--allowed-redirect-hosts must be host names, separated by commas"));
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(Error::invalid("--mail-from must be an address, e.g. \"Acme <no-reply@acme.example>\""));

@@ -121,6 +121,24 @@ pub fn expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
     expires_at.is_some_and(|t| t <= now)
 }
 
+/// A key's state at `now`, as the list's `?status=` filter reads it: a revoked key is
+/// revoked whatever its expiry.
+pub fn status(key: &KeyRow, now: Timestamp) -> KeyStatus {
+    if key.revoked_at.is_some() {
+        KeyStatus::Revoked
+    } else if expired(key.expires_at, now) {
+        KeyStatus::Expired
+    } else {
+        KeyStatus::Active
+    }
+}
+
+/// Whether revoking the key would change anything (an expired key may still be revoked,
+/// so that it stays dead if its expiry were ever read differently).
+pub fn revocable(key: &KeyRow) -> bool {
+    key.revoked_at.is_none()
+}
+
 /// Who creates and revokes a tenant's keys (every member lists them).
 pub const MANAGE_KEYS: Role = Role::Admin;
 

@@ -232,16 +232,48 @@ fn send_invitation(
     Ok((sent, link))
 }
 
+/// What `by` may do to a member: the checks the operations below run, for a page to offer
+/// exactly the actions that would succeed (a role change may still meet `last_owner`).
+pub struct MemberActions {
+    pub change_role: bool,
+    pub remove: bool,
+    pub resend: bool,
+}
+
+pub fn actions(by: &TenantActor<'_>, member: &Member) -> MemberActions {
+    MemberActions {
+        change_role: may_change_role(by, member).is_ok(),
+        remove: may_remove(by, member).is_ok(),
+        resend: may_resend(by, member).is_ok(),
+    }
+}
+
+fn may_resend(by: &TenantActor<'_>, member: &Member) -> Result<(), Error> {
+    may_manage(by, member.membership.role)?;
+    if member.membership.status == MembershipStatus::Invited { Ok(()) } else { Err(Error::NotInvited) }
+}
+
+fn may_change_role(by: &TenantActor<'_>, member: &Member) -> Result<(), Error> {
+    by.require(CHANGE_ROLES)?;
+    if member.membership.status == MembershipStatus::Removed { Err(Error::InvalidTransition) } else { Ok(()) }
+}
+
+/// Nobody removes themself or an owner (an owner steps down first).
+fn may_remove(by: &TenantActor<'_>, member: &Member) -> Result<(), Error> {
+    if by.user == Some(member.account.id) || member.membership.role == Role::Owner {
+        return Err(Error::Forbidden);
+    }
+    may_manage(by, member.membership.role)?;
+    if member.membership.status == MembershipStatus::Removed { Err(Error::InvalidTransition) } else { Ok(()) }
+}
+
 /// Sends an invited member a new invitation; the previous link stops working.
 pub fn resend_invite(app: &App, by: &TenantActor<'_>, user: UserId) -> Result<Invited, Error> {
     by.require(Role::Admin)?;
     let now = app.clock.now();
     app.db.write(|tx| {
         let member = load_member(tx, by, user)?;
-        may_manage(by, member.membership.role)?;
-        if member.membership.status != MembershipStatus::Invited {
-            return Err(Error::NotInvited);
-        }
+        may_resend(by, &member)?;
         throttle_invitations(tx, app, by.tenant, Some(user), now)?;
         let tenant = tenants::get(tx, by.tenant)?.ok_or(Error::NotFound)?;
         let (sent, activation_url) = send_invitation(tx, app, &tenant, &member.account, now)?;
@@ -260,9 +292,7 @@ pub fn change_role(app: &App, by: &TenantActor<'_>, user: UserId, role: Role) ->
     app.db.write(|tx| {
         let member = load_member(tx, by, user)?;
         let before = member.membership.role;
-        if member.membership.status == MembershipStatus::Removed {
-            return Err(Error::InvalidTransition);
-        }
+        may_change_role(by, &member)?;
         if before == role {
             return Ok(member);
         }
@@ -287,13 +317,7 @@ pub fn remove_member(app: &App, by: &TenantActor<'_>, user: UserId) -> Result<()
     let now = app.clock.now();
     app.db.write(|tx| {
         let member = load_member(tx, by, user)?;
-        if by.user == Some(user) || member.membership.role == Role::Owner {
-            return Err(Error::Forbidden);
-        }
-        may_manage(by, member.membership.role)?;
-        if member.membership.status == MembershipStatus::Removed {
-            return Err(Error::InvalidTransition);
-        }
+        may_remove(by, &member)?;
         memberships::set_status(tx, by.tenant, user, MembershipStatus::Removed, now)?;
         let revoked = session_store::revoke_for_member(tx, by.tenant, user, now)?;
         tokens::revoke(tx, TokenKind::Activation, user, Some(by.tenant), now)?;

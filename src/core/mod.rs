@@ -8,6 +8,7 @@ pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod email;
+pub mod forward_auth;
 pub mod keys;
 pub mod members;
 pub mod operators;
@@ -23,7 +24,7 @@ use crate::error::Error;
 use crate::store::accounts::AccountRow;
 use crate::store::memberships::MembershipRow;
 use crate::store::tenants::TenantRow;
-use crate::types::{AccountStatus, MembershipStatus, Timestamp};
+use crate::types::{AccountStatus, MembershipStatus, TenantStatus, Timestamp};
 
 /// An account seen from one tenant: the API's `user`.
 pub struct Member {
@@ -65,6 +66,12 @@ pub struct Seen<'a> {
     pub name: Option<&'a str>,
     pub email_verified: Option<bool>,
     pub last_login_at: Option<Timestamp>,
+}
+
+/// A membership's state as people see it: in a suspended or deleted tenant it is the
+/// tenant's state, since that is what stops the member, whatever the membership says.
+pub fn membership_state(m: &MembershipRow, t: &TenantRow) -> &'static str {
+    if t.status == TenantStatus::Active { m.status.as_str() } else { t.status.as_str() }
 }
 
 /// Who a portal session is, and where: what `/v1/me` shows.

@@ -1,9 +1,9 @@
-//! The one mapping from `Error` to an HTTP response: `{"error": {code, message, fields?}}`
-//! on the API, the error page on the web UI. Both take the status from
-//! `Error::status_and_code` and the sentence from `Error::message`.
+//! The one mapping from `Error` to the API's answer, `{"error": {code, message, fields?}}`,
+//! with the status from `Error::status_and_code` and the sentence from `Error::message`.
+//! Pages show errors through `web::error`, from the same two.
 use serde_json::{Map, Value, json};
 
-use super::{Req, Response};
+use super::Response;
 use crate::error::Error;
 
 pub fn to_response(e: &Error) -> Response {
@@ -25,22 +25,8 @@ pub fn unlogged(e: &Error) -> Response {
     with_retry_headers(e, Response::json(status, &json!({ "error": error })))
 }
 
-/// A page's error: without a live session the browser goes to its realm's login page;
-/// anything else is the error page, with the status and message the API would send.
-pub fn to_page(req: &Req, e: &Error) -> Response {
-    if let Error::Unauthorized = e {
-        let operator = req.path == "/admin" || req.path.starts_with("/admin/");
-        return Response::redirect(if operator { "/admin/login" } else { "/login" });
-    }
-    let (status, _) = log_internal(e);
-    let message = match e {
-        Error::UnsupportedMediaType => "Send the form as application/x-www-form-urlencoded.".to_owned(),
-        _ => e.message(),
-    };
-    with_retry_headers(e, crate::web::error_page(status, &message))
-}
-
-fn log_internal(e: &Error) -> (u16, &'static str) {
+/// Logs the cause of a server error (never sent); the status and code of `e`.
+pub(crate) fn log_internal(e: &Error) -> (u16, &'static str) {
     let (status, code) = e.status_and_code();
     if status >= 500 {
         // The cause goes to the log only: it may name tables, paths or internals.

@@ -177,7 +177,12 @@ impl Response {
     }
 
     pub fn no_content() -> Self {
-        Self { status: 204, headers: Vec::new(), body: Vec::new() }
+        Self::empty(204)
+    }
+
+    /// A status and headers only (forward authentication answers a proxy this way).
+    pub fn empty(status: u16) -> Self {
+        Self { status, headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {

@@ -27,6 +27,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/verify/key", api::verify::key),
     route(Post, "/v1/verify/session", api::verify::session),
     route(Get, "/v1/me", api::me::get),
+    route(Get, "/v1/forward-auth", api::forward_auth::check),
     route(Get, "/v1/openapi.json", api::health::openapi),
     route(Post, "/v1/auth/signup", api::auth::signup),
     route(Post, "/v1/auth/login", api::auth::login),
@@ -197,7 +198,7 @@ pub fn dispatch(app: &App, req: &mut Req) -> Response {
         }
         handler(app, req)
     });
-    page.unwrap_or_else(|e| error::to_page(req, &e))
+    page.unwrap_or_else(|e| web::error::to_page(req, &e))
 }
 
 /// The handler of the route in `table` matching the request (whose route it records).

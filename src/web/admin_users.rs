@@ -4,10 +4,11 @@
 //! operation of the matching `/v1/admin/users*` route.
 use askama::Template;
 
-use super::listing::{maybe, membership_status, next_link, options};
+use super::listing::{maybe, next_link, options};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::admin_users::{self, AccountChange, AccountFilter, AccountView};
+use crate::core::membership_state;
 use crate::core::principal::Staff;
 use crate::error::Error;
 use crate::http::form::Form;
@@ -53,7 +54,7 @@ impl AccountLine {
                     tenant_id: t.id.to_string(),
                     tenant: t.name.clone(),
                     role: m.role.as_str(),
-                    status: membership_status(m, t),
+                    status: membership_state(m, t),
                     created_at: m.created_at.rfc3339(),
                 })
                 .collect(),

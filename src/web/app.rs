@@ -1,10 +1,9 @@
 //! The portal's overview (`/app`) and its tenant switcher.
 use askama::Template;
 
-use super::listing::membership_status;
 use super::{Layout, page, portal_visit, render};
 use crate::app::App;
-use crate::core::{auth, members};
+use crate::core::{auth, members, membership_state};
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, auth as credentials};
@@ -49,7 +48,7 @@ pub fn overview(app: &App, req: &mut Req) -> Result<Response, Error> {
             tenant_id: t.id.to_string(),
             tenant: t.name.clone(),
             role: m.role.as_str(),
-            status: membership_status(m, t),
+            status: membership_state(m, t),
             current: t.id == p.tenant.id,
             usable: auth::can_act_in(m, t),
             invited: m.status == MembershipStatus::Invited,

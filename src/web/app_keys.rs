@@ -42,8 +42,10 @@ struct KeyLine {
     created_at: String,
     last_used_at: String,
     expires_at: String,
+    /// `active`, `revoked` or `expired` (core's `keys::status`).
+    status: &'static str,
     revoked_at: Option<String>,
-    expired: bool,
+    revocable: bool,
 }
 
 struct ScopeBox {
@@ -68,8 +70,9 @@ fn line(k: &KeyRow, now: Timestamp) -> KeyLine {
         created_at: when(k.created_at),
         last_used_at: maybe(k.last_used_at, "never"),
         expires_at: maybe(k.expires_at, "never"),
+        status: keys::status(k, now).as_str(),
         revoked_at: k.revoked_at.map(when),
-        expired: keys::expired(k.expires_at, now),
+        revocable: keys::revocable(k),
     }
 }
 

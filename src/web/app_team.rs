@@ -6,13 +6,13 @@ use askama::Template;
 use super::listing::{maybe, next_link, when};
 use super::{Layout, PortalVisit, page, portal_visit, render};
 use crate::app::App;
-use crate::core::members::{self, Invite, Invited};
+use crate::core::members::{self, Invite, Invited, MemberActions};
 use crate::core::principal::PortalUser;
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, body};
 use crate::store::page::Page;
-use crate::types::{MembershipStatus, Role};
+use crate::types::Role;
 
 #[derive(Template)]
 #[template(path = "web/team.html")]
@@ -22,8 +22,6 @@ pub struct TeamPage {
     allowed: bool,
     members: Vec<MemberLine>,
     next: Option<String>,
-    /// Owners change roles.
-    owner: bool,
     /// The invitation just made or resent.
     invited: Option<InviteShown>,
     /// The invite form's values when it comes back with an error.
@@ -42,8 +40,8 @@ struct MemberLine {
     joined: String,
     last_login: String,
     you: bool,
-    invited: bool,
-    removed: bool,
+    /// What core allows the visitor to do to this member.
+    can: MemberActions,
 }
 
 struct InviteShown {
@@ -76,8 +74,7 @@ fn team_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
             joined: when(m.membership.created_at),
             last_login: maybe(seen.last_login_at, "never"),
             you: m.account.id == who.user_id,
-            invited: m.membership.status == MembershipStatus::Invited,
-            removed: m.membership.status == MembershipStatus::Removed,
+            can: members::actions(&who.in_tenant(), m),
         })
         .collect();
     Ok(TeamPage {
@@ -85,7 +82,6 @@ fn team_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
         allowed,
         members,
         next: next_link("/app/team", page, next, &[]),
-        owner: who.role.at_least(members::CHANGE_ROLES),
         invited: None,
         email: String::new(),
         name: String::new(),

@@ -1,9 +1,8 @@
 //! How the pages' lists show: the "next page" link (keyset cursor, filters and page size
-//! kept), the options of a filter, and timestamps.
-use crate::store::memberships::MembershipRow;
+//! kept), the options of a filter, and timestamps. No rule of the product: statuses and
+//! allowed actions come from core.
 use crate::store::page::Page;
-use crate::store::tenants::TenantRow;
-use crate::types::{TenantStatus, Timestamp};
+use crate::types::Timestamp;
 
 /// A `<select>`'s options: each value, and whether it is the one chosen.
 pub fn options(all: &[&'static str], chosen: Option<&str>) -> Vec<(&'static str, bool)> {
@@ -33,12 +32,6 @@ pub fn next_link(path: &str, page: &Page, next_cursor: Option<String>, fields: &
     }
     q.append_pair("cursor", &cursor);
     Some(format!("{path}?{}", q.finish()))
-}
-
-/// A membership's state as shown: in a suspended or deleted tenant it is the tenant's
-/// state, since that is what stops the member, whatever the membership says.
-pub fn membership_status(m: &MembershipRow, t: &TenantRow) -> &'static str {
-    if t.status == TenantStatus::Active { m.status.as_str() } else { t.status.as_str() }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod app_keys;
 pub mod app_sessions;
 pub mod app_settings;
 pub mod app_team;
+pub mod error;
 pub mod links;
 pub mod listing;
 pub mod session;
@@ -31,7 +32,7 @@ use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::cookies::Cookie;
 use crate::http::csrf::Token;
-use crate::http::{Req, Response, assets, auth, cookies, error};
+use crate::http::{self, Req, Response, assets, auth, cookies};
 use crate::store::admins::AdminRow;
 
 /// What the base template shows around a page.
@@ -109,24 +110,13 @@ impl Layout {
     }
 
     /// The layout of a form shown again after `e`, with the error's status and message,
-    /// when the visitor can fix it (a bad field, wrong password, a taken address, a rate
-    /// limit). Anything else goes to the error page (or, for 401, to the login page).
+    /// when the visitor can fix it (`error::shown`); anything else goes on to the error
+    /// page (or, for 401, to the login page).
     pub fn failed(mut self, e: Error) -> Result<Self, Error> {
-        let (status, _) = e.status_and_code();
-        let to_error_page = matches!(
-            e,
-            Error::Unauthorized
-                | Error::CsrfFailed
-                | Error::SignupDisabled
-                | Error::NotFound
-                | Error::MethodNotAllowed { .. }
-                | Error::PayloadTooLarge
-                | Error::UnsupportedMediaType
-        );
-        if to_error_page || status >= 500 {
+        if error::shown(&e) != error::Shown::Form {
             return Err(e);
         }
-        self.status = status;
+        self.status = e.status_and_code().0;
         self.failure = Some(e);
         Ok(self)
     }
@@ -163,33 +153,9 @@ pub fn render(app: &App, page: &impl Page) -> Result<Response, Error> {
         response = token.attach(app, response);
     }
     if let Some(e) = &layout.failure {
-        response = error::with_retry_headers(e, response);
+        response = http::error::with_retry_headers(e, response);
     }
     Ok(response)
-}
-
-#[derive(Template)]
-#[template(path = "web/error.html")]
-struct ErrorPage {
-    layout: Layout,
-    message: String,
-}
-
-/// The error page's response (`http::error::to_page` decides when).
-pub fn error_page(status: u16, message: &str) -> Response {
-    let title = match status {
-        403 => "Not allowed",
-        404 => "Not found",
-        429 => "Too many requests",
-        s if s >= 500 => "Something went wrong",
-        _ => "That did not work",
-    };
-    let page = ErrorPage { layout: Layout::bare(title).status(status), message: message.to_owned() };
-    match page.render() {
-        Ok(html) => Response::html(status, html),
-        // Only a broken template gets here; the status still says what happened.
-        Err(_) => Response::html(status, format!("<!DOCTYPE html><title>{status}</title><p>{status}</p>")),
-    }
 }
 
 /// A portal page's visitor, from the `ks_session` cookie: its session (for the core

@@ -244,6 +244,48 @@ fn team_page_changes_roles_and_removes() {
     mb.get("/app/team").assert_redirect("/login");
 }
 
+/// The actions (`/app/team/{id}/<action>`) the team page offers for member `id`.
+fn offered(page: &Page, id: &str) -> Vec<&'static str> {
+    ["role", "remove", "resend"].into_iter().filter(|a| page.has(&format!("action=\"/app/team/{id}/{a}\""))).collect()
+}
+
+#[test]
+fn team_page_offers_exactly_what_core_allows() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@to.test");
+    let co_owner = s.join(&owner.token, "co@to.test", "owner");
+    let admin = s.join(&owner.token, "admin@to.test", "admin");
+    let peer = s.join(&owner.token, "peer@to.test", "admin");
+    let member = s.join(&owner.token, "member@to.test", "member");
+    let invited = s.invite(&owner.token, "invited@to.test", "member").str("/user/id");
+    let ab = signed_in(&s, &admin.email);
+    let page = ab.get("/app/team");
+    page.assert_page(200);
+    // An admin manages plain members only, changes no role, and never removes an owner or itself.
+    for id in [&owner.user_id, &co_owner.user_id, &admin.user_id, &peer.user_id] {
+        assert_eq!(offered(&page, id), Vec::<&str>::new(), "{id}: {}", page.text);
+    }
+    assert_eq!(offered(&page, &member.user_id), ["remove"]);
+    assert_eq!(offered(&page, &invited), ["remove", "resend"]);
+    // What is not offered is refused, and what is offered works.
+    ab.post(&format!("/app/team/{}/remove", owner.user_id), &[]).assert_page(403);
+    ab.post(&format!("/app/team/{}/remove", peer.user_id), &[]).assert_page(403);
+    ab.post(&format!("/app/team/{}/role", member.user_id), &[("role", "admin")]).assert_page(403);
+    ab.post(&format!("/app/team/{invited}/resend"), &[]).assert_page(202);
+    ab.post(&format!("/app/team/{}/remove", member.user_id), &[]).assert_redirect("/app/team?done=removed");
+
+    // An owner changes every role (its own too: core stops only the last owner) and removes
+    // anyone but owners and itself; a removed member is offered nothing.
+    let ob = signed_in(&s, &owner.email);
+    let page = ob.get("/app/team");
+    assert_eq!(offered(&page, &owner.user_id), ["role"]);
+    assert_eq!(offered(&page, &co_owner.user_id), ["role"]);
+    assert_eq!(offered(&page, &peer.user_id), ["role", "remove"]);
+    assert_eq!(offered(&page, &member.user_id), Vec::<&str>::new());
+    ob.post(&format!("/app/team/{}/remove", co_owner.user_id), &[]).assert_page(403);
+    ob.post(&format!("/app/team/{}/role", member.user_id), &[("role", "admin")]).assert_page(409);
+}
+
 #[test]
 fn team_forms_refuse_members_bad_input_and_full_tenants() {
     let s = TestServer::spawn();
