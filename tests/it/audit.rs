@@ -274,6 +274,16 @@ fn account_level_events_are_shown_to_no_tenant() {
         let leaked: Vec<&String> = seen.iter().filter(|a| account_level.contains(&a.as_str())).collect();
         assert!(leaked.is_empty(), "tenant {} sees {leaked:?}", owner.tenant_id);
     }
+    // Rows written before account-level events lost their tenant are left out too.
+    s.db_rw()
+        .execute(
+            "INSERT INTO audit_log (id, at, actor_type, actor_id, tenant_id, action, after)
+             VALUES (?3, 1, 'user', ?1, ?2, 'email.change_requested', '{\"new_email\":\"old-new@example.test\"}')",
+            [&m.user_id, &b.tenant_id, &uuid::Uuid::new_v4().to_string()],
+        )
+        .expect("an old row");
+    let res = s.get("/v1/tenant/audit?limit=200", Some(&b.token));
+    assert!(!res.text.contains("old-new@example.test"), "{}", res.text);
     // Operators see them all.
     let op = s.admin("op@example.test");
     let all = s.get(&format!("/v1/admin/audit?actor_id={}&limit=200", m.user_id), Some(&op));
