@@ -1,246 +1,12 @@
-//! The command line and its `KEYSTEAD_*` variables, and the resolved `Config` the app runs on.
+//! The resolved `Config` the app runs on, with its defaults (`Config::new`, the one place
+//! they are written) and the parsing of its values. The flags that set it: `cli::args`.
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use clap::{Args, Parser, Subcommand};
 
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Limits;
-use crate::types::{AccountStatus, SignupMode, TenantStatus};
-
-#[derive(Parser, Debug)]
-#[command(name = "keystead", version, about = "Portal and authentication server for multi-tenant products")]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Run the server (creates the database and applies migrations on first start).
-    Serve(ServeArgs),
-    /// Manage operator accounts.
-    Admin {
-        #[command(subcommand)]
-        command: AdminCommand,
-    },
-    /// Write a consistent copy of the database while the server runs.
-    Backup {
-        #[command(flatten)]
-        db: DbArg,
-        /// Where to write the copy (must not exist).
-        out: PathBuf,
-    },
-    /// Serve a fresh demo database seeded with an operator and a tenant, and print their logins.
-    Demo(ServeArgs),
-    /// Run tenants from the server's machine, as an operator would (changes audited as "system").
-    Tenants {
-        #[command(subcommand)]
-        command: TenantsCommand,
-    },
-    /// Run accounts from the server's machine, as an operator would (changes audited as "system").
-    Users {
-        #[command(subcommand)]
-        command: UsersCommand,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TenantsCommand {
-    /// List tenants, newest first.
-    List {
-        #[command(flatten)]
-        db: DbArg,
-        /// Only tenants in this status (active, suspended, deleted).
-        #[arg(long, value_parser = parse_text::<TenantStatus>)]
-        status: Option<TenantStatus>,
-        /// Only tenants whose name or slug contains this.
-        #[arg(long)]
-        q: Option<String>,
-        #[command(flatten)]
-        list: ListArgs,
-    },
-    /// Create a tenant and invite its owner. The invitation waits in the outbox for a server
-    /// started with --smtp-url to send; the activation link is printed meanwhile.
-    Create(CreateTenantArgs),
-    /// Suspend a tenant: its sessions end, its keys stop verifying, its logins are refused.
-    Suspend(ChangeArgs),
-    /// Soft-delete a tenant: as suspended, and its memberships are disabled "by tenant".
-    Delete(ChangeArgs),
-    /// Restore a suspended or deleted tenant (and the memberships its deletion disabled).
-    Restore(ChangeArgs),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum UsersCommand {
-    /// List accounts with their memberships, newest first.
-    List {
-        #[command(flatten)]
-        db: DbArg,
-        /// Only accounts in this status (active, disabled, deleted).
-        #[arg(long, value_parser = parse_text::<AccountStatus>)]
-        status: Option<AccountStatus>,
-        /// Only accounts whose email or name contains this.
-        #[arg(long)]
-        q: Option<String>,
-        /// Only accounts with a membership in this tenant.
-        #[arg(long)]
-        tenant_id: Option<String>,
-        #[command(flatten)]
-        list: ListArgs,
-    },
-    /// Disable an account in every tenant and end its sessions.
-    Disable(ChangeArgs),
-    /// Enable a disabled account.
-    Enable(ChangeArgs),
-}
-
-/// Paging and output of a `list` subcommand.
-#[derive(Args, Debug, Clone)]
-pub struct ListArgs {
-    /// At most this many rows (default 50, at most 200).
-    #[arg(long)]
-    pub limit: Option<String>,
-    /// Continue after the page that printed this cursor.
-    #[arg(long)]
-    pub cursor: Option<String>,
-    /// Print the API's JSON (`{"items": [...], "next_cursor": ...}`) instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `tenants create`: the fields of `POST /v1/admin/tenants`.
-#[derive(Args, Debug, Clone)]
-pub struct CreateTenantArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// The tenant's name.
-    #[arg(long)]
-    pub name: String,
-    /// 1 to 40 lower-case letters, digits or dashes (default: derived from the name).
-    #[arg(long)]
-    pub slug: Option<String>,
-    /// Who is invited as its owner (an address with an account only accepts).
-    #[arg(long)]
-    pub owner_email: String,
-    /// The owner's name, for a new account.
-    #[arg(long)]
-    pub owner_name: Option<String>,
-    /// The plan (default: free).
-    #[arg(long)]
-    pub plan: Option<String>,
-    /// At most this many active and invited members (default: unlimited).
-    #[arg(long)]
-    pub max_seats: Option<i64>,
-    /// The server's public base URL, which the activation link points to (as for `serve`).
-    #[arg(long, env = "KEYSTEAD_BASE_URL")]
-    pub base_url: Option<String>,
-    /// Print the API's JSON object instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// A lifecycle change from the command line.
-#[derive(Args, Debug, Clone)]
-pub struct ChangeArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// The id of the tenant or account.
-    pub id: String,
-    /// Why: recorded in the audit log.
-    #[arg(long)]
-    pub reason: String,
-    /// Print the API's JSON object instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum AdminCommand {
-    /// Create an operator; the password is read from standard input (prompted on a terminal).
-    Create {
-        #[command(flatten)]
-        db: DbArg,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: Option<String>,
-    },
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct DbArg {
-    /// The SQLite database file.
-    #[arg(long = "db", env = "KEYSTEAD_DB", default_value = "keystead.db")]
-    pub path: PathBuf,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ServeArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// Address to listen on.
-    #[arg(long, env = "KEYSTEAD_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: String,
-    /// Public base URL, used in links and as the token issuer (default: http://<bind>).
-    #[arg(long, env = "KEYSTEAD_BASE_URL")]
-    pub base_url: Option<String>,
-    /// Who may create tenants by signing up.
-    #[arg(long, env = "KEYSTEAD_SIGNUP", default_value = "open", value_parser = parse_text::<SignupMode>)]
-    pub signup: SignupMode,
-    /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
-    #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
-    pub trust_proxy: bool,
-    /// Every API key starts with this (letters, digits and `_`, 1 to 8 characters).
-    #[arg(long, env = "KEYSTEAD_KEY_PREFIX", default_value = "ksk_")]
-    pub key_prefix: String,
-    /// Shortest password accepted.
-    #[arg(long, env = "KEYSTEAD_PASSWORD_MIN_LENGTH", default_value_t = 10)]
-    pub password_min_length: usize,
-    /// Invitation mails (invitations and resends) one tenant may send a day [default: 100].
-    #[arg(long, env = "KEYSTEAD_INVITES_PER_DAY")]
-    pub invites_per_day: Option<u32>,
-    /// Worker threads answering requests.
-    #[arg(long, env = "KEYSTEAD_WORKERS", default_value_t = 4)]
-    pub workers: usize,
-    /// Connections served at once (each holds a thread); one more is answered 503 and closed.
-    #[arg(long, env = "KEYSTEAD_MAX_CONNECTIONS", default_value_t = 1024)]
-    pub max_connections: usize,
-    /// Password hashes computed at once (default: the number of cores).
-    #[arg(long, env = "KEYSTEAD_HASH_THREADS")]
-    pub hash_threads: Option<usize>,
-    /// Base64 of the 32-byte master key (default: a key file beside the database).
-    /// Prefer the variable: a flag shows in the process list.
-    #[arg(long, env = "KEYSTEAD_MASTER_KEY", hide_env_values = true, value_parser = parse_secret)]
-    pub master_key: Option<Arc<Secret>>,
-    /// SMTP server for outgoing mail: smtp://user:pass@host:587?tls=starttls, smtps://host
-    /// (or ?tls=tls), smtp://127.0.0.1:2525?tls=none. Without it no mail leaves the machine.
-    // Security: holds a password, so the value is parsed straight into `SmtpSettings` and
-    // never shown by --help (hide_env_values) or Debug.
-    #[arg(long, env = "KEYSTEAD_SMTP_URL", hide_env_values = true, value_parser = SmtpSettings::parse)]
-    pub smtp_url: Option<SmtpSettings>,
-    /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
-    #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
-    pub mail_from: Option<String>,
-    /// The portal session cookie's Domain, so that one sign-in covers sibling hosts behind
-    /// forward authentication (e.g. example.com for auth.example.com and wiki.example.com).
-    #[arg(long, env = "KEYSTEAD_COOKIE_DOMAIN")]
-    pub cookie_domain: Option<String>,
-    /// Hosts besides the base URL's that a browser may be sent back to after signing in
-    /// (comma-separated, e.g. wiki.example.com,grafana.example.com).
-    #[arg(long, env = "KEYSTEAD_ALLOWED_REDIRECT_HOSTS", value_delimiter = ',')]
-    pub allowed_redirect_hosts: Vec<String>,
-}
-
-fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
-    Ok(Arc::new(Secret::new(s.to_owned())))
-}
-
-/// A value given as its API text (`--status suspended`).
-fn parse_text<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|e: Error| e.message())
-}
+use crate::types::SignupMode;
 
 /// Everything the running app needs to know, resolved from the arguments.
 #[derive(Debug, Clone)]
@@ -259,6 +25,8 @@ pub struct Config {
     pub hash_threads: usize,
     pub limits: Limits,
     pub sessions: SessionPolicy,
+    /// The `aud` of access tokens; None: the base URL.
+    pub token_audience: Option<String>,
     pub master_key: Option<Arc<Secret>>,
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
@@ -354,6 +122,26 @@ fn percent_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
+const MIN_SESSION_SECS: i64 = 60;
+const MAX_SESSION_SECS: i64 = 365 * DAY;
+const DAY: i64 = 24 * 3600;
+const UNITS: [(char, i64); 4] = [('d', DAY), ('h', 3600), ('m', 60), ('s', 1)];
+
+/// Seconds from a number and a unit: `90s`, `30m`, `12h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let bad = || format!("{s:?} is not a duration such as 30m, 12h or 7d");
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let (_, per) = UNITS.iter().find(|(u, _)| *u == unit).ok_or_else(bad)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    n.checked_mul(*per).filter(|secs| *secs > 0).ok_or_else(bad)
+}
+
+/// A duration in the largest unit that divides it (`parse_duration`'s inverse).
+pub fn show_duration(secs: i64) -> String {
+    let (unit, per) = UNITS.iter().find(|(_, per)| secs % per == 0).copied().unwrap_or(('s', 1));
+    format!("{}{unit}", secs / per)
+}
+
 /// How long sessions live: `idle` seconds without use, `absolute` seconds at most.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLifetime {
@@ -361,9 +149,15 @@ pub struct SessionLifetime {
     pub absolute: i64,
 }
 
+/// Session lifetimes by who holds the session (which lifetime applies when is
+/// `core::sessions::lifetime`'s rule).
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
-    pub portal: SessionLifetime,
+    /// Portal sessions acting as a member.
+    pub member: SessionLifetime,
+    /// Portal sessions acting as an owner or admin of their tenant.
+    pub manager: SessionLifetime,
+    /// Operator sessions.
     pub admin: SessionLifetime,
 }
 
@@ -371,7 +165,8 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         const HOUR: i64 = 3600;
         Self {
-            portal: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            member: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            manager: SessionLifetime { idle: 12 * HOUR, absolute: 7 * 24 * HOUR },
             admin: SessionLifetime { idle: HOUR, absolute: 12 * HOUR },
         }
     }
@@ -380,10 +175,11 @@ impl Default for SessionPolicy {
 impl Config {
     /// The defaults of `serve`, on the given database file.
     pub fn new(db_path: PathBuf) -> Self {
+        let bind = "127.0.0.1:8080";
         Self {
             db_path,
-            bind: "127.0.0.1:8080".into(),
-            base_url: "http://127.0.0.1:8080".into(),
+            bind: bind.into(),
+            base_url: format!("http://{bind}"),
             signup: SignupMode::Open,
             trust_proxy: false,
             key_prefix: "ksk_".into(),
@@ -394,46 +190,13 @@ impl Config {
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),
             limits: Limits::default(),
             sessions: SessionPolicy::default(),
+            token_audience: None,
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
             cookie_domain: None,
             allowed_redirect_hosts: Vec::new(),
         }
-    }
-
-    pub fn from_args(args: &ServeArgs) -> Result<Self, Error> {
-        let mut config = Self::new(args.db.path.clone());
-        config.base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
-        config.base_url.truncate(config.base_url.trim_end_matches('/').len());
-        config.bind.clone_from(&args.bind);
-        config.signup = args.signup;
-        config.trust_proxy = args.trust_proxy;
-        config.key_prefix.clone_from(&args.key_prefix);
-        config.password_min_length = args.password_min_length;
-        if let Some(n) = args.invites_per_day {
-            config.invites_per_day = n;
-        }
-        config.workers = args.workers;
-        config.max_connections = args.max_connections;
-        config.master_key.clone_from(&args.master_key);
-        if let Some(n) = args.hash_threads {
-            config.hash_threads = n;
-        }
-        config.smtp.clone_from(&args.smtp_url);
-        if let Some(from) = &args.mail_from {
-            config.mail_from.clone_from(from);
-        }
-        config.cookie_domain =
-            args.cookie_domain.as_deref().map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase());
-        config.allowed_redirect_hosts = args
-            .allowed_redirect_hosts
-            .iter()
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty())
-            .collect();
-        config.validate()?;
-        Ok(config)
     }
 
     pub fn validate(&self) -> Result<(), Error> {
@@ -469,6 +232,14 @@ impl Config {
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(Error::invalid("--mail-from must be an address, e.g. \"Acme <no-reply@acme.example>\""));
         }
+        let SessionPolicy { member, manager, admin } = self.sessions;
+        let durations = [member.idle, member.absolute, manager.idle, manager.absolute, admin.idle, admin.absolute];
+        if durations.iter().any(|d| !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(d)) {
+            return Err(Error::invalid("session lifetimes must be between 1m and 365d"));
+        }
+        if self.token_audience.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err(Error::invalid("--token-audience must not be empty"));
+        }
         Ok(())
     }
 }
@@ -476,6 +247,29 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse_and_show_in_their_largest_unit() {
+        for (text, secs) in [("90s", 90), ("30m", 1800), ("12h", 43_200), ("7d", 604_800)] {
+            assert_eq!(parse_duration(text), Ok(secs));
+            assert_eq!(show_duration(secs), text);
+        }
+        assert_eq!(show_duration(3600), "1h");
+        for bad in ["", "7", "d", "7w", "-1h", "0m", "1.5h", "99999999999999999d", "7dd"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn session_lifetimes_outside_a_minute_to_a_year_are_refused() {
+        let mut c = Config::new("x.db".into());
+        assert!(c.validate().is_ok());
+        c.sessions.manager.idle = 59;
+        assert!(c.validate().is_err());
+        c.sessions.manager.idle = 60;
+        c.sessions.member.absolute = 366 * DAY;
+        assert!(c.validate().is_err());
+    }
 
     #[test]
     fn smtp_urls_parse_with_defaults_and_secret_passwords() -> Result<(), String> {

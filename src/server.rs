@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
 use crate::http::{Method, Req, Response, error, router};
-use crate::mail;
+use crate::{mail, maintenance};
 
 /// A connection that sends nothing for this long is answered 408 and closed (tiny_http
 /// sets no timeouts of its own; accepted sockets inherit these from the listener, whose
@@ -27,6 +27,7 @@ pub struct Running {
     stopping: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
     mail: mail::Sender,
+    pruner: maintenance::Pruner,
 }
 
 impl Running {
@@ -41,6 +42,7 @@ impl Running {
             let _ = w.join();
         }
         self.mail.stop();
+        self.pruner.stop();
     }
 }
 
@@ -79,6 +81,13 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
     );
     // The mail sender first: if it cannot start, no worker has been started either.
     let mail = mail::start(app.clone())?;
+    let pruner = match maintenance::start(app.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            mail.stop();
+            return Err(e);
+        }
+    };
     let stopping = Arc::new(AtomicBool::new(false));
     let ids = Arc::new(AtomicU64::new(0));
     let workers = (0..app.config.workers)
@@ -96,11 +105,12 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             // Workers already started see the flag and end; the mail sender is stopped too.
             stopping.store(true, Ordering::SeqCst);
             mail.stop();
+            pruner.stop();
             return Err(e);
         }
     };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
-    Ok(Running { addr, stopping, workers, mail })
+    Ok(Running { addr, stopping, workers, mail, pruner })
 }
 
 fn work(app: &App, server: &tiny_http::Server, stopping: &AtomicBool, ids: &AtomicU64) {

@@ -52,6 +52,7 @@ pub enum Action {
     AccountEnabled,
     AccountDeleted,
     AccountRestored,
+    SigningKeyRotated,
 }
 
 impl Action {
@@ -96,6 +97,7 @@ impl Action {
             Action::AccountEnabled => "account.enabled",
             Action::AccountDeleted => "account.deleted",
             Action::AccountRestored => "account.restored",
+            Action::SigningKeyRotated => "signing_key.rotated",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod memberships;
 pub mod migrate;
 pub mod outbox;
 pub mod page;
+pub mod sealed;
 pub mod search;
 pub mod sessions;
 pub mod signing_keys;
@@ -17,8 +18,10 @@ pub mod tenants;
 pub mod tokens;
 
 use std::cell::RefCell;
+use std::io::Read as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -30,12 +33,16 @@ use crate::types::Timestamp;
 // WAL lets readers run beside the one writer; synchronous=FULL makes an acknowledged
 // write survive power loss. A page cache of 256 KiB per connection (SQLite's default is
 // 2 MiB) keeps RSS low with a connection per worker; the hot paths hit `cache` first, and
-// pages missed come from the OS page cache.
+// pages missed come from the OS page cache. secure_delete zeroes what a write removes
+// (a raw body stored before mail was sealed, a dropped sealed body, a deleted row), so it
+// does not linger in free space once the WAL is checkpointed; the WAL's own old frames
+// are overwritten as it is reused (never a VACUUM or TRUNCATE checkpoint: Litestream).
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
     PRAGMA synchronous = FULL;
-    PRAGMA cache_size = -256;";
+    PRAGMA cache_size = -256;
+    PRAGMA secure_delete = ON;";
 
 /// A pool of read connections and one writer: SQLite allows one writer at a time anyway,
 /// and a single connection behind a mutex queues writers without busy retries.
@@ -56,6 +63,7 @@ thread_local! {
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path, readers: u32, now: Timestamp) -> Result<Self, Error> {
+        create_private(path)?;
         let mut writer = Connection::open(path)?;
         writer.execute_batch(PRAGMAS)?;
         migrate::run(&mut writer, now)?;
@@ -114,9 +122,17 @@ impl Db {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when it returns Ok,
-    /// rolled back (on drop) when it returns an error.
+    /// rolled back (on drop) when it returns an error or panics.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.writer.lock().map_err(Error::internal)?;
+        // A panic inside `f` poisons the mutex but leaves the connection sound: unwinding
+        // drops the `Transaction`, and rusqlite rolls a dropped transaction back. Refusing
+        // every later write would turn one panicked request into a dead server, so the
+        // writer is taken back; should a transaction somehow still be open (a failed
+        // rollback), it is ended here before the next one begins.
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         let committed = tx.commit();
@@ -126,13 +142,77 @@ impl Db {
         Ok(out)
     }
 
-    /// A consistent copy of the whole database, taken while others read and write.
+    /// A consistent copy of the whole database, taken while others read and write, into a
+    /// new file readable by its owner only (VACUUM INTO fills an empty file, keeping its
+    /// mode). Refuses a file that exists.
     pub fn backup_to(&self, out: &Path) -> Result<(), Error> {
-        let conn = self.readers.get()?;
-        let out = out.to_str().ok_or_else(|| Error::invalid("the output path must be valid UTF-8"))?;
-        conn.execute("VACUUM INTO ?1", [out])?;
+        let name = out.to_str().ok_or_else(|| Error::invalid("the output path must be valid UTF-8"))?;
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::invalid(format!("{name} already exists")));
+            }
+            Err(e) => return Err(Error::internal(format!("cannot create {name}: {e}"))),
+        }
+        let copied =
+            self.readers.get().map_err(Error::from).and_then(|conn| Ok(conn.execute("VACUUM INTO ?1", [name])?));
+        if let Err(e) = copied {
+            // Only the file this call created, which holds no complete copy.
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
         Ok(())
     }
+}
+
+/// Creates the database file empty (SQLite takes an empty file as a new database) and
+/// readable by its owner only, unless it exists; refuses a file that others may read.
+/// SQLite gives its `-wal` and `-shm` files the mode of the database file.
+pub fn create_private(path: &Path) -> Result<(), Error> {
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    match created {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::internal(format!("cannot create {}: {e}", path.display()))),
+    }
+    let mode = std::fs::metadata(path)
+        .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::internal(format!(
+            "{} is readable or writable by others (mode {:o}); it holds password hashes and sealed keys. \
+             Run `chmod 600 {}` (and the same on its -wal and -shm files), then start again.",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The `application_id` in the header of the database file at `path`, read from its
+/// bytes (no SQLite connection, so no file is created): None when it is no database.
+pub fn application_id(path: &Path) -> Result<Option<u32>, Error> {
+    let mut header = [0u8; 100];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
+    match read {
+        Ok(()) if header.starts_with(b"SQLite format 3\0") => {
+            Ok(Some(u32::from_be_bytes([header[68], header[69], header[70], header[71]])))
+        }
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// Writes `id` into the header of a new database file, before it switches to WAL, so the
+/// main file holds it from the first moment.
+pub fn set_application_id(path: &Path, id: u32) -> Result<(), Error> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "application_id", i32::from_ne_bytes(id.to_ne_bytes()))?;
+    Ok(())
 }
 
 impl Db {
@@ -163,4 +243,36 @@ pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>, Er
         plan.push(row.get::<_, String>(3)?);
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+
+    fn count(db: &Db) -> Result<i64, Error> {
+        db.read(|c| Ok(c.query_row("SELECT count(*) FROM probe", [], |r| r.get(0))?))
+    }
+
+    #[test]
+    fn a_panic_inside_a_write_rolls_it_back_and_the_next_write_works() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let db = Db::open(&dir.path().join("k.db"), 1, Timestamp::from_unix(0))?;
+        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE probe (n INTEGER)")?))?;
+
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            db.write(|tx| -> Result<(), Error> {
+                tx.execute("INSERT INTO probe VALUES (1)", [])?;
+                panic!("a bug inside a write");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(db.writer.is_poisoned(), "the test must poison the writer");
+
+        db.write(|tx| Ok(tx.execute("INSERT INTO probe VALUES (2)", [])?))?;
+        assert_eq!(count(&db)?, 1, "the panicked insert was rolled back, the next one committed");
+        assert!(db.writer.lock().unwrap_or_else(PoisonError::into_inner).is_autocommit(), "no transaction left open");
+        Ok(())
+    }
 }

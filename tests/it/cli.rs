@@ -135,6 +135,9 @@ fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
     assert!(out.starts_with("ID") && out.contains("seeded-co") && out.contains("team"), "{out}");
     assert!(out.contains("owner@seeded.test") && out.contains("invited"), "{out}");
     assert!(out.contains("in the outbox") && out.contains("--smtp-url"), "says where the mail is: {out}");
+    // The lifetime told is core's, as the mail tells it.
+    let days = keystead::core::tokens::lifetime_secs(keystead::types::TokenKind::Activation) / 86_400;
+    assert!(out.contains(&format!("(valid {days} days, single use)")), "{out}");
     let url = out.lines().find(|l| l.starts_with("https://id.example.test/activate?token=")).expect("the link");
     let token = token_of(url);
     let queued = s.outbox_to("owner@seeded.test", "invitation");
@@ -177,4 +180,32 @@ fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
     fails(&s, &["tenants", "create", "--owner-email", "x@seeded.test"], "--name");
     fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "x@s.test", "--base-url", "ftp://x"], "base-url");
     assert!(s.outbox_to("x@seeded.test", "invitation").is_empty(), "failed commands leave nothing behind");
+}
+
+#[test]
+fn a_signing_key_rotated_from_the_command_line_is_published_and_signs_in_the_running_server() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let kids = |s: &TestServer| -> Vec<String> {
+        let jwks = s.get("/.well-known/jwks.json", None).body;
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    let old = kids(&s);
+    assert_eq!(old.len(), 1);
+
+    let out = json_of(&ok(&s, &["signing-keys", "rotate", "--json"]));
+    let new = out["kid"].as_str().unwrap().to_owned();
+    assert_eq!(out["retired"]["kids"], json!(old));
+    assert_eq!(kids(&s), vec![new.clone(), old[0].clone()], "the running server publishes both at once");
+
+    s.app.clock.advance(keystead::core::access_tokens::JWKS_MAX_AGE_SECS);
+    let token = s.post("/v1/auth/token", Some(&a.token), json!({})).str("/access_token");
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], new.as_str(), "no restart needed");
+    let table = ok(&s, &["signing-keys", "rotate"]);
+    assert!(table.starts_with("KID") && table.contains(&new), "the second rotation retires the first new key: {table}");
 }
