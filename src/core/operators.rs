@@ -1,6 +1,6 @@
 //! Operator accounts (the admin realm): creation, listing, disabling, login, logout.
 use super::audit::{Action, Event};
-use super::auth::failed_login;
+use super::auth::{failed_login, verify_guarded};
 use super::clean_name;
 use super::principal::{Actor, Operator, Origin, Staff};
 use super::sessions::{self, Holder, Opened};
@@ -55,16 +55,15 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     let now = app.clock.now();
     app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
     let email = Email::parse("email", email)?;
-    let account_key = format!("admin:{email}");
-    app.limits.check(Scope::LoginByAccount, &account_key, now)?;
     let found = app.db.read(|c| admins::find_by_email(c, &email))?;
     // Security: unknown emails verify against a dummy hash, as portal logins do.
-    let verified = app.hasher.verify(found.as_ref().map(|a| a.password_hash.as_str()), password)?;
+    let stored = found.as_ref().map(|a| a.password_hash.as_str());
+    let verified = verify_guarded(app, &format!("admin:{email}"), origin, stored, password, now)?;
     let admin = match found {
         Some(a) if verified.ok => a,
         other => {
             let target = other.map(|a| ("admin", a.id.to_string()));
-            return Err(failed_login(app, origin, Action::AdminLoginFailed, &account_key, &email, target, now));
+            return Err(failed_login(app, origin, Action::AdminLoginFailed, &email, target, now));
         }
     };
     if admin.status != AdminStatus::Active {
@@ -73,7 +72,7 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     let rehash = if verified.needs_rehash { Some(app.hasher.hash(password)?) } else { None };
     app.db.write(|tx| {
         if let Some(hash) = &rehash {
-            admins::set_password_hash(tx, admin.id, hash, now)?;
+            admins::replace_password_hash(tx, admin.id, &admin.password_hash, hash, now)?;
         }
         admins::record_login(tx, admin.id, now)?;
         let session = sessions::open(tx, app, Holder::Admin(admin.id), origin, now)?;

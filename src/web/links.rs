@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::{Layout, enter, page, render};
 use crate::app::App;
-use crate::core::members::{self, Activate};
+use crate::core::members::{self, Activate, Invitation};
 use crate::core::principal::Origin;
 use crate::core::{email, recovery};
 use crate::crypto::secret::Secret;
@@ -36,6 +36,8 @@ pub struct ActivatePage {
     layout: Layout,
     token: String,
     name: String,
+    /// The account has a password already: the page asks for it instead of a new one.
+    existing: bool,
 }
 
 /// A link whose whole job is one button: verify an address, confirm a new one.
@@ -92,16 +94,27 @@ pub fn reset(app: &App, req: &mut Req) -> Result<Response, Error> {
     }
 }
 
+/// Asks core who the link is for (without using it): a new account chooses a password, an
+/// existing one gives its own.
 pub fn activate_form(app: &App, req: &mut Req) -> Result<Response, Error> {
     let token = query_token(req);
-    render(
-        app,
-        &ActivatePage { layout: link_layout(app, req, "Accept the invitation", &token)?, token, name: String::new() },
-    )
+    let title = "Accept the invitation";
+    let layout = link_layout(app, req, title, &token)?;
+    let blank = |layout, token| ActivatePage { layout, token, name: String::new(), existing: false };
+    let page = if token.is_empty() {
+        blank(layout, token)
+    } else {
+        match members::peek_invitation(app, &req.origin(), &token) {
+            Ok(who) => ActivatePage { existing: who == Invitation::ExistingAccount, ..blank(layout, token) },
+            // A bad link shows its error and no form.
+            Err(e) => blank(layout.failed(e)?, String::new()),
+        }
+    };
+    render(app, &page)
 }
 
-/// A new account chooses its password here; an existing one leaves it empty (the link
-/// proves the address, and core refuses a password for an account that has one).
+/// The password is always sent: chosen for a new account, the account's own otherwise
+/// (the link alone never opens an existing account; core checks it).
 pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     let input = Activate {
@@ -113,7 +126,11 @@ pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
         Ok(out) => Ok(enter(app, Cookie::Portal, &out.session.token, "/app")),
         Err(e) => {
             let layout = Layout::new(app, req, "Accept the invitation").failed(e)?;
-            render(app, &ActivatePage { layout, token: f.text("token").to_owned(), name: f.text("name").to_owned() })
+            // Which form to show again is only presentation: core decides on the next POST.
+            let existing = f.text("existing") == "1";
+            let page =
+                ActivatePage { layout, token: f.text("token").to_owned(), name: f.text("name").to_owned(), existing };
+            render(app, &page)
         }
     }
 }
