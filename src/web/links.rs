@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::http::cookies::Cookie;
 use crate::http::form::Form;
 use crate::http::{Req, Response, cookies};
+use crate::types::TokenKind;
 
 #[derive(Template)]
 #[template(path = "web/forgot.html")]
@@ -21,6 +22,8 @@ pub struct ForgotPage {
     layout: Layout,
     email: String,
     sent: bool,
+    /// How long the reset link lives, in words (core's `lifetime_secs`).
+    valid_for: String,
 }
 
 #[derive(Template)]
@@ -64,7 +67,15 @@ fn query_token(req: &Req) -> String {
 }
 
 pub fn forgot_form(app: &App, req: &mut Req) -> Result<Response, Error> {
-    render(app, &ForgotPage { layout: Layout::new(app, req, "Forgot password"), email: String::new(), sent: false })
+    render(
+        app,
+        &ForgotPage {
+            layout: Layout::new(app, req, "Forgot password"),
+            email: String::new(),
+            sent: false,
+            valid_for: crate::mail::valid_for(TokenKind::Reset),
+        },
+    )
 }
 
 /// Answers the same whether or not the address has an account.
@@ -75,7 +86,7 @@ pub fn forgot(app: &App, req: &mut Req) -> Result<Response, Error> {
         Ok(()) => (Layout::new(app, req, "Check your mail"), true),
         Err(e) => (Layout::new(app, req, "Forgot password").failed(e)?, false),
     };
-    render(app, &ForgotPage { layout, email, sent })
+    render(app, &ForgotPage { layout, email, sent, valid_for: crate::mail::valid_for(TokenKind::Reset) })
 }
 
 pub fn reset_form(app: &App, req: &mut Req) -> Result<Response, Error> {

@@ -115,6 +115,9 @@ fn forgot_and_reset_password_through_the_pages() {
         page.assert_page(200);
         assert_eq!(page.text.replace(email, "ADDRESS"), unknown.text.replace("nobody@a.test", "ADDRESS"));
     }
+    // The page tells the link's lifetime as core sets it, in the mail's own words.
+    let lifetime = keystead::mail::valid_for(keystead::types::TokenKind::Reset);
+    assert!(known.has(&format!("for {lifetime}.")), "{}", known.text);
     let link = path_of(&s, &sink.mail_to("owner@a.test", "Reset").link("/reset-password"));
     let token = link.split("token=").nth(1).expect("token").to_owned();
     let form = b.get(&link);
