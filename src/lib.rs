@@ -3,6 +3,7 @@
 //! see DESIGN.md.
 pub mod api;
 pub mod app;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod core;

@@ -11,7 +11,6 @@
 //! line (never the link) says so.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use askama::Template;
@@ -22,6 +21,7 @@ use lettre::{Message, Transport as _};
 use rusqlite::Transaction;
 
 use crate::app::App;
+use crate::background::Background;
 use crate::config::{SmtpSettings, SmtpTls};
 use crate::core::tokens;
 use crate::crypto::aead::MasterKey;
@@ -289,35 +289,15 @@ pub fn backoff_secs(attempts: i64) -> i64 {
     60i64.saturating_mul(1i64 << exp).min(6 * 3600)
 }
 
-/// The running sender thread.
-pub struct Sender {
-    stopping: Arc<AtomicBool>,
-    handle: JoinHandle<()>,
-}
-
-impl Sender {
-    /// Asks the thread to stop and waits for it (at most the message in flight).
-    pub fn stop(self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        let _ = self.handle.join();
-    }
-}
-
 /// Starts the sender thread: it delivers due messages when SMTP is configured, and in
 /// every case scrubs links whose token died.
-pub fn start(app: Arc<App>) -> Result<Sender, Error> {
+pub fn start(app: Arc<App>) -> Result<Background, Error> {
     seal_unsealed(&app)?;
     let smtp = match &app.config.smtp {
         Some(s) => Some((transport(s)?, app.config.mail_from.parse::<Mailbox>().map_err(Error::internal)?)),
         None => None,
     };
-    let stopping = Arc::new(AtomicBool::new(false));
-    let flag = stopping.clone();
-    let handle = std::thread::Builder::new()
-        .name("mail-sender".into())
-        .spawn(move || run(&app, smtp.as_ref(), &flag))
-        .map_err(Error::internal)?;
-    Ok(Sender { stopping, handle })
+    Background::spawn("mail-sender", move |stopping| run(&app, smtp.as_ref(), stopping))
 }
 
 fn run(app: &App, smtp: Option<&(SmtpTransport, Mailbox)>, stopping: &AtomicBool) {

@@ -3,10 +3,10 @@
 //! for the one writer never wait long. The audit log is never pruned (append-only).
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::app::App;
+use crate::background::Background;
 use crate::error::Error;
 use crate::store;
 use crate::types::Timestamp;
@@ -82,28 +82,10 @@ pub fn prune(app: &App, limit: i64, pause: Duration, stopping: &AtomicBool) -> R
     Ok(total)
 }
 
-/// The running pruner thread.
-pub struct Pruner {
-    stopping: Arc<AtomicBool>,
-    handle: JoinHandle<()>,
-}
-
-impl Pruner {
-    /// Asks the thread to stop and waits for it (at most one batch).
-    pub fn stop(self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        let _ = self.handle.join();
-    }
-}
-
 /// Starts the pruner thread. Its schedule is wall-clock time, not `app.clock`: tests that
 /// move the app's clock forward call `prune` themselves.
-pub fn start(app: Arc<App>) -> Result<Pruner, Error> {
-    let stopping = Arc::new(AtomicBool::new(false));
-    let flag = stopping.clone();
-    let handle =
-        std::thread::Builder::new().name("pruner".into()).spawn(move || run(&app, &flag)).map_err(Error::internal)?;
-    Ok(Pruner { stopping, handle })
+pub fn start(app: Arc<App>) -> Result<Background, Error> {
+    Background::spawn("pruner", move |stopping| run(&app, stopping))
 }
 
 fn run(app: &App, stopping: &AtomicBool) {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Socket, Type};
 
 use crate::app::App;
+use crate::background::Background;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
 use crate::http::{Method, Req, Response, error, router};
@@ -36,8 +37,8 @@ pub struct Running {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
-    mail: mail::Sender,
-    pruner: maintenance::Pruner,
+    mail: Background,
+    pruner: Background,
 }
 
 impl Running {
