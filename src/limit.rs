@@ -126,19 +126,6 @@ impl Limiter {
         })
     }
 
-    /// Answers 429 when the bucket is empty, without taking from it (for limits on failures).
-    pub fn check(&self, scope: Scope, who: &str, now: Timestamp) -> Result<(), Error> {
-        self.with_bucket(scope, who, now, |b| b.tokens >= 1.0)
-    }
-
-    /// Takes one attempt whether or not any is left (a failure that already happened).
-    pub fn charge(&self, scope: Scope, who: &str, now: Timestamp) {
-        let _ = self.with_bucket(scope, who, now, |b| {
-            b.tokens = (b.tokens - 1.0).max(0.0);
-            true
-        });
-    }
-
     /// Gives back one attempt taken by `hit` (up to the burst): for an allowance that should
     /// count only failures but must be taken before the work it guards.
     pub fn refund(&self, scope: Scope, who: &str, now: Timestamp) {
@@ -236,16 +223,6 @@ mod tests {
     }
 
     #[test]
-    fn check_does_not_take_and_charge_does() {
-        let limiter = Limiter::new(Limits { failed_verify_by_ip: Rate { burst: 1, per_hour: 1 }, ..Limits::default() });
-        let t = Timestamp::from_unix(1_000);
-        assert!(limiter.check(Scope::FailedVerifyByIp, "ip", t).is_ok());
-        assert!(limiter.check(Scope::FailedVerifyByIp, "ip", t).is_ok());
-        limiter.charge(Scope::FailedVerifyByIp, "ip", t);
-        assert!(limiter.check(Scope::FailedVerifyByIp, "ip", t).is_err());
-    }
-
-    #[test]
     fn ipv6_clients_share_their_64_and_ipv4_clients_do_not_share() {
         let limiter = Limiter::new(Limits { login_by_ip: Rate { burst: 1, per_hour: 1 }, ..Limits::default() });
         let t = Timestamp::from_unix(1_000);
@@ -269,12 +246,12 @@ mod tests {
             ..Limits::default()
         });
         let t = Timestamp::from_unix(1_000);
-        limiter.charge(Scope::SignupByIp, "1.1.1.1", t);
-        limiter.charge(Scope::LoginByIp, "2.2.2.2", t);
+        let _ = limiter.hit(Scope::SignupByIp, "1.1.1.1", t);
+        let _ = limiter.hit(Scope::LoginByIp, "2.2.2.2", t);
         assert_eq!(limiter.len(), 2);
         // Ten seconds on, the login bucket has refilled and goes; the sign-up one stays.
-        limiter.check(Scope::ForgotByIp, "3.3.3.3", t.plus_secs(10)).expect("a fresh bucket");
-        assert!(limiter.check(Scope::SignupByIp, "1.1.1.1", t.plus_secs(10)).is_err(), "still empty");
+        limiter.hit(Scope::ForgotByIp, "3.3.3.3", t.plus_secs(10)).expect("a fresh bucket");
+        assert!(limiter.hit(Scope::SignupByIp, "1.1.1.1", t.plus_secs(10)).is_err(), "still empty");
         assert!(limiter.len() <= 2, "the refilled login bucket was forgotten");
         assert!(limiter.lock().map.keys().all(|(scope, _)| *scope != Scope::LoginByIp));
     }
@@ -284,11 +261,11 @@ mod tests {
         let limiter = Limiter::new(Limits { login_by_ip: Rate { burst: 5, per_hour: 1 }, ..Limits::default() });
         let t = Timestamp::from_unix(1_000);
         for n in 0..(MAX_BUCKETS + 50) {
-            limiter.charge(Scope::LoginByIp, &format!("client-{n}"), t);
+            let _ = limiter.hit(Scope::LoginByIp, &format!("client-{n}"), t);
         }
         assert_eq!(limiter.len(), MAX_BUCKETS);
         let latest = format!("client-{}", MAX_BUCKETS + 49);
-        limiter.charge(Scope::LoginByIp, &latest, t);
+        let _ = limiter.hit(Scope::LoginByIp, &latest, t);
         assert!(limiter.lock().map.contains_key(&(Scope::LoginByIp, latest)), "the newest stays");
     }
 
