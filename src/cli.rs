@@ -237,6 +237,8 @@ const DEMO_OWNER: (&str, &str) = ("owner@demo.test", "demo owner passphrase");
 /// `serve` on a fresh database seeded with an operator and a tenant.
 fn demo(args: &ServeArgs) -> Result<(), Error> {
     let mut config = Config::from_args(args)?;
+    // A demo is tried on a laptop: its operator signs in with the printed password alone.
+    config.operator_mfa = crate::types::MfaPolicy::Optional;
     if config.db_path == Path::new("keystead.db") {
         config.db_path = "keystead-demo.db".into();
     }

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Limits;
-use crate::types::{AccountStatus, SignupMode, TenantStatus};
+use crate::types::{AccountStatus, MfaPolicy, SignupMode, TenantStatus};
 
 #[derive(Parser, Debug)]
 #[command(name = "keystead", version, about = "Portal and authentication server for multi-tenant products")]
@@ -220,6 +220,9 @@ pub struct ServeArgs {
     /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
     #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Whether every operator must enrol a second factor before using the operator realm.
+    #[arg(long, env = "KEYSTEAD_OPERATOR_MFA", default_value = "required", value_parser = parse_text::<MfaPolicy>)]
+    pub operator_mfa: MfaPolicy,
 }
 
 fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
@@ -250,6 +253,7 @@ pub struct Config {
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
+    pub operator_mfa: MfaPolicy,
 }
 
 /// How the mail sender reaches the SMTP server.
@@ -379,6 +383,7 @@ impl Config {
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
+            operator_mfa: MfaPolicy::Required,
         }
     }
 
@@ -388,6 +393,7 @@ impl Config {
         config.base_url.truncate(config.base_url.trim_end_matches('/').len());
         config.bind.clone_from(&args.bind);
         config.signup = args.signup;
+        config.operator_mfa = args.operator_mfa;
         config.trust_proxy = args.trust_proxy;
         config.key_prefix.clone_from(&args.key_prefix);
         config.password_min_length = args.password_min_length;

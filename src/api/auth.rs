@@ -45,8 +45,13 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let b: LoginBody = body::json(req)?;
     let out =
         auth::login(app, &req.origin(), auth::Login { email: b.email, password: b.password, tenant_id: b.tenant_id })?;
+    Ok(logged_in(&out))
+}
+
+/// The answer to a successful login, whether it took one step or two.
+pub(crate) fn logged_in(out: &auth::LoggedIn) -> Response {
     let p = &out.profile;
-    Ok(Response::json(
+    Response::json(
         200,
         &json!({
             "session_token": out.session.token.expose(),
@@ -55,7 +60,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
             "tenant": Tenant::of(&p.tenant),
             "memberships": json::memberships(&p.memberships),
         }),
-    ))
+    )
 }
 
 #[derive(Deserialize)]

@@ -52,6 +52,14 @@ pub enum Action {
     AccountEnabled,
     AccountDeleted,
     AccountRestored,
+    MfaTotpEnrolmentStarted,
+    MfaTotpEnabled,
+    MfaTotpDisabled,
+    MfaRecoveryCodesRegenerated,
+    MfaPassed,
+    MfaFailed,
+    MfaThrottled,
+    MfaReset,
 }
 
 impl Action {
@@ -96,6 +104,14 @@ impl Action {
             Action::AccountEnabled => "account.enabled",
             Action::AccountDeleted => "account.deleted",
             Action::AccountRestored => "account.restored",
+            Action::MfaTotpEnrolmentStarted => "mfa.totp_enrolment_started",
+            Action::MfaTotpEnabled => "mfa.totp_enabled",
+            Action::MfaTotpDisabled => "mfa.totp_disabled",
+            Action::MfaRecoveryCodesRegenerated => "mfa.recovery_codes_regenerated",
+            Action::MfaPassed => "auth.mfa_passed",
+            Action::MfaFailed => "auth.mfa_failed",
+            Action::MfaThrottled => "auth.mfa_throttled",
+            Action::MfaReset => "mfa.reset",
         }
     }
 }

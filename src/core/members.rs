@@ -14,13 +14,14 @@
 use rusqlite::Transaction;
 
 use super::audit::{Action, Event};
+use super::mfa;
 use super::principal::{Actor, Origin, TenantActor};
 use super::sessions::{self, Opened};
 use super::tokens::{self, Grant};
 use super::{Member, clean_name};
 use crate::app::App;
 use crate::crypto::password::check_policy;
-use crate::crypto::secret::Secret;
+use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
 use crate::mail::{self, Letter, Queued};
 use crate::store::accounts::{self, NewAccount};
@@ -28,7 +29,7 @@ use crate::store::memberships::{self, MembershipRow};
 use crate::store::page::Page;
 use crate::store::sessions as session_store;
 use crate::store::tenants::{self, TenantRow};
-use crate::types::{AccountStatus, Email, MembershipStatus, Role, TenantStatus, Timestamp, TokenKind, UserId};
+use crate::types::{AccountStatus, Email, MembershipStatus, Person, Role, TenantStatus, Timestamp, TokenKind, UserId};
 
 /// Whether `by` may manage a member whose role is (or would become) `target`.
 fn may_manage(by: &TenantActor<'_>, target: Role) -> Result<(), Error> {
@@ -293,38 +294,75 @@ pub fn activate(app: &App, origin: &Origin, input: Activate) -> Result<Activated
         (false, Some(_)) => return Err(Error::field("password", "must not be sent: this account already has one")),
         (false, None) => None,
     };
+    let invitation = TokenHash::of(&input.token);
+    let acceptance = Acceptance { hash, name, new_account };
+    // One transaction: an account with a second factor owes it first (the invitation
+    // waits on the challenge, unspent); otherwise the membership becomes active.
     app.db.write(|tx| {
-        let token = tokens::consume(tx, TokenKind::Activation, &input.token, now)?;
-        let (user, tenant) = (token.user_id, token.tenant_id.ok_or(Error::InvalidToken)?);
-        let membership = memberships::get(tx, tenant, user)?;
-        if membership.is_none_or(|m| m.status != MembershipStatus::Invited) {
-            return Err(Error::InvalidToken);
-        }
-        let account = accounts::get(tx, user)?.ok_or(Error::InvalidToken)?;
-        if account.status != AccountStatus::Active {
-            return Err(Error::AccountDisabled);
-        }
-        if tenants::get(tx, tenant)?.is_none_or(|t| t.status != TenantStatus::Active) {
-            return Err(Error::TenantSuspended);
-        }
-        // A concurrent activation elsewhere may have set a password since the read above:
-        // the first one stands.
-        if let (Some(hash), None) = (&hash, &account.password_hash) {
-            accounts::set_password_hash(tx, user, hash, now)?;
-            if let Some(name) = &name {
-                accounts::set_name(tx, user, name, now)?;
+        if !new_account {
+            let person = Person::User(account.id);
+            if let Some(mfa_required) = mfa::challenge::demand(tx, person, None, Some(invitation), now)? {
+                return Ok(Err(mfa_required));
             }
         }
-        accounts::mark_email_verified(tx, user, now)?;
-        memberships::set_status(tx, tenant, user, MembershipStatus::Active, now)?;
-        accounts::record_login(tx, user, tenant, now)?;
-        let session = sessions::open(tx, app, sessions::Holder::Portal { user, tenant }, origin, now)?;
-        Event::new(Actor::User(user), Some(origin), Action::MemberActivated)
-            .tenant(tenant)
-            .target("account", user)
-            .after(serde_json::json!({ "status": "active", "new_account": new_account }))
-            .append(tx, now)?;
-        let profile = super::account::load_profile(tx, user, tenant)?;
-        Ok(Activated { session, member: profile.member, tenant: profile.tenant })
-    })
+        accept_in(tx, app, origin, &invitation, &acceptance, now).map(Ok)
+    })?
+}
+
+/// What an activation sets on the account: a new account's password hash and name.
+pub(crate) struct Acceptance {
+    pub hash: Option<String>,
+    pub name: Option<String>,
+    pub new_account: bool,
+}
+
+impl Acceptance {
+    /// An account that exists already: it only accepts.
+    pub(crate) const EXISTING: Acceptance = Acceptance { hash: None, name: None, new_account: false };
+}
+
+/// Uses the invitation behind `invitation` in the caller's transaction: the membership
+/// becomes active and a session opens in its tenant (also the end of an activation's
+/// second step).
+pub(crate) fn accept_in(
+    tx: &Transaction<'_>,
+    app: &App,
+    origin: &Origin,
+    invitation: &TokenHash,
+    acceptance: &Acceptance,
+    now: Timestamp,
+) -> Result<Activated, Error> {
+    let Acceptance { hash, name, new_account } = acceptance;
+    let token = tokens::consume_hashed(tx, TokenKind::Activation, invitation, now)?;
+    let (user, tenant) = (token.user_id, token.tenant_id.ok_or(Error::InvalidToken)?);
+    let membership = memberships::get(tx, tenant, user)?;
+    if membership.is_none_or(|m| m.status != MembershipStatus::Invited) {
+        return Err(Error::InvalidToken);
+    }
+    let account = accounts::get(tx, user)?.ok_or(Error::InvalidToken)?;
+    if account.status != AccountStatus::Active {
+        return Err(Error::AccountDisabled);
+    }
+    if tenants::get(tx, tenant)?.is_none_or(|t| t.status != TenantStatus::Active) {
+        return Err(Error::TenantSuspended);
+    }
+    // A concurrent activation elsewhere may have set a password since the read above:
+    // the first one stands.
+    if let (Some(hash), None) = (&hash, &account.password_hash) {
+        accounts::set_password_hash(tx, user, hash, now)?;
+        if let Some(name) = &name {
+            accounts::set_name(tx, user, name, now)?;
+        }
+    }
+    accounts::mark_email_verified(tx, user, now)?;
+    memberships::set_status(tx, tenant, user, MembershipStatus::Active, now)?;
+    accounts::record_login(tx, user, tenant, now)?;
+    let session = sessions::open(tx, app, sessions::Holder::Portal { user, tenant }, origin, now)?;
+    Event::new(Actor::User(user), Some(origin), Action::MemberActivated)
+        .tenant(tenant)
+        .target("account", user)
+        .after(serde_json::json!({ "status": "active", "new_account": new_account }))
+        .append(tx, now)?;
+    let profile = super::account::load_profile(tx, user, tenant)?;
+    Ok(Activated { session, member: profile.member, tenant: profile.tenant })
 }

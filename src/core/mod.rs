@@ -10,6 +10,7 @@ pub mod auth;
 pub mod email;
 pub mod keys;
 pub mod members;
+pub mod mfa;
 pub mod operators;
 pub mod oversight;
 pub mod principal;

@@ -14,11 +14,23 @@ pub fn bearer(req: &Req) -> Option<&str> {
 }
 
 pub fn portal(app: &App, req: &Req) -> Result<PortalUser, Error> {
+    portal_enrolling(app, req)
+}
+
+/// A portal session on the routes a person without a required second factor may still
+/// use (`GET /v1/me`, `/v1/me/mfa…`, logout, switch-tenant).
+pub fn portal_enrolling(app: &App, req: &Req) -> Result<PortalUser, Error> {
     let token = bearer(req).ok_or(Error::Unauthorized)?;
     sessions::authenticate_portal(app, token, req.origin())
 }
 
 pub fn admin(app: &App, req: &Req) -> Result<Operator, Error> {
+    admin_enrolling(app, req)
+}
+
+/// An operator session on the routes an operator without a required second factor may
+/// still use (`/v1/admin/me/mfa…`, logout).
+pub fn admin_enrolling(app: &App, req: &Req) -> Result<Operator, Error> {
     let token = bearer(req).ok_or(Error::Unauthorized)?;
     sessions::authenticate_admin(app, token, req.origin())
 }

@@ -5,8 +5,11 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 use crate::error::Error;
 use crate::types::Timestamp;
 
-const STEPS: &[(i64, &str, &str)] =
-    &[(1, "schema", include_str!("../../schema.sql")), (2, "search", include_str!("../../migrations/0002_search.sql"))];
+const STEPS: &[(i64, &str, &str)] = &[
+    (1, "schema", include_str!("../../schema.sql")),
+    (2, "search", include_str!("../../migrations/0002_search.sql")),
+    (7, "mfa", include_str!("../../migrations/0007_mfa.sql")),
+];
 
 pub fn run(conn: &mut Connection, now: Timestamp) -> Result<(), Error> {
     conn.execute_batch(

@@ -6,15 +6,18 @@ pub mod audit;
 pub mod cache;
 pub mod keys;
 pub mod memberships;
+pub mod mfa_challenges;
 pub mod migrate;
 pub mod outbox;
 pub mod page;
+pub mod recovery_codes;
 pub mod search;
 pub mod sessions;
 pub mod signing_keys;
 pub mod stats;
 pub mod tenants;
 pub mod tokens;
+pub mod totp_factors;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -68,6 +68,18 @@ pub fn get(conn: &Connection, id: TenantId) -> Result<Option<TenantRow>, Error> 
     Ok(conn.prepare_cached(&sql)?.query_row([id], |r| TenantRow::from_row_at(r, 0)).optional()?)
 }
 
+/// Whether the tenant's owner requires every member to hold a second factor.
+pub fn requires_mfa(conn: &Connection, id: TenantId) -> Result<bool, Error> {
+    let found = conn.prepare_cached("SELECT require_mfa FROM tenants WHERE id = ?1")?.query_row([id], |r| r.get(0));
+    Ok(found.optional()?.unwrap_or(false))
+}
+
+pub fn set_requires_mfa(tx: &rusqlite::Transaction<'_>, id: TenantId, on: bool, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE tenants SET require_mfa = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(rusqlite::params![id, on, now])?;
+    Ok(())
+}
+
 /// Stores (or, with None, clears) the sealed provider key and its hint.
 pub fn set_provider_key(
     tx: &Transaction<'_>,

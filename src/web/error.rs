@@ -41,7 +41,12 @@ pub fn shown(e: &Error) -> Shown {
         | Error::LastOwner
         | Error::LastAdmin
         | Error::InvalidTransition
-        | Error::RateLimited { .. } => Shown::Form,
+        | Error::RateLimited { .. }
+        | Error::InvalidCode
+        | Error::MfaRequired(_)
+        | Error::MfaEnrolmentRequired
+        | Error::AlreadyEnrolled
+        | Error::NotPending => Shown::Form,
         Error::CsrfFailed
         | Error::SignupDisabled
         | Error::NotFound

@@ -22,6 +22,7 @@ mod keys;
 mod login;
 mod mail;
 mod members;
+mod mfa;
 mod sessions;
 mod signup;
 mod smoke;
