@@ -286,7 +286,7 @@ text_enum!(
 );
 
 /// Whose second factors: a portal account or an operator (`realm` and `owner_id` columns).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Person {
     User(UserId),
     Admin(AdminId),

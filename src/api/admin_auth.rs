@@ -30,7 +30,7 @@ pub(crate) fn logged_in(out: &operators::AdminLoggedIn) -> Response {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::admin(app, req)?;
+    let who = credentials::admin_enrolling(app, req)?;
     operators::admin_logout(app, &who)?;
     Ok(Response::no_content())
 }

@@ -69,7 +69,7 @@ struct SwitchBody {
 }
 
 pub fn switch_tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::portal(app, req)?;
+    let who = credentials::portal_enrolling(app, req)?;
     let b: SwitchBody = body::json(req)?;
     let tenant: TenantId = b.tenant_id.parse()?;
     let p = auth::switch_tenant(app, &who, tenant)?;
@@ -77,7 +77,7 @@ pub fn switch_tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::portal(app, req)?;
+    let who = credentials::portal_enrolling(app, req)?;
     sessions::logout(app, &who)?;
     Ok(Response::no_content())
 }

@@ -251,6 +251,7 @@ mod tests {
             has_provider_key: false,
             provider_key_hint: None,
             created_at: Timestamp::from_unix(0),
+            require_mfa: false,
         };
         let m = MembershipRow {
             tenant_id: tenant.id,

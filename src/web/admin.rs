@@ -41,7 +41,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    if let Some(who) = optional(credentials::admin_cookie(app, req))? {
+    if let Some(who) = optional(credentials::admin_cookie_enrolling(app, req))? {
         operators::admin_logout(app, &who)?;
     }
     Ok(Response::redirect("/admin/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Admin)))

@@ -41,7 +41,7 @@ pub struct SignedUpPage {
 page!(LoginPage, SignupPage, SignedUpPage);
 
 pub fn home(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let signed_in = optional(credentials::portal_cookie(app, req))?.is_some();
+    let signed_in = optional(credentials::portal_cookie_enrolling(app, req))?.is_some();
     Ok(Response::redirect(if signed_in { "/app" } else { "/login" }))
 }
 
@@ -74,7 +74,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    if let Some(who) = optional(credentials::portal_cookie(app, req))? {
+    if let Some(who) = optional(credentials::portal_cookie_enrolling(app, req))? {
         sessions::logout(app, &who)?;
     }
     Ok(Response::redirect("/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Portal)))

@@ -23,6 +23,7 @@ mod login;
 mod mail;
 mod members;
 mod mfa;
+mod mfa_policy;
 mod sessions;
 mod signup;
 mod smoke;

@@ -76,11 +76,7 @@ pub fn status(app: &App, holder: &Holder<'_>) -> Result<Status, Error> {
     app.db.read(|c| {
         let totp = totp_factors::get(c, holder.person)?.is_some_and(|t| t.confirmed);
         let (_, left) = recovery_codes::count(c, holder.person)?;
-        Ok(Status {
-            totp,
-            recovery_codes_left: left,
-            required: policy::required(app, c, holder.person, holder.tenant)?,
-        })
+        Ok(Status { totp, recovery_codes_left: left, required: policy::required(app, c, holder.person)? })
     })
 }
 

@@ -77,7 +77,7 @@ pub fn disable(app: &App, holder: &Holder<'_>, password: &Secret, code: &str) ->
     check_password(app, holder, password)?;
     let now = app.clock.now();
     app.db.write(|tx| {
-        if policy::required(app, tx, holder.person, holder.tenant)? {
+        if policy::required(app, tx, holder.person)? {
             return Err(Error::MfaEnrolmentRequired);
         }
         let method = spend_code(tx, app, holder.person, code, now)?;
