@@ -88,6 +88,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/admin/users/{id}/enable", api::admin_users::enable),
     route(Post, "/v1/admin/users/{id}/delete", api::admin_users::delete),
     route(Post, "/v1/admin/users/{id}/restore", api::admin_users::restore),
+    route(Post, "/v1/admin/users/{id}/reset-mfa", api::admin_users::reset_mfa),
     route(Get, "/v1/admin/admins", api::admin_admins::list),
     route(Post, "/v1/admin/admins", api::admin_admins::create),
     route(Post, "/v1/admin/admins/{id}/disable", api::admin_admins::disable),

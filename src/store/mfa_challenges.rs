@@ -65,6 +65,13 @@ pub fn spend(tx: &Transaction<'_>, hash: &TokenHash, now: Timestamp) -> Result<b
     Ok(n == 1)
 }
 
+/// Ends every challenge of the person (its factors were reset).
+pub fn delete_for(tx: &Transaction<'_>, who: Person) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached("DELETE FROM mfa_challenges WHERE realm = ?1 AND owner_id = ?2")?
+        .execute(rusqlite::params![who.realm(), who.id()])?)
+}
+
 /// Counts a wrong code; the failures so far.
 pub fn record_failure(tx: &Transaction<'_>, hash: &TokenHash) -> Result<i64, Error> {
     Ok(tx

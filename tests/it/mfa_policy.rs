@@ -113,3 +113,42 @@ fn a_policy_elsewhere_does_not_close_a_tenant_without_one() {
     assert_eq!(res.status, 200, "switching stays open: {}", res.text);
     assert_error(&s.get("/v1/keys", Some(&ann.token)), 403, "mfa_enrolment_required");
 }
+
+#[test]
+fn an_operator_resets_a_locked_out_persons_factors() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@operator.test");
+    let a = s.signup("ann@example.test");
+    let app = s.enrol_totp("/v1/me/mfa", &a.token);
+    let path = format!("/v1/admin/users/{}/reset-mfa", a.user_id);
+    assert_error(&s.post(&path, Some(&op), json!({})), 400, "reason_required");
+    assert_error(&s.post(&path, Some(&op), json!({ "reason": "  " })), 400, "reason_required");
+    assert_error(&s.post(&path, Some(&a.token), json!({ "reason": "lost phone" })), 401, "unauthorized");
+    let unknown = format!("/v1/admin/users/{}/reset-mfa", uuid_like());
+    assert_error(&s.post(&unknown, Some(&op), json!({ "reason": "lost phone" })), 404, "not_found");
+    let pending = TestServer::mfa_token(&s.login(&a.email, PASSWORD));
+
+    let res = s.post(&path, Some(&op), json!({ "reason": "lost phone, identity checked by video call" }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.str("/account/id"), a.user_id);
+    assert_error(&s.get("/v1/me", Some(&a.token)), 401, "unauthorized");
+    assert_error(
+        &s.post("/v1/auth/mfa", None, json!({ "mfa_token": pending, "code": app.code(&s) })),
+        401,
+        "unauthorized",
+    );
+    let res = s.login(&a.email, PASSWORD);
+    assert_eq!(res.status, 200, "the password alone again: {}", res.text);
+    assert_eq!(s.get("/v1/me/mfa", Some(&res.str("/session_token"))).body["recovery_codes_left"], json!(0));
+    let (reason, after): (String, String) = s
+        .db()
+        .query_row("SELECT reason, after FROM audit_log WHERE action = 'mfa.reset'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(reason, "lost phone, identity checked by video call");
+    assert!(after.contains("\"totp_removed\":true") && after.contains("\"recovery_codes_removed\":10"), "{after}");
+    assert!(!after.contains(&app.secret));
+}
+
+fn uuid_like() -> &'static str {
+    "00000000-0000-4000-8000-000000000000"
+}

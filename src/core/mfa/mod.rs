@@ -4,6 +4,7 @@
 pub mod challenge;
 pub mod policy;
 pub mod recovery;
+pub mod reset;
 pub mod signin;
 pub mod totp;
 
