@@ -5,12 +5,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
 use crate::core::access_tokens;
-use crate::crypto::aead::MasterKey;
+use crate::crypto::aead::{MasterKey, key_file};
 use crate::crypto::jwt::Signer;
 use crate::crypto::password::Hasher;
 use crate::error::Error;
 use crate::limit::Limiter;
-use crate::store::Db;
+use crate::store::{Db, sealed};
 use crate::types::Timestamp;
 
 pub struct App {
@@ -31,7 +31,7 @@ impl App {
         let clock = Clock::default();
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
-        let master_key = MasterKey::load(config.master_key.as_deref(), &config.db_path)?;
+        let master_key = open_master_key(&config, &db)?;
         let signer = access_tokens::load_signer(&db, &master_key, clock.now())?;
         Ok(Self {
             master_key,
@@ -43,6 +43,28 @@ impl App {
             config,
         })
     }
+}
+
+/// The master key as configured (or in the key file), proven to open one sealed value of
+/// each kind the database holds: a wrong key stops the start, saying what to set.
+fn open_master_key(config: &Config, db: &Db) -> Result<MasterKey, Error> {
+    let samples = db.read(sealed::samples)?;
+    let first = samples.first().map(|s| s.what.as_str());
+    let key = MasterKey::load(config.master_key.as_deref(), &config.db_path, first)?;
+    let Some(wrong) = samples.iter().find(|s| key.open(&s.sealed, &s.context).is_err()) else {
+        return Ok(key);
+    };
+    let (db, file) = (config.db_path.display(), key_file(&config.db_path));
+    let (given, or) = match config.master_key {
+        Some(_) => ("given by KEYSTEAD_MASTER_KEY or --master-key".to_owned(), "unset it to use"),
+        None => (format!("in {}", file.display()), "restore"),
+    };
+    Err(Error::internal(format!(
+        "the master key {given} does not open the sealed values of {db} ({}). Set KEYSTEAD_MASTER_KEY to \
+         the key this database was created with, or {or} {}.",
+        wrong.what,
+        file.display()
+    )))
 }
 
 /// Wall-clock time, which tests may move forward instead of sleeping.

@@ -1,238 +1,12 @@
-//! The command line and its `KEYSTEAD_*` variables, and the resolved `Config` the app runs on.
+//! The resolved `Config` the app runs on, with its defaults (`Config::new`, the one place
+//! they are written) and the parsing of its values. The flags that set it: `cli::args`.
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use clap::{Args, Parser, Subcommand};
 
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Limits;
-use crate::types::{AccountStatus, MfaPolicy, SignupMode, TenantStatus};
-
-#[derive(Parser, Debug)]
-#[command(name = "keystead", version, about = "Portal and authentication server for multi-tenant products")]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Run the server (creates the database and applies migrations on first start).
-    Serve(ServeArgs),
-    /// Manage operator accounts.
-    Admin {
-        #[command(subcommand)]
-        command: AdminCommand,
-    },
-    /// Write a consistent copy of the database while the server runs.
-    Backup {
-        #[command(flatten)]
-        db: DbArg,
-        /// Where to write the copy (must not exist).
-        out: PathBuf,
-    },
-    /// Serve a fresh demo database seeded with an operator and a tenant, and print their logins.
-    Demo(ServeArgs),
-    /// Run tenants from the server's machine, as an operator would (changes audited as "system").
-    Tenants {
-        #[command(subcommand)]
-        command: TenantsCommand,
-    },
-    /// Run accounts from the server's machine, as an operator would (changes audited as "system").
-    Users {
-        #[command(subcommand)]
-        command: UsersCommand,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TenantsCommand {
-    /// List tenants, newest first.
-    List {
-        #[command(flatten)]
-        db: DbArg,
-        /// Only tenants in this status (active, suspended, deleted).
-        #[arg(long, value_parser = parse_text::<TenantStatus>)]
-        status: Option<TenantStatus>,
-        /// Only tenants whose name or slug contains this.
-        #[arg(long)]
-        q: Option<String>,
-        #[command(flatten)]
-        list: ListArgs,
-    },
-    /// Create a tenant and invite its owner. The invitation waits in the outbox for a server
-    /// started with --smtp-url to send; the activation link is printed meanwhile.
-    Create(CreateTenantArgs),
-    /// Suspend a tenant: its sessions end, its keys stop verifying, its logins are refused.
-    Suspend(ChangeArgs),
-    /// Soft-delete a tenant: as suspended, and its memberships are disabled "by tenant".
-    Delete(ChangeArgs),
-    /// Restore a suspended or deleted tenant (and the memberships its deletion disabled).
-    Restore(ChangeArgs),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum UsersCommand {
-    /// List accounts with their memberships, newest first.
-    List {
-        #[command(flatten)]
-        db: DbArg,
-        /// Only accounts in this status (active, disabled, deleted).
-        #[arg(long, value_parser = parse_text::<AccountStatus>)]
-        status: Option<AccountStatus>,
-        /// Only accounts whose email or name contains this.
-        #[arg(long)]
-        q: Option<String>,
-        /// Only accounts with a membership in this tenant.
-        #[arg(long)]
-        tenant_id: Option<String>,
-        #[command(flatten)]
-        list: ListArgs,
-    },
-    /// Disable an account in every tenant and end its sessions.
-    Disable(ChangeArgs),
-    /// Enable a disabled account.
-    Enable(ChangeArgs),
-}
-
-/// Paging and output of a `list` subcommand.
-#[derive(Args, Debug, Clone)]
-pub struct ListArgs {
-    /// At most this many rows (default 50, at most 200).
-    #[arg(long)]
-    pub limit: Option<String>,
-    /// Continue after the page that printed this cursor.
-    #[arg(long)]
-    pub cursor: Option<String>,
-    /// Print the API's JSON (`{"items": [...], "next_cursor": ...}`) instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `tenants create`: the fields of `POST /v1/admin/tenants`.
-#[derive(Args, Debug, Clone)]
-pub struct CreateTenantArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// The tenant's name.
-    #[arg(long)]
-    pub name: String,
-    /// 1 to 40 lower-case letters, digits or dashes (default: derived from the name).
-    #[arg(long)]
-    pub slug: Option<String>,
-    /// Who is invited as its owner (an address with an account only accepts).
-    #[arg(long)]
-    pub owner_email: String,
-    /// The owner's name, for a new account.
-    #[arg(long)]
-    pub owner_name: Option<String>,
-    /// The plan (default: free).
-    #[arg(long)]
-    pub plan: Option<String>,
-    /// At most this many active and invited members (default: unlimited).
-    #[arg(long)]
-    pub max_seats: Option<i64>,
-    /// The server's public base URL, which the activation link points to (as for `serve`).
-    #[arg(long, env = "KEYSTEAD_BASE_URL")]
-    pub base_url: Option<String>,
-    /// Print the API's JSON object instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// A lifecycle change from the command line.
-#[derive(Args, Debug, Clone)]
-pub struct ChangeArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// The id of the tenant or account.
-    pub id: String,
-    /// Why: recorded in the audit log.
-    #[arg(long)]
-    pub reason: String,
-    /// Print the API's JSON object instead of a table.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum AdminCommand {
-    /// Create an operator; the password is read from standard input (prompted on a terminal).
-    Create {
-        #[command(flatten)]
-        db: DbArg,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: Option<String>,
-    },
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct DbArg {
-    /// The SQLite database file.
-    #[arg(long = "db", env = "KEYSTEAD_DB", default_value = "keystead.db")]
-    pub path: PathBuf,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ServeArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// Address to listen on.
-    #[arg(long, env = "KEYSTEAD_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: String,
-    /// Public base URL, used in links and as the token issuer (default: http://<bind>).
-    #[arg(long, env = "KEYSTEAD_BASE_URL")]
-    pub base_url: Option<String>,
-    /// Who may create tenants by signing up.
-    #[arg(long, env = "KEYSTEAD_SIGNUP", default_value = "open", value_parser = parse_text::<SignupMode>)]
-    pub signup: SignupMode,
-    /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
-    #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
-    pub trust_proxy: bool,
-    /// Every API key starts with this (letters, digits and `_`, 1 to 8 characters).
-    #[arg(long, env = "KEYSTEAD_KEY_PREFIX", default_value = "ksk_")]
-    pub key_prefix: String,
-    /// Shortest password accepted.
-    #[arg(long, env = "KEYSTEAD_PASSWORD_MIN_LENGTH", default_value_t = 10)]
-    pub password_min_length: usize,
-    /// Worker threads answering requests.
-    #[arg(long, env = "KEYSTEAD_WORKERS", default_value_t = 4)]
-    pub workers: usize,
-    /// Connections served at once (each holds a thread); one more is answered 503 and closed.
-    #[arg(long, env = "KEYSTEAD_MAX_CONNECTIONS", default_value_t = 1024)]
-    pub max_connections: usize,
-    /// Password hashes computed at once (default: the number of cores).
-    #[arg(long, env = "KEYSTEAD_HASH_THREADS")]
-    pub hash_threads: Option<usize>,
-    /// Base64 of the 32-byte master key (default: a key file beside the database).
-    /// Prefer the variable: a flag shows in the process list.
-    #[arg(long, env = "KEYSTEAD_MASTER_KEY", hide_env_values = true, value_parser = parse_secret)]
-    pub master_key: Option<Arc<Secret>>,
-    /// SMTP server for outgoing mail: smtp://user:pass@host:587?tls=starttls, smtps://host
-    /// (or ?tls=tls), smtp://127.0.0.1:2525?tls=none. Without it no mail leaves the machine.
-    // Security: holds a password, so the value is parsed straight into `SmtpSettings` and
-    // never shown by --help (hide_env_values) or Debug.
-    #[arg(long, env = "KEYSTEAD_SMTP_URL", hide_env_values = true, value_parser = SmtpSettings::parse)]
-    pub smtp_url: Option<SmtpSettings>,
-    /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
-    #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
-    pub mail_from: Option<String>,
-    /// Whether every operator must enrol a second factor before using the operator realm.
-    #[arg(long, env = "KEYSTEAD_OPERATOR_MFA", default_value = "required", value_parser = parse_text::<MfaPolicy>)]
-    pub operator_mfa: MfaPolicy,
-}
-
-fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
-    Ok(Arc::new(Secret::new(s.to_owned())))
-}
-
-/// A value given as its API text (`--status suspended`).
-fn parse_text<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|e: Error| e.message())
-}
+use crate::types::{MfaPolicy, SignupMode};
 
 /// Everything the running app needs to know, resolved from the arguments.
 #[derive(Debug, Clone)]
@@ -253,6 +27,7 @@ pub struct Config {
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
+    /// Whether every operator must enrol a second factor (`--operator-mfa`).
     pub operator_mfa: MfaPolicy,
 }
 
@@ -367,10 +142,11 @@ impl Default for SessionPolicy {
 impl Config {
     /// The defaults of `serve`, on the given database file.
     pub fn new(db_path: PathBuf) -> Self {
+        let bind = "127.0.0.1:8080";
         Self {
             db_path,
-            bind: "127.0.0.1:8080".into(),
-            base_url: "http://127.0.0.1:8080".into(),
+            bind: bind.into(),
+            base_url: format!("http://{bind}"),
             signup: SignupMode::Open,
             trust_proxy: false,
             key_prefix: "ksk_".into(),
@@ -385,30 +161,6 @@ impl Config {
             mail_from: "Keystead <keystead@localhost>".into(),
             operator_mfa: MfaPolicy::Required,
         }
-    }
-
-    pub fn from_args(args: &ServeArgs) -> Result<Self, Error> {
-        let mut config = Self::new(args.db.path.clone());
-        config.base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
-        config.base_url.truncate(config.base_url.trim_end_matches('/').len());
-        config.bind.clone_from(&args.bind);
-        config.signup = args.signup;
-        config.operator_mfa = args.operator_mfa;
-        config.trust_proxy = args.trust_proxy;
-        config.key_prefix.clone_from(&args.key_prefix);
-        config.password_min_length = args.password_min_length;
-        config.workers = args.workers;
-        config.max_connections = args.max_connections;
-        config.master_key.clone_from(&args.master_key);
-        if let Some(n) = args.hash_threads {
-            config.hash_threads = n;
-        }
-        config.smtp.clone_from(&args.smtp_url);
-        if let Some(from) = &args.mail_from {
-            config.mail_from.clone_from(from);
-        }
-        config.validate()?;
-        Ok(config)
     }
 
     pub fn validate(&self) -> Result<(), Error> {

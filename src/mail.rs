@@ -1,6 +1,11 @@
 //! Mail: composing a message into the outbox (inside the transaction of the change that
-//! causes it), scrubbing single-use links out of stored bodies, and the sender thread
+//! causes it), scrubbing single-use links out of stored messages, and the sender thread
 //! that delivers due messages over SMTP with retries and exponential backoff.
+//!
+//! Security: a letter carrying a link is stored twice, neither copy raw: its bodies as
+//! sent, sealed under the master key (bound to the message id), and the same bodies with
+//! the link cut out. The sender opens the sealed copy; scrubbing drops it. So no raw token
+//! reaches the database file, its WAL, its free pages or a backup.
 //!
 //! Without `--smtp-url` nothing leaves the machine: messages stay in the outbox, and a log
 //! line (never the link) says so.
@@ -18,16 +23,18 @@ use rusqlite::Transaction;
 
 use crate::app::App;
 use crate::config::{SmtpSettings, SmtpTls};
+use crate::core::tokens;
+use crate::crypto::aead::MasterKey;
 use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
-use crate::store::outbox::{self, NewMessage, PendingRow, ToScrub};
+use crate::store::outbox::{self, NewMessage, PendingRow};
 use crate::types::{Email, Timestamp, TokenKind};
 
 /// The product name every message is signed with.
 pub const PRODUCT: &str = "Keystead";
 
 /// One message and what it needs to say. Those carrying a link hold the raw token, which
-/// only the stored body (until scrubbed) and the mail itself ever contain.
+/// only the sealed body (until scrubbed) and the mail itself ever contain.
 pub enum Letter<'a> {
     Invitation { tenant: &'a str, new_account: bool, token: &'a Secret },
     VerifyEmail { token: &'a Secret },
@@ -106,25 +113,29 @@ templates! {
     ChangedText "mail/email_changed.txt", ChangedHtml "mail/email_changed.html";
 }
 
-fn valid_for(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::Activation => "7 days",
-        TokenKind::Reset => "1 hour",
-        TokenKind::VerifyEmail | TokenKind::ChangeEmail => "24 hours",
-    }
+/// How long a link of this kind stays usable, in words ("7 days", "1 hour"), from
+/// core's lifetime: the mails and the CLI say it, core decides it.
+pub fn valid_for(kind: TokenKind) -> String {
+    duration_text(tokens::lifetime_secs(kind))
+}
+
+/// Whole days from two days up, else hours, else minutes.
+fn duration_text(secs: i64) -> String {
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 24 * HOUR;
+    let (n, unit) = match secs {
+        s if s >= 2 * DAY && s % DAY == 0 => (s / DAY, "day"),
+        s if s >= HOUR && s % HOUR == 0 => (s / HOUR, "hour"),
+        s => ((s + 59) / 60, "minute"),
+    };
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 
 /// Subject, text body and HTML body of a letter.
 fn render(letter: &Letter<'_>, base_url: &str, link: &str) -> Result<(String, String, String), Error> {
-    let mut v = View {
-        product: PRODUCT,
-        base_url,
-        link,
-        valid_for: letter.link().map_or("", |(_, kind, _)| valid_for(kind)),
-        tenant: "",
-        new_account: false,
-        new_email: "",
-    };
+    let valid = letter.link().map(|(_, kind, _)| valid_for(kind)).unwrap_or_default();
+    let mut v =
+        View { product: PRODUCT, base_url, link, valid_for: &valid, tenant: "", new_account: false, new_email: "" };
     match letter {
         Letter::Invitation { tenant, new_account, .. } => {
             v.tenant = tenant;
@@ -167,13 +178,18 @@ pub fn queue(
     let link = letter.link().map(|(path, _, token)| Secret::new(format!("{base_url}{path}?token={}", token.expose())));
     let (subject, text, html) = render(letter, base_url, link.as_ref().map_or("", |l| l.expose()))?;
     let id = uuid::Uuid::new_v4().to_string();
+    let sealed_body = match link {
+        Some(_) => Some(seal_bodies(&app.master_key, &id, &text, &html)?),
+        None => None,
+    };
     let message = NewMessage {
         id: &id,
         to: to.as_str(),
         subject: &subject,
         kind: letter.kind(),
-        body_text: &text,
-        body_html: &html,
+        body_text: &scrub_links(&text),
+        body_html: &scrub_links(&html),
+        sealed_body,
         token_hash: letter.link().map(|(_, _, token)| token.digest()),
     };
     outbox::insert(tx, &message, now)?;
@@ -203,28 +219,61 @@ pub fn scrub_links(body: &str) -> String {
     out
 }
 
-fn scrub_rows(tx: &Transaction<'_>, rows: Vec<ToScrub>, now: Timestamp) -> Result<(), Error> {
-    for row in rows {
-        outbox::set_scrubbed(tx, &row.id, &scrub_links(&row.body_text), &scrub_links(&row.body_html), now)?;
+/// The text and HTML bodies of message `id`, sealed as one value.
+fn seal_bodies(key: &MasterKey, id: &str, text: &str, html: &str) -> Result<Vec<u8>, Error> {
+    let plain = serde_json::to_vec(&(text, html)).map_err(Error::internal)?;
+    key.seal(&plain, id)
+}
+
+/// The bodies of message `id` as sent: the sealed ones when it has them, else the stored
+/// ones (a letter without a link). The test harness reads the outbox through this too.
+pub fn bodies(
+    key: &MasterKey,
+    id: &str,
+    sealed: Option<&[u8]>,
+    text: &str,
+    html: &str,
+) -> Result<(String, String), Error> {
+    match sealed {
+        Some(sealed) => serde_json::from_slice(&key.open(sealed, id)?).map_err(Error::internal),
+        None => Ok((text.to_owned(), html.to_owned())),
     }
-    Ok(())
+}
+
+/// Seals the live links of messages queued before bodies were sealed (an upgraded
+/// database), then rewrites the file so that their raw bytes are gone; returns how many.
+pub fn seal_unsealed(app: &App) -> Result<usize, Error> {
+    let mut sealed = 0;
+    loop {
+        let rows = app.db.read(|c| outbox::unsealed_links(c, 100))?;
+        if rows.is_empty() {
+            break;
+        }
+        sealed += rows.len();
+        app.db.write(|tx| {
+            for m in &rows {
+                let body = seal_bodies(&app.master_key, &m.id, &m.body_text, &m.body_html)?;
+                outbox::set_sealed(tx, &m.id, &scrub_links(&m.body_text), &scrub_links(&m.body_html), &body)?;
+            }
+            Ok(())
+        })?;
+    }
+    if sealed > 0 {
+        app.db.vacuum()?;
+        log::info!("sealed the links of {sealed} stored messages and rewrote the database file");
+    }
+    Ok(sealed)
 }
 
 /// Scrubs the messages carrying this token's link (called when the token is used).
 pub fn scrub_token(tx: &Transaction<'_>, hash: &TokenHash, now: Timestamp) -> Result<(), Error> {
-    let rows = outbox::unscrubbed_for_token(tx, hash)?;
-    scrub_rows(tx, rows, now)
+    outbox::scrub_for_token(tx, hash, now)
 }
 
 /// Scrubs messages whose token was used, superseded or has expired; returns how many.
 pub fn scrub_dead_links(app: &App) -> Result<usize, Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
-        let rows = outbox::unscrubbed_with_dead_token(tx, now, 500)?;
-        let n = rows.len();
-        scrub_rows(tx, rows, now)?;
-        Ok(n)
-    })
+    app.db.write(|tx| outbox::scrub_dead(tx, now, 500))
 }
 
 /// How often the sender looks for due messages.
@@ -258,6 +307,7 @@ impl Sender {
 /// Starts the sender thread: it delivers due messages when SMTP is configured, and in
 /// every case scrubs links whose token died.
 pub fn start(app: Arc<App>) -> Result<Sender, Error> {
+    seal_unsealed(&app)?;
     let smtp = match &app.config.smtp {
         Some(s) => Some((transport(s)?, app.config.mail_from.parse::<Mailbox>().map_err(Error::internal)?)),
         None => None,
@@ -310,12 +360,11 @@ fn deliver_due(app: &App, transport: &SmtpTransport, from: &Mailbox, stopping: &
         if stopping.load(Ordering::SeqCst) {
             break;
         }
-        let result = send(transport, from, &m);
+        let result = send(app, transport, from, &m);
         let now = app.clock.now();
         match result {
             Ok(()) => {
-                let (text, html) = (scrub_links(&m.body_text), scrub_links(&m.body_html));
-                app.db.write(|tx| outbox::mark_sent(tx, &m.id, &text, &html, now))?;
+                app.db.write(|tx| outbox::mark_sent(tx, &m.id, now))?;
                 log::info!("mail {} sent", m.id);
             }
             Err(e) => {
@@ -330,13 +379,15 @@ fn deliver_due(app: &App, transport: &SmtpTransport, from: &Mailbox, stopping: &
     Ok(())
 }
 
-fn send(transport: &SmtpTransport, from: &Mailbox, m: &PendingRow) -> Result<(), String> {
+fn send(app: &App, transport: &SmtpTransport, from: &Mailbox, m: &PendingRow) -> Result<(), String> {
     let to: Mailbox = m.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+    let (text, html) = bodies(&app.master_key, &m.id, m.sealed_body.as_deref(), &m.body_text, &m.body_html)
+        .map_err(|_| "its sealed body does not open with this master key".to_owned())?;
     let message = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(m.subject.as_str())
-        .multipart(MultiPart::alternative_plain_html(m.body_text.clone(), m.body_html.clone()))
+        .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| format!("could not build the message: {e}"))?;
     transport.send(&message).map(|_| ()).map_err(|e| e.to_string())
 }
@@ -352,6 +403,40 @@ mod tests {
         assert!(!clean.contains("abc-DEF_123"), "{clean}");
         assert!(clean.contains("http://x/activate?token=removed now."));
         assert_eq!(scrub_links("no link; token= alone"), "no link; token= alone");
+    }
+
+    #[test]
+    fn sealed_bodies_open_only_as_their_own_message() -> Result<(), Error> {
+        let key = MasterKey::load(Some(&Secret::new("A".repeat(43) + "=")), std::path::Path::new("unused"), None)?;
+        let sealed = seal_bodies(&key, "m-1", "text ?token=T0KEN", "<p>T0KEN</p>")?;
+        assert!(!sealed.windows(5).any(|w| w == b"T0KEN"));
+        let opened = bodies(&key, "m-1", Some(&sealed), "", "")?;
+        assert_eq!(opened, ("text ?token=T0KEN".to_owned(), "<p>T0KEN</p>".to_owned()));
+        assert!(bodies(&key, "m-2", Some(&sealed), "", "").is_err(), "bound to the message id");
+        assert_eq!(bodies(&key, "m-3", None, "plain", "html")?, ("plain".to_owned(), "html".to_owned()));
+        Ok(())
+    }
+
+    #[test]
+    fn link_lifetimes_are_told_in_words_from_core() {
+        assert_eq!(valid_for(TokenKind::Activation), "7 days");
+        assert_eq!(valid_for(TokenKind::Reset), "1 hour");
+        assert_eq!(valid_for(TokenKind::VerifyEmail), "24 hours");
+        assert_eq!(
+            (duration_text(90 * 60), duration_text(60), duration_text(2 * 86_400)),
+            ("90 minutes".into(), "1 minute".into(), "2 days".into())
+        );
+        for kind in [TokenKind::Activation, TokenKind::Reset, TokenKind::VerifyEmail, TokenKind::ChangeEmail] {
+            let said = valid_for(kind);
+            let token = Secret::new("T".into());
+            let letter = match kind {
+                TokenKind::Activation => Letter::Invitation { tenant: "Acme", new_account: true, token: &token },
+                TokenKind::Reset => Letter::PasswordReset { token: &token },
+                _ => Letter::VerifyEmail { token: &token },
+            };
+            let rendered = render(&letter, "https://b", "https://b/x?token=T").map(|(_, text, _)| text);
+            assert!(rendered.is_ok_and(|text| text.contains(&said)), "{said}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! AES-256-GCM under the master key: tenants' provider keys and the private halves of
 //! signing keys are stored only sealed. The master key comes from `KEYSTEAD_MASTER_KEY`
-//! (base64 of 32 bytes) or from a key file created beside the database (mode 0600).
+//! (base64 of 32 bytes) or from a key file beside the database (mode 0600), created only
+//! for a database that holds no sealed value yet.
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
@@ -28,11 +29,23 @@ pub fn key_file(db_path: &Path) -> PathBuf {
 }
 
 impl MasterKey {
-    /// The configured key, else the key file beside the database, created on first start.
-    pub fn load(configured: Option<&Secret>, db_path: &Path) -> Result<Self, Error> {
-        let encoded = match configured {
-            Some(k) => k.expose().trim().to_owned(),
-            None => read_or_create(&key_file(db_path))?,
+    /// The configured key, else the key file beside the database. The file is created only
+    /// when `holds_sealed` is None: a database holding sealed values (`holds_sealed` names
+    /// one) needs the key they were sealed with, and a new one would never open them.
+    pub fn load(configured: Option<&Secret>, db_path: &Path, holds_sealed: Option<&str>) -> Result<Self, Error> {
+        let encoded = match (configured, holds_sealed) {
+            (Some(k), _) => k.expose().trim().to_owned(),
+            (None, None) => read_or_create(&key_file(db_path))?,
+            (None, Some(what)) => read(&key_file(db_path))?.ok_or_else(|| {
+                let (db, file) = (db_path.display(), key_file(db_path));
+                Error::internal(format!(
+                    "{db} holds values sealed under a master key ({what}), but no key is given: \
+                     KEYSTEAD_MASTER_KEY and --master-key are unset and {} does not exist. Set \
+                     KEYSTEAD_MASTER_KEY to the key this database was created with, or restore {}.",
+                    file.display(),
+                    file.display()
+                ))
+            })?,
         };
         let bytes =
             STANDARD.decode(&encoded).map_err(|_| Error::invalid("the master key must be base64 of 32 bytes"))?;
@@ -73,13 +86,18 @@ impl MasterKey {
     }
 }
 
-fn read_or_create(path: &Path) -> Result<String, Error> {
+/// The key file's text, or None when there is no such file.
+fn read(path: &Path) -> Result<Option<String>, Error> {
     match std::fs::read_to_string(path) {
-        Ok(text) => return Ok(text.trim().to_owned()),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Error::internal(format!("cannot read {}: {e}", path.display())));
-        }
-        Err(_) => {}
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+fn read_or_create(path: &Path) -> Result<String, Error> {
+    if let Some(encoded) = read(path)? {
+        return Ok(encoded);
     }
     let encoded = STANDARD.encode(random_bytes());
     let mut file = std::fs::OpenOptions::new()
@@ -99,7 +117,7 @@ mod tests {
 
     #[test]
     fn sealed_values_open_only_in_their_context() -> Result<(), Error> {
-        let key = MasterKey::load(Some(&Secret::new(STANDARD.encode([7u8; 32]))), Path::new("unused"))?;
+        let key = MasterKey::load(Some(&Secret::new(STANDARD.encode([7u8; 32]))), Path::new("unused"), None)?;
         let sealed = key.seal(b"sk-provider-secret", "tenant-a")?;
         assert!(!sealed.windows(6).any(|w| w == b"sk-pro"));
         assert_eq!(key.open(&sealed, "tenant-a")?, b"sk-provider-secret");
@@ -113,10 +131,23 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("keystead-aead-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).map_err(Error::internal)?;
         let db = dir.join("k.db");
-        let first = MasterKey::load(None, &db)?.seal(b"x", "c")?;
+        let first = MasterKey::load(None, &db, None)?.seal(b"x", "c")?;
         let mode = std::fs::metadata(key_file(&db)).map_err(Error::internal)?.permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(MasterKey::load(None, &db)?.open(&first, "c")?, b"x", "the second start reads the same key");
+        assert_eq!(MasterKey::load(None, &db, None)?.open(&first, "c")?, b"x", "the second start reads the same key");
+        assert_eq!(MasterKey::load(None, &db, Some("a signing key"))?.open(&first, "c")?, b"x");
+        Ok(())
+    }
+
+    #[test]
+    fn no_key_file_is_created_for_a_database_that_holds_sealed_values() -> Result<(), Error> {
+        let dir = std::env::temp_dir().join(format!("keystead-aead-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+        let db = dir.join("k.db");
+        let refused = MasterKey::load(None, &db, Some("signing key abc"));
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("signing key abc") && message.contains("KEYSTEAD_MASTER_KEY"), "{message}");
+        assert!(!key_file(&db).exists(), "a fresh key file would never open the sealed values");
         std::fs::remove_dir_all(&dir).map_err(Error::internal)?;
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod page;
 pub mod recovery_codes;
+pub mod sealed;
 pub mod search;
 pub mod sessions;
 pub mod signing_keys;
@@ -20,6 +21,8 @@ pub mod tokens;
 pub mod totp_factors;
 
 use std::cell::RefCell;
+use std::io::Read as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -59,6 +62,7 @@ thread_local! {
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path, readers: u32, now: Timestamp) -> Result<Self, Error> {
+        create_private(path)?;
         let mut writer = Connection::open(path)?;
         writer.execute_batch(PRAGMAS)?;
         migrate::run(&mut writer, now)?;
@@ -129,16 +133,89 @@ impl Db {
         Ok(out)
     }
 
-    /// A consistent copy of the whole database, taken while others read and write.
+    /// A consistent copy of the whole database, taken while others read and write, into a
+    /// new file readable by its owner only (VACUUM INTO fills an empty file, keeping its
+    /// mode). Refuses a file that exists.
     pub fn backup_to(&self, out: &Path) -> Result<(), Error> {
-        let conn = self.readers.get()?;
-        let out = out.to_str().ok_or_else(|| Error::invalid("the output path must be valid UTF-8"))?;
-        conn.execute("VACUUM INTO ?1", [out])?;
+        let name = out.to_str().ok_or_else(|| Error::invalid("the output path must be valid UTF-8"))?;
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::invalid(format!("{name} already exists")));
+            }
+            Err(e) => return Err(Error::internal(format!("cannot create {name}: {e}"))),
+        }
+        let copied =
+            self.readers.get().map_err(Error::from).and_then(|conn| Ok(conn.execute("VACUUM INTO ?1", [name])?));
+        if let Err(e) = copied {
+            // Only the file this call created, which holds no complete copy.
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
         Ok(())
     }
 }
 
+/// Creates the database file empty (SQLite takes an empty file as a new database) and
+/// readable by its owner only, unless it exists; refuses a file that others may read.
+/// SQLite gives its `-wal` and `-shm` files the mode of the database file.
+pub fn create_private(path: &Path) -> Result<(), Error> {
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    match created {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::internal(format!("cannot create {}: {e}", path.display()))),
+    }
+    let mode = std::fs::metadata(path)
+        .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::internal(format!(
+            "{} is readable or writable by others (mode {:o}); it holds password hashes and sealed keys. \
+             Run `chmod 600 {}` (and the same on its -wal and -shm files), then start again.",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The `application_id` in the header of the database file at `path`, read from its
+/// bytes (no SQLite connection, so no file is created): None when it is no database.
+pub fn application_id(path: &Path) -> Result<Option<u32>, Error> {
+    let mut header = [0u8; 100];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
+    match read {
+        Ok(()) if header.starts_with(b"SQLite format 3\0") => {
+            Ok(Some(u32::from_be_bytes([header[68], header[69], header[70], header[71]])))
+        }
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(Error::internal(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// Writes `id` into the header of a new database file, before it switches to WAL, so the
+/// main file holds it from the first moment.
+pub fn set_application_id(path: &Path, id: u32) -> Result<(), Error> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "application_id", i32::from_ne_bytes(id.to_ne_bytes()))?;
+    Ok(())
+}
+
 impl Db {
+    /// Rewrites the whole file and empties the WAL, so that no free page nor old frame
+    /// keeps a value that was overwritten.
+    pub fn vacuum(&self) -> Result<(), Error> {
+        let conn = self.writer.lock().map_err(Error::internal)?;
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        cache::wrote();
+        Ok(())
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub fn ping(&self) -> Result<(), Error> {
         self.read(|c| Ok(c.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?))

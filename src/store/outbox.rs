@@ -12,19 +12,24 @@ pub struct NewMessage<'a> {
     pub to: &'a str,
     pub subject: &'a str,
     pub kind: &'a str,
+    /// Without its link when `sealed_body` holds it.
     pub body_text: &'a str,
     pub body_html: &'a str,
+    /// The bodies as sent, sealed under the master key (letters carrying a link).
+    pub sealed_body: Option<Vec<u8>>,
     pub token_hash: Option<TokenHash>,
 }
 
 pub fn insert(tx: &Transaction<'_>, m: &NewMessage<'_>, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached(
-        "INSERT INTO outbox (id, seq, to_addr, subject, kind, body_text, body_html, token_hash, created_at, next_attempt_at)
-         VALUES (:id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), :to, :subject, :kind, :text, :html, :token, :now, :now)",
+        "INSERT INTO outbox (id, seq, to_addr, subject, kind, body_text, body_html, sealed_body, token_hash,
+                             created_at, next_attempt_at)
+         VALUES (:id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), :to, :subject, :kind, :text, :html, :sealed,
+                 :token, :now, :now)",
     )?
     .execute(named_params! {
         ":id": m.id, ":to": m.to, ":subject": m.subject, ":kind": m.kind, ":text": m.body_text,
-        ":html": m.body_html, ":token": m.token_hash, ":now": now,
+        ":html": m.body_html, ":sealed": m.sealed_body, ":token": m.token_hash, ":now": now,
     })?;
     Ok(())
 }
@@ -36,6 +41,7 @@ pub struct PendingRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
+    pub sealed_body: Option<Vec<u8>>,
     pub attempts: i64,
 }
 
@@ -47,7 +53,8 @@ impl PendingRow {
             subject: r.get(2)?,
             body_text: r.get(3)?,
             body_html: r.get(4)?,
-            attempts: r.get(5)?,
+            sealed_body: r.get(5)?,
+            attempts: r.get(6)?,
         })
     }
 }
@@ -55,7 +62,7 @@ impl PendingRow {
 /// Messages due for a (first or further) delivery attempt, oldest first.
 pub fn due(conn: &Connection, now: Timestamp, max_attempts: i64, limit: i64) -> Result<Vec<PendingRow>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, to_addr, subject, body_text, body_html, attempts FROM outbox
+        "SELECT id, to_addr, subject, body_text, body_html, sealed_body, attempts FROM outbox
          WHERE sent_at IS NULL AND scrubbed_at IS NULL AND next_attempt_at <= :now AND attempts < :max
          ORDER BY next_attempt_at, seq LIMIT :limit",
     )?;
@@ -64,14 +71,14 @@ pub fn due(conn: &Connection, now: Timestamp, max_attempts: i64, limit: i64) -> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Records a delivery, replacing the bodies with their scrubbed versions.
-pub fn mark_sent(tx: &Transaction<'_>, id: &str, text: &str, html: &str, now: Timestamp) -> Result<(), Error> {
+/// Records a delivery and drops the sealed bodies: the stored ones carry no link.
+pub fn mark_sent(tx: &Transaction<'_>, id: &str, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached(
         "UPDATE outbox SET sent_at = :now, scrubbed_at = :now, attempts = attempts + 1, last_error = NULL,
-                           body_text = :text, body_html = :html
+                           sealed_body = NULL
          WHERE id = :id",
     )?
-    .execute(named_params! { ":id": id, ":text": text, ":html": html, ":now": now })?;
+    .execute(named_params! { ":id": id, ":now": now })?;
     Ok(())
 }
 
@@ -83,46 +90,52 @@ pub fn mark_failed(tx: &Transaction<'_>, id: &str, error: &str, next_attempt_at:
     Ok(())
 }
 
-/// A body whose link must go.
-pub struct ToScrub {
+/// A message stored before bodies were sealed (migration 4) whose link is still live.
+pub struct Unsealed {
     pub id: String,
     pub body_text: String,
     pub body_html: String,
 }
 
-fn to_scrub(r: &Row<'_>) -> rusqlite::Result<ToScrub> {
-    Ok(ToScrub { id: r.get(0)?, body_text: r.get(1)?, body_html: r.get(2)? })
-}
-
-/// Unscrubbed messages carrying the link of this token.
-pub fn unscrubbed_for_token(conn: &Connection, hash: &TokenHash) -> Result<Vec<ToScrub>, Error> {
-    let mut stmt = conn
-        .prepare_cached("SELECT id, body_text, body_html FROM outbox WHERE token_hash = ?1 AND scrubbed_at IS NULL")?;
-    let rows = stmt.query_map([hash], to_scrub)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Unscrubbed messages whose token is used, expired or superseded by `now`.
-pub fn unscrubbed_with_dead_token(conn: &Connection, now: Timestamp, limit: i64) -> Result<Vec<ToScrub>, Error> {
+pub fn unsealed_links(conn: &Connection, limit: i64) -> Result<Vec<Unsealed>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT o.id, o.body_text, o.body_html FROM outbox o JOIN tokens t ON t.hash = o.token_hash
-         WHERE o.scrubbed_at IS NULL AND o.token_hash IS NOT NULL AND (t.used_at IS NOT NULL OR t.expires_at <= ?1)
-         LIMIT ?2",
+        "SELECT id, body_text, body_html FROM outbox
+         WHERE token_hash IS NOT NULL AND scrubbed_at IS NULL AND sealed_body IS NULL LIMIT ?1",
     )?;
-    let rows = stmt.query_map(rusqlite::params![now, limit], to_scrub)?;
+    let rows =
+        stmt.query_map([limit], |r| Ok(Unsealed { id: r.get(0)?, body_text: r.get(1)?, body_html: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Stores scrubbed bodies; a message not yet delivered then will never be, and says why.
-pub fn set_scrubbed(tx: &Transaction<'_>, id: &str, text: &str, html: &str, now: Timestamp) -> Result<(), Error> {
-    tx.prepare_cached(
-        "UPDATE outbox SET body_text = :text, body_html = :html, scrubbed_at = :now,
-                           last_error = CASE WHEN sent_at IS NULL THEN 'not sent: its link was used or expired first'
-                                             ELSE last_error END
-         WHERE id = :id AND scrubbed_at IS NULL",
-    )?
-    .execute(named_params! { ":id": id, ":text": text, ":html": html, ":now": now })?;
+/// Stores a message's bodies as `mail::queue` does today: without the link, and sealed.
+pub fn set_sealed(tx: &Transaction<'_>, id: &str, text: &str, html: &str, sealed: &[u8]) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE outbox SET body_text = :text, body_html = :html, sealed_body = :sealed WHERE id = :id")?
+        .execute(named_params! { ":id": id, ":text": text, ":html": html, ":sealed": sealed })?;
     Ok(())
+}
+
+// Scrubbing drops the sealed bodies; a message not yet delivered then never will be, and
+// says why.
+const SCRUB: &str = "sealed_body = NULL, scrubbed_at = :now,
+    last_error = CASE WHEN sent_at IS NULL THEN 'not sent: its link was used or expired first' ELSE last_error END";
+
+/// Scrubs the unscrubbed messages carrying the link of this token.
+pub fn scrub_for_token(tx: &Transaction<'_>, hash: &TokenHash, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached(&format!("UPDATE outbox SET {SCRUB} WHERE token_hash = :hash AND scrubbed_at IS NULL"))?
+        .execute(named_params! { ":hash": hash, ":now": now })?;
+    Ok(())
+}
+
+/// Scrubs up to `limit` unscrubbed messages whose token is used or expired by `now`;
+/// returns how many.
+pub fn scrub_dead(tx: &Transaction<'_>, now: Timestamp, limit: i64) -> Result<usize, Error> {
+    let sql = format!(
+        "UPDATE outbox SET {SCRUB} WHERE id IN (
+             SELECT o.id FROM outbox o JOIN tokens t ON t.hash = o.token_hash
+             WHERE o.scrubbed_at IS NULL AND o.token_hash IS NOT NULL AND (t.used_at IS NOT NULL OR t.expires_at <= :now)
+             LIMIT :limit)"
+    );
+    Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":now": now, ":limit": limit })?)
 }
 
 /// A message as operators list it: never its body, which may carry a single-use link.

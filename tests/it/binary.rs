@@ -17,7 +17,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_keystead");
 fn keystead(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args);
-    for var in ["KEYSTEAD_DB", "KEYSTEAD_BIND", "KEYSTEAD_BASE_URL", "KEYSTEAD_SIGNUP", "KEYSTEAD_KEY_PREFIX"] {
+    for var in [
+        "KEYSTEAD_DB",
+        "KEYSTEAD_BIND",
+        "KEYSTEAD_BASE_URL",
+        "KEYSTEAD_SIGNUP",
+        "KEYSTEAD_KEY_PREFIX",
+        "KEYSTEAD_MASTER_KEY",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("RUST_LOG", "info");
@@ -51,8 +58,13 @@ struct Served {
 }
 
 impl Served {
-    fn start(mut cmd: Command, port: u16) -> Self {
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn serve");
+    fn start(cmd: Command, port: u16) -> Self {
+        Self::start_with(cmd, port, Stdio::null())
+    }
+
+    /// As `start`, with the process's standard output going to `stdout`.
+    fn start_with(mut cmd: Command, port: u16, stdout: Stdio) -> Self {
+        let mut child = cmd.stdout(stdout).stderr(Stdio::piped()).spawn().expect("spawn serve");
         let mut pipe = child.stderr.take().expect("stderr");
         let stderr = std::thread::spawn(move || {
             let mut text = String::new();
@@ -140,6 +152,10 @@ fn admins_in(db: &Path) -> Vec<(String, String, String)> {
         .expect("rows")
 }
 
+fn key_file(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.key", db.display()))
+}
+
 fn tmp_db(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("k.db")
 }
@@ -197,26 +213,92 @@ fn admin_create_refuses_a_weak_password_and_a_taken_email() {
     assert_eq!(admins_in(&db).len(), 1);
 }
 
-#[test]
-fn demo_seeds_logins_that_work_through_the_api_and_the_pages() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = tmp_db(&dir);
+/// `keystead demo` with these arguments in `dir`; the server and the logins it printed
+/// (email → password).
+fn demo(dir: &Path, args: &[&str]) -> (Served, Vec<(String, String)>) {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let served = Served::start(keystead(&["demo", "--db", db.to_str().expect("utf-8"), "--bind", &bind]), port);
-    let owner = json!({ "email": "owner@demo.test", "password": "demo owner passphrase" });
-    let (status, body) = served.call("POST", "/v1/auth/login", None, Some(owner));
+    let mut cmd = keystead(&[&["demo", "--bind", &bind], args].concat());
+    cmd.current_dir(dir);
+    let mut served = Served::start_with(cmd, port, Stdio::piped());
+    let stdout = served.child.stdout.take().expect("stdout");
+    let mut logins = Vec::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line.expect("a line");
+        if line.contains("API keys match") {
+            break;
+        }
+        let login = line.split_once(": ").and_then(|(_, l)| l.split_once(" / "));
+        if let Some((email, rest)) = login {
+            let password = rest.split_whitespace().next().expect("a password");
+            logins.push((email.to_owned(), password.to_owned()));
+        }
+    }
+    (served, logins)
+}
+
+#[test]
+fn demo_seeds_random_logins_that_work_through_the_api_and_the_pages() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let (served, logins) = demo(dir.path(), &["--db", db.to_str().expect("utf-8")]);
+    let [(operator, operator_password), (owner, owner_password)] = &logins[..] else {
+        panic!("two logins printed: {logins:?}");
+    };
+    assert_eq!((operator.as_str(), owner.as_str()), ("operator@demo.test", "owner@demo.test"));
+    assert!(owner_password.len() >= 32 && owner_password != operator_password, "random passwords: {logins:?}");
+    let (status, body) =
+        served.call("POST", "/v1/auth/login", None, Some(json!({ "email": owner, "password": owner_password })));
     assert_eq!(status, 200, "{body}");
     let token = body["session_token"].as_str().expect("a session");
     let (status, keys) = served.call("GET", "/v1/keys", Some(token), None);
     assert_eq!((status, keys["items"].as_array().map(Vec::len)), (200, Some(1)), "the seeded key: {keys}");
-    let operator = json!({ "email": "operator@demo.test", "password": "demo operator passphrase" });
-    assert_eq!(served.call("POST", "/v1/admin/auth/login", None, Some(operator)).0, 200);
+    let old = json!({ "email": owner, "password": "demo owner passphrase" });
+    assert_eq!(served.call("POST", "/v1/auth/login", None, Some(old)).0, 401, "the fixed password of old");
+    let login = json!({ "email": operator, "password": operator_password });
+    assert_eq!(served.call("POST", "/v1/admin/auth/login", None, Some(login)).0, 200);
     let page = served.agent.get(&format!("{}/login", served.base)).call().expect("the login page");
     assert_eq!(page.status(), 200);
     assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("script-src 'self'")));
     let (exit, stderr) = served.terminate();
     assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+
+    // A second demo replaces its own earlier database, with new passwords.
+    let (served, again) = demo(dir.path(), &["--db", db.to_str().expect("utf-8")]);
+    assert_eq!(again.len(), 2);
+    assert_ne!(again[1].1, *owner_password);
+    let (status, _) =
+        served.call("POST", "/v1/auth/login", None, Some(json!({ "email": owner, "password": again[1].1 })));
+    assert_eq!(status, 200);
+    assert!(served.terminate().0.success());
+}
+
+#[test]
+fn demo_never_reads_keystead_db_nor_replaces_a_file_it_did_not_create() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // KEYSTEAD_DB names the real database: demo leaves it alone and uses keystead-demo.db.
+    let real = tmp_db(&dir);
+    assert!(admin_create(&real, "op@example.test", PASSWORD).status.success());
+    let before = std::fs::read(&real).expect("read the real db");
+    let port = free_port();
+    let mut cmd = keystead(&["demo", "--bind", &format!("127.0.0.1:{port}")]);
+    cmd.env("KEYSTEAD_DB", &real).current_dir(dir.path());
+    let served = Served::start(cmd, port);
+    assert!(served.terminate().0.success());
+    assert!(dir.path().join("keystead-demo.db").exists(), "the demo's own database");
+    assert_eq!(std::fs::read(&real).expect("read the real db"), before, "KEYSTEAD_DB's file is untouched");
+
+    // --db naming a database (or any file) that no demo created: refused, the file kept.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "precious").expect("write");
+    for file in [&real, &notes] {
+        let out = keystead(&["demo", "--db", file.to_str().expect("utf-8")]).output().expect("demo runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains("not a database keystead demo created"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(&real).expect("read the real db"), before);
+    assert!(key_file(&real).exists(), "its key file too");
+    assert_eq!(std::fs::read_to_string(&notes).expect("read"), "precious");
 }
 
 #[test]
@@ -400,4 +482,76 @@ fn log_lines_name_route_templates_and_never_secrets() {
         assert!(!log.contains(secret), "the {what} is in the log:\n{log}");
     }
     assert!(!log.contains(&api_key[12..]) && !log.contains(&token[..20]), "part of a secret is in the log:\n{log}");
+}
+
+/// Runs a one-shot command to its end; (success, stderr).
+fn run(mut cmd: Command) -> (bool, String) {
+    let out = cmd.stdin(Stdio::null()).output().expect("keystead runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[track_caller]
+fn assert_plain_refusal((ok, stderr): (bool, String), needles: &[&str]) {
+    assert!(!ok, "should fail");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} missing from:\n{stderr}");
+    }
+    assert!(!stderr.contains("internal_error") && !stderr.contains("500"), "an HTTP code:\n{stderr}");
+}
+
+#[test]
+fn every_command_takes_the_master_key_as_serve_does_and_none_writes_a_second_one() {
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let other = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let path = db.to_str().expect("utf-8");
+
+    let mut create = keystead(&["admin", "create", "--db", path, "--email", "op@example.test"]);
+    create.env("KEYSTEAD_MASTER_KEY", &key).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = create.spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("write");
+    assert!(child.wait_with_output().expect("runs").status.success());
+    assert!(!key_file(&db).exists(), "admin create used KEYSTEAD_MASTER_KEY, it wrote no key file");
+
+    let mut list = keystead(&["tenants", "list", "--db", path]);
+    list.env("KEYSTEAD_MASTER_KEY", &key);
+    assert!(run(list).0);
+    assert!(run(keystead(&["users", "list", "--db", path, "--master-key", &key])).0);
+
+    // No key at all: refused, naming the fix, and still no key file.
+    let missing = [path, "KEYSTEAD_MASTER_KEY", &format!("{path}.key")];
+    assert_plain_refusal(run(keystead(&["users", "list", "--db", path])), &missing);
+    let copy = dir.path().join("copy.db");
+    assert_plain_refusal(run(keystead(&["backup", "--db", path, copy.to_str().expect("utf-8")])), &missing);
+    assert!(!key_file(&db).exists() && !copy.exists());
+
+    // Another key: the process stops saying what does not open and what to set.
+    let mut wrong = serve_flags(&db, free_port());
+    wrong.env("KEYSTEAD_MASTER_KEY", &other);
+    assert_plain_refusal(run(wrong), &["does not open", "signing key", "KEYSTEAD_MASTER_KEY"]);
+    let wrong = keystead(&["tenants", "list", "--db", path, "--master-key", &other]);
+    assert_plain_refusal(run(wrong), &["does not open"]);
+
+    let port = free_port();
+    let mut serve = serve_flags(&db, port);
+    serve.env("KEYSTEAD_MASTER_KEY", &key);
+    let served = Served::start(serve, port);
+    let login = json!({ "email": "op@example.test", "password": PASSWORD });
+    assert_eq!(served.call("POST", "/v1/admin/auth/login", None, Some(login)).0, 200);
+    assert!(served.terminate().0.success());
+}
+
+#[test]
+fn a_key_file_that_does_not_open_the_database_stops_the_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    assert!(admin_create(&db, "op@example.test", PASSWORD).status.success());
+    let other = tempfile::tempdir().expect("tmp");
+    let elsewhere = tmp_db(&other);
+    assert!(admin_create(&elsewhere, "op@example.test", PASSWORD).status.success());
+    std::fs::copy(key_file(&elsewhere), key_file(&db)).expect("the wrong key file");
+    let restore = format!("restore {}", key_file(&db).display());
+    assert_plain_refusal(run(serve_flags(&db, free_port())), &["does not open", &restore]);
 }

@@ -135,6 +135,9 @@ fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
     assert!(out.starts_with("ID") && out.contains("seeded-co") && out.contains("team"), "{out}");
     assert!(out.contains("owner@seeded.test") && out.contains("invited"), "{out}");
     assert!(out.contains("in the outbox") && out.contains("--smtp-url"), "says where the mail is: {out}");
+    // The lifetime told is core's, as the mail tells it.
+    let days = keystead::core::tokens::lifetime_secs(keystead::types::TokenKind::Activation) / 86_400;
+    assert!(out.contains(&format!("(valid {days} days, single use)")), "{out}");
     let url = out.lines().find(|l| l.starts_with("https://id.example.test/activate?token=")).expect("the link");
     let token = token_of(url);
     let queued = s.outbox_to("owner@seeded.test", "invitation");
@@ -175,4 +178,21 @@ fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
     fails(&s, &["tenants", "create", "--owner-email", "x@seeded.test"], "--name");
     fails(&s, &["tenants", "create", "--name", "X", "--owner-email", "x@s.test", "--base-url", "ftp://x"], "base-url");
     assert!(s.outbox_to("x@seeded.test", "invitation").is_empty(), "failed commands leave nothing behind");
+}
+
+#[test]
+fn a_locked_out_accounts_factors_are_reset_from_the_command_line() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let a = s.signup("ann@example.test");
+    s.enrol_totp("/v1/me/mfa", &a.token);
+    assert_error(&s.login(&a.email, PASSWORD), 403, "mfa_required");
+    fails(&s, &["users", "reset-mfa", &a.user_id, "--reason", " "], "reason_required");
+    fails(&s, &["users", "reset-mfa", "00000000-0000-4000-8000-000000000000", "--reason", "x"], "not_found");
+    let out = json_of(&ok(&s, &["users", "reset-mfa", &a.user_id, "--reason", "lost phone", "--json"]));
+    assert_eq!(out["account"]["id"], a.user_id.as_str());
+    assert_error(&s.get("/v1/me", Some(&a.token)), 401, "unauthorized");
+    assert_eq!(s.login(&a.email, PASSWORD).status, 200, "the password alone again");
+    let event = s.last_event(&op, "mfa.reset");
+    assert_eq!((event["actor_type"].as_str(), event["reason"].as_str()), (Some("system"), Some("lost phone")));
 }

@@ -110,3 +110,35 @@ fn a_superseded_link_is_scrubbed_from_the_outbox() {
     assert!(!messages[0].holds(&old));
     assert!(messages[1].holds(&new) && messages[1].scrubbed_at.is_none(), "the live link stays");
 }
+
+#[test]
+fn a_live_link_stored_raw_before_sealing_is_sealed_and_its_bytes_rewritten() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@a.test");
+    let token = token_of(&s.invite(&owner.token, "new@a.test", "member").str("/activation_url"));
+    // As a database from before migration 4 holds it: the body raw, nothing sealed.
+    let raw = s.outbox_to("new@a.test", "invitation").remove(0);
+    let conn = rusqlite::Connection::open(s.db_path()).expect("open");
+    conn.execute(
+        "UPDATE outbox SET body_text = ?1, body_html = ?2, sealed_body = NULL WHERE kind = 'invitation'",
+        [&raw.body_text, &raw.body_html],
+    )
+    .expect("unseal");
+    drop(conn);
+    let files = || -> Vec<u8> {
+        let db = s.db_path();
+        ["", "-wal"]
+            .iter()
+            .flat_map(|suffix| std::fs::read(format!("{}{suffix}", db.display())).unwrap_or_default())
+            .collect()
+    };
+    assert!(files().windows(token.len()).any(|w| w == token.as_bytes()), "the raw link is in the files");
+
+    assert_eq!(keystead::mail::seal_unsealed(&s.app).expect("sealed"), 1);
+    assert!(!files().windows(token.len()).any(|w| w == token.as_bytes()), "the raw link is gone from the files");
+    let stored = s.outbox_to("new@a.test", "invitation").remove(0);
+    assert!(stored.holds(&token) && stored.scrubbed_at.is_none(), "still deliverable, from the sealed copy");
+    assert_eq!(keystead::mail::seal_unsealed(&s.app).expect("nothing left"), 0);
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+}

@@ -18,6 +18,7 @@ mod cli;
 mod connections;
 mod conventions;
 mod deploy;
+mod files;
 mod keys;
 mod login;
 mod mail;

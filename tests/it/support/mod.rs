@@ -296,30 +296,42 @@ impl TestServer {
         Joined { email: email.to_owned(), user_id: res.str("/user/id"), token: res.str("/session_token") }
     }
 
-    /// Every outbox message, oldest first.
+    /// Every outbox message, oldest first, with its bodies as sent (opened with the app's
+    /// master key when sealed) until it is scrubbed, and without its link after.
     pub fn outbox(&self) -> Vec<Outbox> {
         let db = self.db();
         let mut stmt = db
             .prepare(
-                "SELECT to_addr, kind, body_text, body_html, sent_at, scrubbed_at, attempts, last_error
+                "SELECT to_addr, kind, body_text, body_html, sent_at, scrubbed_at, attempts, last_error, id, sealed_body
                  FROM outbox ORDER BY seq",
             )
             .expect("prepare");
-        stmt.query_map([], |r| {
-            Ok(Outbox {
-                to: r.get(0)?,
-                kind: r.get(1)?,
-                body_text: r.get(2)?,
-                body_html: r.get(3)?,
-                sent_at: r.get(4)?,
-                scrubbed_at: r.get(5)?,
-                attempts: r.get(6)?,
-                last_error: r.get(7)?,
+        let rows = stmt
+            .query_map([], |r| {
+                let message = Outbox {
+                    to: r.get(0)?,
+                    kind: r.get(1)?,
+                    body_text: r.get(2)?,
+                    body_html: r.get(3)?,
+                    sent_at: r.get(4)?,
+                    scrubbed_at: r.get(5)?,
+                    attempts: r.get(6)?,
+                    last_error: r.get(7)?,
+                };
+                Ok((message, r.get::<_, String>(8)?, r.get::<_, Option<Vec<u8>>>(9)?))
             })
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows")
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows");
+        rows.into_iter()
+            .map(|(mut m, id, sealed)| {
+                let (text, html) =
+                    keystead::mail::bodies(&self.app.master_key, &id, sealed.as_deref(), &m.body_text, &m.body_html)
+                        .expect("the sealed body opens with the app's key");
+                (m.body_text, m.body_html) = (text, html);
+                m
+            })
+            .collect()
     }
 
     /// The outbox messages to `to` of one kind.

@@ -2,7 +2,6 @@
 //! like the API: it parses, calls the same core operations, and prints a table or, with
 //! `--json`, the API's objects.
 use std::io::{BufRead as _, IsTerminal as _};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 
@@ -10,27 +9,29 @@ use serde::Serialize;
 
 use crate::api::json::{self, Account, List, Tenant};
 use crate::app::App;
-use crate::config::{
-    AdminCommand, ChangeArgs, Cli, Command, Config, CreateTenantArgs, DbArg, ListArgs, ServeArgs, TenantsCommand,
-    UsersCommand,
-};
+use crate::config::Config;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
-use crate::core::auth::{self, Signup};
+use crate::core::mfa;
 use crate::core::operators::{self, NewAdmin};
-use crate::core::principal::{Actor, Origin, Staff};
-use crate::crypto::api_key;
+use crate::core::principal::{Actor, Staff};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::mail;
 use crate::server;
 use crate::store::page::Page;
-use crate::types::{Reason, TenantId};
+use crate::types::{Reason, TenantId, TokenKind};
+
+pub mod args;
+mod demo;
+
+use args::{AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, ListArgs, TenantsCommand, UsersCommand};
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Serve(args) => serve(Config::from_args(&args)?),
+        Command::Serve(args) => serve(args.config()?),
         Command::Admin { command: AdminCommand::Create { db, email, name } } => {
-            let app = App::open(Config::new(db.path))?;
+            let app = open(&db)?;
             let password = read_password()?;
             let admin = operators::create_admin(&app, Actor::System, None, NewAdmin { email, name, password })?;
             println!("created operator {} <{}>", admin.id, admin.email);
@@ -40,19 +41,21 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             if out.exists() {
                 return Err(Error::invalid(format!("{} already exists", out.display())));
             }
-            App::open(Config::new(db.path))?.db.backup_to(&out)?;
+            // Checked first too, so that a refusal does not open (and migrate) the database.
+            open(&db)?.db.backup_to(&out)?;
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Demo(args) => demo(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
     }
 }
 
-/// The app of a one-shot command: the database of `--db`, default settings otherwise.
-fn open(db: &DbArg) -> Result<App, Error> {
-    App::open(Config::new(db.path.clone()))
+/// The app of a one-shot command: the database and key of `--db` and `--master-key`,
+/// default settings otherwise.
+fn open(db: &DbArgs) -> Result<App, Error> {
+    App::open(db.config())
 }
 
 fn page(list: &ListArgs) -> Result<Page, Error> {
@@ -90,7 +93,7 @@ fn tenants(command: TenantsCommand) -> Result<(), Error> {
 /// settings, so the invitation stays in the outbox until a server with --smtp-url sends
 /// it; the activation link is printed so the operator can hand it over meanwhile.
 fn create_tenant(args: CreateTenantArgs) -> Result<(), Error> {
-    let mut config = Config::new(args.db.path);
+    let mut config = args.db.config();
     if let Some(url) = args.base_url {
         config.base_url = url.trim_end_matches('/').to_owned();
         config.validate()?;
@@ -118,7 +121,8 @@ fn create_tenant(args: CreateTenantArgs) -> Result<(), Error> {
     println!("owner: {} ({} as owner; account {})", owner.account.email, owner.status(), owner.account.id);
     println!("{note}");
     if let Some(url) = link {
-        println!("Until then, hand the owner this activation link (valid 7 days, single use):");
+        let valid = mail::valid_for(TokenKind::Activation);
+        println!("Until then, hand the owner this activation link (valid {valid}, single use):");
         println!("{url}");
     }
     Ok(())
@@ -147,6 +151,11 @@ fn users(command: UsersCommand) -> Result<(), Error> {
         }
         UsersCommand::Disable(args) => (args, AccountChange::Disable),
         UsersCommand::Enable(args) => (args, AccountChange::Enable),
+        UsersCommand::ResetMfa(ChangeArgs { db, id, reason, json }) => {
+            let app = open(&db)?;
+            let view = mfa::reset::reset_factors(&app, &Staff::System, id.parse()?, &Reason::parse(Some(&reason))?)?;
+            return print_one(json, "account", &Account::of(&view), ACCOUNT_COLUMNS, account_row);
+        }
     };
     let ChangeArgs { db, id, reason, json } = args;
     let app = open(&db)?;
@@ -204,8 +213,18 @@ fn print_table(columns: &[&str], rows: Vec<Vec<String>>) {
     }
 }
 
+/// A failure as the operator reads it: a plain sentence, never an HTTP status. Errors of
+/// the operations (shared with the API) keep their API code, which scripts may match.
+pub fn describe(e: &Error) -> String {
+    match e {
+        Error::Internal(cause) | Error::Unavailable(cause) => cause.clone(),
+        Error::InvalidRequest { message, .. } => message.clone(),
+        other => format!("{} ({})", other.message(), other.status_and_code().1),
+    }
+}
+
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish and returns.
-fn serve(config: Config) -> Result<(), Error> {
+pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
     let running = server::start(app, &bind)?;
@@ -229,44 +248,4 @@ fn read_password() -> Result<Secret, Error> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(Error::internal)?;
     Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_owned()))
-}
-
-const DEMO_OPERATOR: (&str, &str) = ("operator@demo.test", "demo operator passphrase");
-const DEMO_OWNER: (&str, &str) = ("owner@demo.test", "demo owner passphrase");
-
-/// `serve` on a fresh database seeded with an operator and a tenant.
-fn demo(args: &ServeArgs) -> Result<(), Error> {
-    let mut config = Config::from_args(args)?;
-    // A demo is tried on a laptop: its operator signs in with the printed password alone.
-    config.operator_mfa = crate::types::MfaPolicy::Optional;
-    if config.db_path == Path::new("keystead.db") {
-        config.db_path = "keystead-demo.db".into();
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", config.db_path.display());
-        if Path::new(&file).exists() {
-            std::fs::remove_file(&file).map_err(Error::internal)?;
-        }
-    }
-    let app = App::open(config.clone())?;
-    let origin = Origin { ip: "127.0.0.1".into(), user_agent: "keystead demo".into() };
-    let (email, password) = DEMO_OPERATOR;
-    let operator =
-        NewAdmin { email: email.into(), name: Some("Demo Operator".into()), password: Secret::new(password.into()) };
-    operators::create_admin(&app, Actor::System, None, operator)?;
-    let (owner_email, owner_password) = DEMO_OWNER;
-    let signup = Signup {
-        tenant_name: "Demo Company".into(),
-        email: owner_email.into(),
-        password: Secret::new(owner_password.into()),
-        name: Some("Dana Owner".into()),
-    };
-    let seeded = auth::signup(&app, &origin, signup)?;
-    drop(app);
-    println!("Keystead demo on {} (database {})", config.base_url, config.db_path.display());
-    println!("  operator: {email} / {password}  (POST /v1/admin/auth/login)");
-    println!("  tenant owner: {owner_email} / {owner_password}  (POST /v1/auth/login)");
-    println!("  API key of \"{}\": {}", seeded.tenant.name, seeded.key.key.expose());
-    println!("  API keys match: {}", api_key::pattern(&config.key_prefix));
-    serve(config)
 }

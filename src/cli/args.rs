@@ -1,0 +1,444 @@
+//! The command line's grammar: subcommands, flags and their `KEYSTEAD_*` variables. What
+//! they resolve to is `config::Config`.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
+
+use crate::config::{Config, SmtpSettings};
+use crate::crypto::secret::Secret;
+use crate::error::Error;
+use crate::types::{AccountStatus, MfaPolicy, SignupMode, TenantStatus};
+
+/// The database of a command not given `--db` (nor `KEYSTEAD_DB`).
+pub const DEFAULT_DB: &str = "keystead.db";
+/// The database of `keystead demo` not given `--db`.
+pub const DEMO_DB: &str = "keystead-demo.db";
+
+#[derive(Parser, Debug)]
+#[command(name = "keystead", version, about = "Portal and authentication server for multi-tenant products")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (creates the database and applies migrations on first start).
+    Serve(ServeArgs),
+    /// Manage operator accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Write a consistent copy of the database while the server runs.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Where to write the copy (must not exist).
+        out: PathBuf,
+    },
+    /// Serve a fresh demo database seeded with an operator and a tenant, and print their
+    /// logins (random passwords).
+    Demo(DemoArgs),
+    /// Run tenants from the server's machine, as an operator would (changes audited as "system").
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+    /// Run accounts from the server's machine, as an operator would (changes audited as "system").
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TenantsCommand {
+    /// List tenants, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only tenants in this status (active, suspended, deleted).
+        #[arg(long, value_parser = parse_text::<TenantStatus>)]
+        status: Option<TenantStatus>,
+        /// Only tenants whose name or slug contains this.
+        #[arg(long)]
+        q: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Create a tenant and invite its owner. The invitation waits in the outbox for a server
+    /// started with --smtp-url to send; the activation link is printed meanwhile.
+    Create(CreateTenantArgs),
+    /// Suspend a tenant: its sessions end, its keys stop verifying, its logins are refused.
+    Suspend(ChangeArgs),
+    /// Soft-delete a tenant: as suspended, and its memberships are disabled "by tenant".
+    Delete(ChangeArgs),
+    /// Restore a suspended or deleted tenant (and the memberships its deletion disabled).
+    Restore(ChangeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// List accounts with their memberships, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only accounts in this status (active, disabled, deleted).
+        #[arg(long, value_parser = parse_text::<AccountStatus>)]
+        status: Option<AccountStatus>,
+        /// Only accounts whose email or name contains this.
+        #[arg(long)]
+        q: Option<String>,
+        /// Only accounts with a membership in this tenant.
+        #[arg(long)]
+        tenant_id: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Disable an account in every tenant and end its sessions.
+    Disable(ChangeArgs),
+    /// Enable a disabled account.
+    Enable(ChangeArgs),
+    /// Remove every second factor of an account (a lost phone) and end its sessions.
+    ResetMfa(ChangeArgs),
+}
+
+/// Paging and output of a `list` subcommand.
+#[derive(Args, Debug, Clone)]
+pub struct ListArgs {
+    /// At most this many rows (default 50, at most 200).
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// Continue after the page that printed this cursor.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Print the API's JSON (`{"items": [...], "next_cursor": ...}`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tenants create`: the fields of `POST /v1/admin/tenants`.
+#[derive(Args, Debug, Clone)]
+pub struct CreateTenantArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The tenant's name.
+    #[arg(long)]
+    pub name: String,
+    /// 1 to 40 lower-case letters, digits or dashes (default: derived from the name).
+    #[arg(long)]
+    pub slug: Option<String>,
+    /// Who is invited as its owner (an address with an account only accepts).
+    #[arg(long)]
+    pub owner_email: String,
+    /// The owner's name, for a new account.
+    #[arg(long)]
+    pub owner_name: Option<String>,
+    /// The plan (default: free).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// At most this many active and invited members (default: unlimited).
+    #[arg(long)]
+    pub max_seats: Option<i64>,
+    /// The server's public base URL, which the activation link points to (as for `serve`).
+    #[arg(long, env = "KEYSTEAD_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Print the API's JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A lifecycle change from the command line.
+#[derive(Args, Debug, Clone)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The id of the tenant or account.
+    pub id: String,
+    /// Why: recorded in the audit log.
+    #[arg(long)]
+    pub reason: String,
+    /// Print the API's JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an operator; the password is read from standard input (prompted on a terminal).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// The database and the key that opens its sealed values: every command that opens a
+/// database takes both, the same way.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// The SQLite database file.
+    #[arg(id = "db", long = "db", value_name = "DB", env = "KEYSTEAD_DB")]
+    pub path: Option<PathBuf>,
+    /// Base64 of the 32-byte master key (default: the key file `<db>.key` beside the
+    /// database, created only for a database that holds no sealed value yet).
+    /// Prefer the variable: a flag shows in the process list.
+    #[arg(long, env = "KEYSTEAD_MASTER_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub master_key: Option<Arc<Secret>>,
+}
+
+impl DbArgs {
+    /// The defaults of `serve` on this database with this key.
+    pub fn config(&self) -> Config {
+        let mut config = Config::new(self.path.clone().unwrap_or_else(|| DEFAULT_DB.into()));
+        config.master_key.clone_from(&self.master_key);
+        config
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Result<Config, Error> {
+        self.server.overlay(self.db.config())
+    }
+}
+
+/// `demo`: its own database, never `KEYSTEAD_DB`'s, and its own key file beside it.
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// The demo's database, replaced on every start (only if an earlier demo created it).
+    #[arg(id = "demo_db", long = "db", value_name = "DB")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// How `serve` and `demo` run. No flag has a clap default: each one given replaces the
+/// value of `Config::new`, the one place the defaults are written (and `--help` shows).
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEYSTEAD_BIND")]
+    pub bind: Option<String>,
+    /// Public base URL, used in links and as the token issuer (default: http://<bind>).
+    #[arg(long, env = "KEYSTEAD_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Who may create tenants by signing up.
+    #[arg(long, env = "KEYSTEAD_SIGNUP", value_parser = parse_text::<SignupMode>)]
+    pub signup: Option<SignupMode>,
+    /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
+    #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Every API key starts with this (letters, digits and `_`, 1 to 8 characters).
+    #[arg(long, env = "KEYSTEAD_KEY_PREFIX")]
+    pub key_prefix: Option<String>,
+    /// Shortest password accepted.
+    #[arg(long, env = "KEYSTEAD_PASSWORD_MIN_LENGTH")]
+    pub password_min_length: Option<usize>,
+    /// Worker threads answering requests.
+    #[arg(long, env = "KEYSTEAD_WORKERS")]
+    pub workers: Option<usize>,
+    /// Connections served at once (each holds a thread); one more is answered 503 and closed.
+    #[arg(long, env = "KEYSTEAD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "KEYSTEAD_HASH_THREADS")]
+    pub hash_threads: Option<usize>,
+    /// SMTP server for outgoing mail: smtp://user:pass@host:587?tls=starttls, smtps://host
+    /// (or ?tls=tls), smtp://127.0.0.1:2525?tls=none. Without it no mail leaves the machine.
+    // Security: holds a password, so the value is parsed straight into `SmtpSettings` and
+    // never shown by --help (hide_env_values) or Debug.
+    #[arg(long, env = "KEYSTEAD_SMTP_URL", hide_env_values = true, value_parser = SmtpSettings::parse)]
+    pub smtp_url: Option<SmtpSettings>,
+    /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
+    #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Whether every operator must enrol a second factor before using the operator realm
+    /// (required, optional).
+    #[arg(long, env = "KEYSTEAD_OPERATOR_MFA", value_parser = parse_text::<MfaPolicy>)]
+    pub operator_mfa: Option<MfaPolicy>,
+}
+
+impl ServerArgs {
+    /// `config` with every flag given replacing its value; validated.
+    pub fn overlay(&self, mut config: Config) -> Result<Config, Error> {
+        fn set<T: Clone>(field: &mut T, given: Option<&T>) {
+            if let Some(value) = given {
+                field.clone_from(value);
+            }
+        }
+        set(&mut config.bind, self.bind.as_ref());
+        config.base_url = self.base_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+        config.base_url.truncate(config.base_url.trim_end_matches('/').len());
+        set(&mut config.signup, self.signup.as_ref());
+        config.trust_proxy |= self.trust_proxy;
+        set(&mut config.key_prefix, self.key_prefix.as_ref());
+        set(&mut config.password_min_length, self.password_min_length.as_ref());
+        set(&mut config.workers, self.workers.as_ref());
+        set(&mut config.max_connections, self.max_connections.as_ref());
+        set(&mut config.hash_threads, self.hash_threads.as_ref());
+        if self.smtp_url.is_some() {
+            config.smtp.clone_from(&self.smtp_url);
+        }
+        set(&mut config.mail_from, self.mail_from.as_ref());
+        set(&mut config.operator_mfa, self.operator_mfa.as_ref());
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The parser of the command line, with each flag's default (read off `Config::new`)
+/// added to its help.
+pub fn command() -> clap::Command {
+    let defaults = Config::new(DEFAULT_DB.into());
+    let shown: [(&str, String); 10] = [
+        ("db", DEFAULT_DB.to_owned()),
+        ("demo_db", DEMO_DB.to_owned()),
+        ("bind", defaults.bind),
+        ("signup", defaults.signup.to_string()),
+        ("key_prefix", defaults.key_prefix),
+        ("password_min_length", defaults.password_min_length.to_string()),
+        ("workers", defaults.workers.to_string()),
+        ("max_connections", defaults.max_connections.to_string()),
+        ("mail_from", defaults.mail_from),
+        ("operator_mfa", defaults.operator_mfa.to_string()),
+    ];
+    with_defaults(Cli::command(), &shown)
+}
+
+fn with_defaults(mut cmd: clap::Command, shown: &[(&str, String)]) -> clap::Command {
+    for (id, value) in shown {
+        if cmd.get_arguments().any(|a| a.get_id() == id) {
+            cmd = cmd.mut_arg(*id, |arg| {
+                let help = arg.get_help().map(|h| format!("{h} [default: {value}]"));
+                let long = arg.get_long_help().map(|h| format!("{h}\n[default: {value}]"));
+                let arg = match help {
+                    Some(h) => arg.help(h),
+                    None => arg,
+                };
+                match long {
+                    Some(h) => arg.long_help(h),
+                    None => arg,
+                }
+            });
+        }
+    }
+    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_owned()).collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sub| with_defaults(sub, shown));
+    }
+    cmd
+}
+
+fn parse_secret(s: &str) -> Result<Arc<Secret>, String> {
+    Ok(Arc::new(Secret::new(s.to_owned())))
+}
+
+/// A value given as its API text (`--status suspended`).
+fn parse_text<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: Error| e.message())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::FromArgMatches as _;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let matches = command().try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+
+    fn serve_config(args: &[&str]) -> Result<Config, String> {
+        match parse(args).map_err(|e| e.to_string())?.command {
+            Command::Serve(serve) => serve.config().map_err(|e| e.message()),
+            other => Err(format!("not serve: {other:?}")),
+        }
+    }
+
+    #[test]
+    fn serve_without_flags_runs_on_the_defaults_of_config_new() -> Result<(), String> {
+        // Only when no KEYSTEAD_* variable of the test's environment interferes.
+        if std::env::vars().any(|(k, _)| k.starts_with("KEYSTEAD_")) {
+            return Err("unset the KEYSTEAD_* variables to run this test".into());
+        }
+        let given = serve_config(&["keystead", "serve"])?;
+        let defaults = Config::new(DEFAULT_DB.into());
+        assert_eq!(format!("{given:?}"), format!("{defaults:?}"));
+        Ok(())
+    }
+
+    #[test]
+    fn each_flag_given_replaces_its_default() -> Result<(), String> {
+        let c = serve_config(&[
+            "keystead",
+            "serve",
+            "--db",
+            "x.db",
+            "--bind",
+            "0.0.0.0:9",
+            "--signup",
+            "closed",
+            "--workers",
+            "2",
+            "--key-prefix",
+            "ab_",
+            "--password-min-length",
+            "12",
+            "--max-connections",
+            "7",
+            "--hash-threads",
+            "3",
+        ])?;
+        assert_eq!(c.db_path, PathBuf::from("x.db"));
+        assert_eq!((c.bind.as_str(), c.base_url.as_str()), ("0.0.0.0:9", "http://0.0.0.0:9"));
+        assert_eq!((c.signup, c.workers, c.key_prefix.as_str()), (SignupMode::Closed, 2, "ab_"));
+        assert_eq!((c.password_min_length, c.max_connections, c.hash_threads), (12, 7, 3));
+        let c = serve_config(&["keystead", "serve", "--base-url", "https://id.example.test/"])?;
+        assert_eq!(c.base_url, "https://id.example.test");
+        Ok(())
+    }
+
+    #[test]
+    fn help_shows_the_defaults_of_config_new() {
+        let mut cmd = command();
+        let help = cmd.find_subcommand_mut("serve").map(|s| s.render_long_help().to_string()).unwrap_or_default();
+        let defaults = Config::new(DEFAULT_DB.into());
+        for shown in [defaults.bind, defaults.workers.to_string(), defaults.key_prefix, DEFAULT_DB.to_owned()] {
+            assert!(help.contains(&format!("[default: {shown}]")), "{shown} missing from:\n{help}");
+        }
+        let mut cmd = command();
+        let demo = cmd.find_subcommand_mut("demo").map(|s| s.render_long_help().to_string()).unwrap_or_default();
+        assert!(demo.contains(&format!("[default: {DEMO_DB}]")), "{demo}");
+        assert!(!demo.contains("KEYSTEAD_DB"), "demo never reads KEYSTEAD_DB: {demo}");
+    }
+
+    #[test]
+    fn every_command_that_opens_a_database_takes_the_master_key() {
+        let cmd = command();
+        let mut missing = Vec::new();
+        fn walk(cmd: &clap::Command, path: String, missing: &mut Vec<String>) {
+            let has = |id: &str| cmd.get_arguments().any(|a| a.get_id() == id);
+            if has("db") && !has("master_key") {
+                missing.push(path.clone());
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        walk(&cmd, "keystead".into(), &mut missing);
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+}
