@@ -2,12 +2,15 @@
 # The whole test suite, as CI runs it: formatting, lints, unit, integration and browser tests.
 # Needs the Rust toolchain (cargo, rustfmt, clippy); installs what the tests need from
 # Debian when it is missing: chromium and chromium-driver for the browser tests
-# (tests/browser), systemd for `systemd-analyze verify` of the unit (tests/it/deploy.rs).
+# (tests/browser), systemd for `systemd-analyze verify` of the unit (tests/it/deploy.rs),
+# nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
 command -v chromedriver >/dev/null || missing+=(chromium chromium-driver)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v nginx >/dev/null || missing+=(nginx-light)
+command -v caddy >/dev/null || missing+=(caddy)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi

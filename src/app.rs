@@ -6,7 +6,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::config::Config;
 use crate::core::access_tokens;
 use crate::crypto::aead::{MasterKey, key_file};
-use crate::crypto::jwt::Signer;
 use crate::crypto::password::Hasher;
 use crate::error::Error;
 use crate::limit::Limiter;
@@ -21,8 +20,8 @@ pub struct App {
     pub limits: Limiter,
     /// Seals provider keys and the private halves of signing keys.
     pub master_key: MasterKey,
-    /// Signs access tokens with the newest live signing key.
-    pub signer: Signer,
+    /// The signing keys of access tokens unsealed so far (`core::access_tokens`).
+    pub signers: access_tokens::Signers,
 }
 
 impl App {
@@ -32,10 +31,10 @@ impl App {
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
         let master_key = open_master_key(&config, &db)?;
-        let signer = access_tokens::load_signer(&db, &master_key, clock.now())?;
+        let signers = access_tokens::load_signers(&db, &master_key, clock.now())?;
         Ok(Self {
             master_key,
-            signer,
+            signers,
             hasher: Hasher::new(config.hash_threads)?,
             limits: Limiter::new(config.limits.clone()),
             db,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::proxies::TrustedProxies;
 use crate::limit::Limits;
 use crate::types::{MfaPolicy, SignupMode};
 
@@ -16,6 +17,8 @@ pub struct Config {
     pub base_url: String,
     pub signup: SignupMode,
     pub trust_proxy: bool,
+    /// With `trust_proxy`: whose X-Forwarded-For lines are believed.
+    pub trusted_proxies: TrustedProxies,
     pub key_prefix: String,
     pub password_min_length: usize,
     pub workers: usize,
@@ -23,12 +26,18 @@ pub struct Config {
     pub hash_threads: usize,
     pub limits: Limits,
     pub sessions: SessionPolicy,
+    /// The `aud` of access tokens; None: the base URL.
+    pub token_audience: Option<String>,
     pub master_key: Option<Arc<Secret>>,
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
     /// Whether every operator must enrol a second factor (`--operator-mfa`).
     pub operator_mfa: MfaPolicy,
+    /// The Domain of the portal session cookie (forward authentication of sibling hosts).
+    pub cookie_domain: Option<String>,
+    /// Hosts a browser may return to after signing in, beside the base URL's.
+    pub allowed_redirect_hosts: Vec<String>,
 }
 
 /// How the mail sender reaches the SMTP server.
@@ -116,6 +125,26 @@ fn percent_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
+const MIN_SESSION_SECS: i64 = 60;
+const MAX_SESSION_SECS: i64 = 365 * DAY;
+const DAY: i64 = 24 * 3600;
+const UNITS: [(char, i64); 4] = [('d', DAY), ('h', 3600), ('m', 60), ('s', 1)];
+
+/// Seconds from a number and a unit: `90s`, `30m`, `12h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let bad = || format!("{s:?} is not a duration such as 30m, 12h or 7d");
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let (_, per) = UNITS.iter().find(|(u, _)| *u == unit).ok_or_else(bad)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    n.checked_mul(*per).filter(|secs| *secs > 0).ok_or_else(bad)
+}
+
+/// A duration in the largest unit that divides it (`parse_duration`'s inverse).
+pub fn show_duration(secs: i64) -> String {
+    let (unit, per) = UNITS.iter().find(|(_, per)| secs % per == 0).copied().unwrap_or(('s', 1));
+    format!("{}{unit}", secs / per)
+}
+
 /// How long sessions live: `idle` seconds without use, `absolute` seconds at most.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLifetime {
@@ -123,9 +152,15 @@ pub struct SessionLifetime {
     pub absolute: i64,
 }
 
+/// Session lifetimes by who holds the session (which lifetime applies when is
+/// `core::sessions::lifetime`'s rule).
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
-    pub portal: SessionLifetime,
+    /// Portal sessions acting as a member.
+    pub member: SessionLifetime,
+    /// Portal sessions acting as an owner or admin of their tenant.
+    pub manager: SessionLifetime,
+    /// Operator sessions.
     pub admin: SessionLifetime,
 }
 
@@ -133,7 +168,8 @@ impl Default for SessionPolicy {
     fn default() -> Self {
         const HOUR: i64 = 3600;
         Self {
-            portal: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            member: SessionLifetime { idle: 7 * 24 * HOUR, absolute: 30 * 24 * HOUR },
+            manager: SessionLifetime { idle: 12 * HOUR, absolute: 7 * 24 * HOUR },
             admin: SessionLifetime { idle: HOUR, absolute: 12 * HOUR },
         }
     }
@@ -149,6 +185,7 @@ impl Config {
             base_url: format!("http://{bind}"),
             signup: SignupMode::Open,
             trust_proxy: false,
+            trusted_proxies: TrustedProxies::default(),
             key_prefix: "ksk_".into(),
             password_min_length: 10,
             workers: 4,
@@ -156,10 +193,13 @@ impl Config {
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),
             limits: Limits::default(),
             sessions: SessionPolicy::default(),
+            token_audience: None,
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
             operator_mfa: MfaPolicy::Required,
+            cookie_domain: None,
+            allowed_redirect_hosts: Vec::new(),
         }
     }
 
@@ -178,8 +218,31 @@ impl Config {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(Error::invalid("--base-url must start with http:// or https://"));
         }
+        let host = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        if self.cookie_domain.as_deref().is_some_and(|d| !host(d) || !d.contains('.')) {
+            return Err(Error::invalid("--cookie-domain must be a domain name such as example.com"));
+        }
+        if let Some(domain) = &self.cookie_domain {
+            // A browser keeps a cookie only for a Domain that the host setting it lies in.
+            let base = self.base_url.split("://").nth(1).unwrap_or_default();
+            let base_host = base.split(['/', ':']).next().unwrap_or_default();
+            if base_host != domain && !base_host.ends_with(&format!(".{domain}")) {
+                return Err(Error::invalid("--cookie-domain must be the --base-url's host or a parent domain of it"));
+            }
+        }
+        if self.allowed_redirect_hosts.iter().any(|h| !host(h)) {
+            return Err(Error::invalid("--allowed-redirect-hosts must be host names, separated by commas"));
+        }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(Error::invalid("--mail-from must be an address, e.g. \"Acme <no-reply@acme.example>\""));
+        }
+        let SessionPolicy { member, manager, admin } = self.sessions;
+        let durations = [member.idle, member.absolute, manager.idle, manager.absolute, admin.idle, admin.absolute];
+        if durations.iter().any(|d| !(MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(d)) {
+            return Err(Error::invalid("session lifetimes must be between 1m and 365d"));
+        }
+        if self.token_audience.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err(Error::invalid("--token-audience must not be empty"));
         }
         Ok(())
     }
@@ -188,6 +251,29 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_parse_and_show_in_their_largest_unit() {
+        for (text, secs) in [("90s", 90), ("30m", 1800), ("12h", 43_200), ("7d", 604_800)] {
+            assert_eq!(parse_duration(text), Ok(secs));
+            assert_eq!(show_duration(secs), text);
+        }
+        assert_eq!(show_duration(3600), "1h");
+        for bad in ["", "7", "d", "7w", "-1h", "0m", "1.5h", "99999999999999999d", "7dd"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn session_lifetimes_outside_a_minute_to_a_year_are_refused() {
+        let mut c = Config::new("x.db".into());
+        assert!(c.validate().is_ok());
+        c.sessions.manager.idle = 59;
+        assert!(c.validate().is_err());
+        c.sessions.manager.idle = 60;
+        c.sessions.member.absolute = 366 * DAY;
+        assert!(c.validate().is_err());
+    }
 
     #[test]
     fn smtp_urls_parse_with_defaults_and_secret_passwords() -> Result<(), String> {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod limit;
 pub mod mail;
+pub mod maintenance;
 pub mod server;
 pub mod store;
 pub mod types;

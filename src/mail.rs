@@ -241,7 +241,7 @@ pub fn bodies(
 }
 
 /// Seals the live links of messages queued before bodies were sealed (an upgraded
-/// database), then rewrites the file so that their raw bytes are gone; returns how many.
+/// database); returns how many. secure_delete (see `store`) zeroes the raw bytes replaced.
 pub fn seal_unsealed(app: &App) -> Result<usize, Error> {
     let mut sealed = 0;
     loop {
@@ -259,8 +259,7 @@ pub fn seal_unsealed(app: &App) -> Result<usize, Error> {
         })?;
     }
     if sealed > 0 {
-        app.db.vacuum()?;
-        log::info!("sealed the links of {sealed} stored messages and rewrote the database file");
+        log::info!("sealed the links of {sealed} messages stored before mail bodies were sealed");
     }
     Ok(sealed)
 }

@@ -1,8 +1,8 @@
 //! The HTTP server: a fixed pool of worker threads, each taking requests from one shared
-//! tiny_http queue. Workers own the request id, the body limit, the security headers,
-//! the log line, and turning a panic into a 500.
-use std::io::Read as _;
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs as _};
+//! tiny_http queue. Our tiny_http reads each request whole, within the limits below, on
+//! its connection's own thread, so a slow client holds no worker. Workers own the request
+//! id, the security headers, the log line, and turning a panic into a 500.
+use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,18 +15,29 @@ use crate::app::App;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
 use crate::http::{Method, Req, Response, error, router};
-use crate::mail;
+use crate::{mail, maintenance};
 
-/// A connection that sends nothing for this long is answered 408 and closed (tiny_http
-/// sets no timeouts of its own; accepted sockets inherit these from the listener, whose
-/// accept() then fails every so long without a new client: our tiny_http carries on).
-pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request must arrive whole, head and body, within this of its first byte (else 408,
+/// and the connection is closed): at 64 KiB of body and 32 KiB of head, a client slower
+/// than 5 KB/s is cut off. A kept-alive connection quiet for this long after our answer is
+/// closed. Accepted sockets inherit it from the listener as their read and write timeout,
+/// and the listener's accept() then fails every so long without a new client: our
+/// tiny_http carries on.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The request line (else 414) and each header line (else 431).
+const MAX_LINE: usize = 8 * 1024;
+/// The request line and headers together (else 431).
+const MAX_HEAD: usize = 32 * 1024;
+/// Header lines (else 431).
+const MAX_HEADERS: usize = 100;
 
 pub struct Running {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
     mail: mail::Sender,
+    pruner: maintenance::Pruner,
 }
 
 impl Running {
@@ -41,6 +52,7 @@ impl Running {
             let _ = w.join();
         }
         self.mail.stop();
+        self.pruner.stop();
     }
 }
 
@@ -72,15 +84,28 @@ pub fn start(app: Arc<App>, bind: &str) -> Result<Running, Error> {
 /// As `start`, on a socket from `listen`.
 pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> {
     let addr = listener.local_addr().map_err(Error::internal)?;
-    let limit = tiny_http::ConnectionLimit { max: app.config.max_connections, refusal: refusal(&app.config.base_url) };
+    let ids = Arc::new(AtomicU64::new(0));
+    // The timeout `listen` gave the socket (tests give a short one).
+    let timeout = socket2::SockRef::from(&listener).read_timeout().map_err(Error::internal)?.unwrap_or(CLIENT_TIMEOUT);
     let server = Arc::new(
-        tiny_http::Server::from_listener_limited(listener, None, Some(limit))
-            .map_err(|e| Error::internal(e.to_string()))?,
+        tiny_http::Server::from_listener_limited(
+            listener,
+            None,
+            Some(connection_limit(&app.config)),
+            request_limits(&app.config.base_url, timeout, ids.clone()),
+        )
+        .map_err(|e| Error::internal(e.to_string()))?,
     );
     // The mail sender first: if it cannot start, no worker has been started either.
     let mail = mail::start(app.clone())?;
+    let pruner = match maintenance::start(app.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            mail.stop();
+            return Err(e);
+        }
+    };
     let stopping = Arc::new(AtomicBool::new(false));
-    let ids = Arc::new(AtomicU64::new(0));
     let workers = (0..app.config.workers)
         .map(|n| {
             let (app, server, stopping, ids) = (app.clone(), server.clone(), stopping.clone(), ids.clone());
@@ -96,11 +121,12 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             // Workers already started see the flag and end; the mail sender is stopped too.
             stopping.store(true, Ordering::SeqCst);
             mail.stop();
+            pruner.stop();
             return Err(e);
         }
     };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
-    Ok(Running { addr, stopping, workers, mail })
+    Ok(Running { addr, stopping, workers, mail, pruner })
 }
 
 fn work(app: &App, server: &tiny_http::Server, stopping: &AtomicBool, ids: &AtomicU64) {
@@ -122,19 +148,18 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
         .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
         .collect();
     let peer = rq.remote_addr().map(SocketAddr::ip);
-    let (body, too_large) = read_body(&mut rq);
-    let mut req = Req::new(method, rq.url(), headers, body, peer, app.config.trust_proxy);
+    // Read whole by tiny_http already, within MAX_BODY: this only moves it out.
+    let mut body = Vec::with_capacity(rq.body_length().unwrap_or(0));
+    let _ = rq.as_reader().read_to_end(&mut body);
+    let proxies = app.config.trust_proxy.then_some(&app.config.trusted_proxies);
+    let mut req = Req::new(method, rq.url(), headers, body, peer, proxies);
     let scope = crate::store::cache::RequestScope::enter();
-    let response = if too_large {
-        error::to_response(&Error::PayloadTooLarge)
-    } else {
-        catch_unwind(AssertUnwindSafe(|| router::dispatch(app, &mut req)))
-            .unwrap_or_else(|_| error::to_response(&Error::internal("a handler panicked")))
-    };
+    let response = catch_unwind(AssertUnwindSafe(|| router::dispatch(app, &mut req)))
+        .unwrap_or_else(|_| error::to_response(&Error::internal("a handler panicked")));
     drop(scope);
     let status = response.status;
     let request_id = format!("{id:016x}");
-    if let Err(e) = rq.respond(to_tiny(response, Some(&request_id), &app.config.base_url, too_large)) {
+    if let Err(e) = rq.respond(to_tiny(response, Some(&request_id), &app.config.base_url)) {
         log::debug!("{request_id} could not send the response: {e}");
     }
     // Security: the route template and ids only; never the URL (it may carry ?token=), a body or a header.
@@ -146,29 +171,10 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
     );
 }
 
-/// Reads at most `MAX_BODY` bytes; the flag says whether the body was larger.
-fn read_body(rq: &mut tiny_http::Request) -> (Vec<u8>, bool) {
-    if rq.body_length().is_some_and(|n| n > MAX_BODY) {
-        return (Vec::new(), true);
-    }
-    let mut body = Vec::with_capacity(rq.body_length().unwrap_or(0));
-    match rq.as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut body) {
-        Ok(_) if body.len() > MAX_BODY => (Vec::new(), true),
-        Ok(_) => (body, false),
-        // A body that stops arriving: answer as a bad request with an empty body.
-        Err(_) => (Vec::new(), false),
-    }
-}
-
-fn to_tiny(
-    r: Response,
-    request_id: Option<&str>,
-    base_url: &str,
-    close: bool,
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+fn to_tiny(r: Response, request_id: Option<&str>, base_url: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     let Response { status, headers, body } = r;
     let mut out = tiny_http::Response::from_data(body).with_status_code(status);
-    for (name, value) in headers_of(&headers, request_id, base_url, close) {
+    for (name, value) in headers_of(&headers, request_id, base_url, false) {
         if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             out.add_header(h);
         }
@@ -195,15 +201,68 @@ fn headers_of<'a>(
         .chain(close.then_some(("Connection", "close")))
 }
 
-/// What a connection over `--max-connections` is sent, whole, before tiny_http's accept
-/// thread closes it: the API's 503 `unavailable` with `Retry-After`. It is made once, so
-/// it carries no Date (optional on a 5xx) and no request id.
-fn refusal(base_url: &str) -> Arc<[u8]> {
-    let r = error::unlogged(&Error::Unavailable("too many open connections".into()));
-    let mut head = String::from("HTTP/1.1 503 Service Unavailable\r\n");
-    for (name, value) in headers_of(&r.headers, None, base_url, true) {
+/// `--max-connections` in all, and an eighth of it for one client (an IPv4 address or an
+/// IPv6 /64), but at least 16 so that a small limit still serves one office: a client that
+/// opens connections without end is refused before it takes every place. A trusted proxy
+/// speaks for many clients and is held to the global limit only.
+fn connection_limit(config: &crate::config::Config) -> tiny_http::ConnectionLimit {
+    let max = config.max_connections;
+    let proxies = config.trust_proxy.then(|| config.trusted_proxies.clone());
+    tiny_http::ConnectionLimit {
+        max,
+        per_client: (max / 8).max(16),
+        client_of: Arc::new(move |ip: IpAddr| {
+            (!proxies.as_ref().is_some_and(|p| p.contains(ip))).then(|| crate::limit::client_net(ip))
+        }),
+        // Made once: it carries no request id.
+        refusal: whole(
+            &error::unlogged(&Error::Unavailable("too many open connections".into())),
+            None,
+            &config.base_url,
+        )
+        .into(),
+    }
+}
+
+/// The limits of a request's head and body, and the answer to one refused at the edge
+/// (with a request id and a log line, as any answer).
+fn request_limits(base_url: &str, timeout: Duration, ids: Arc<AtomicU64>) -> tiny_http::RequestLimits {
+    let base_url = base_url.to_owned();
+    tiny_http::RequestLimits {
+        max_line: MAX_LINE,
+        max_head: MAX_HEAD,
+        max_headers: MAX_HEADERS,
+        max_body: MAX_BODY,
+        timeout,
+        answer: Arc::new(move |status| {
+            let request_id = format!("{:016x}", ids.fetch_add(1, Ordering::Relaxed));
+            log::info!("{request_id} - (refused at the edge) {status}");
+            whole(&edge_error(status), Some(&request_id), &base_url)
+        }),
+    }
+}
+
+/// The API's error for a request refused before it reached a handler.
+fn edge_error(status: u16) -> Response {
+    let (code, message) = match status {
+        408 => ("request_timeout", "The request did not arrive in time."),
+        413 => return error::unlogged(&Error::PayloadTooLarge),
+        414 => ("uri_too_long", "The request line is too long."),
+        417 => ("expectation_failed", "Only Expect: 100-continue is understood."),
+        431 => ("header_fields_too_large", "The request headers are too large."),
+        _ => return error::unlogged(&Error::invalid("The request is malformed.")),
+    };
+    Response::json(status, &serde_json::json!({ "error": { "code": code, "message": message } }))
+}
+
+/// A response written whole, sent by tiny_http before it closes the connection. It carries
+/// no Date (optional on a 4xx and 5xx).
+fn whole(r: &Response, request_id: Option<&str>, base_url: &str) -> Vec<u8> {
+    let reason = tiny_http::StatusCode(r.status).default_reason_phrase();
+    let mut head = format!("HTTP/1.1 {} {reason}\r\n", r.status);
+    for (name, value) in headers_of(&r.headers, request_id, base_url, true) {
         head += &format!("{name}: {value}\r\n");
     }
     head += &format!("Content-Length: {}\r\n\r\n", r.body.len());
-    [head.as_bytes(), &r.body].concat().into()
+    [head.as_bytes(), &r.body].concat()
 }

@@ -8,6 +8,7 @@ pub mod admin_users;
 pub mod audit;
 pub mod auth;
 pub mod email;
+pub mod forward_auth;
 pub mod health;
 pub mod json;
 pub mod keys;

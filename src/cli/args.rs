@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
-use crate::config::{Config, SmtpSettings};
+use crate::config::{Config, SmtpSettings, parse_duration, show_duration};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::http::proxies::TrustedProxies;
 use crate::types::{AccountStatus, MfaPolicy, SignupMode, TenantStatus};
 
 /// The database of a command not given `--db` (nor `KEYSTEAD_DB`).
@@ -50,6 +51,24 @@ pub enum Command {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+    /// Manage the keys that sign access tokens (a running server follows at once).
+    SigningKeys {
+        #[command(subcommand)]
+        command: SigningKeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SigningKeysCommand {
+    /// Publish a new signing key. It signs once relying services' cached JWKS hold it
+    /// (5 minutes); the keys it replaces stay published until their last token expired.
+    Rotate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -238,9 +257,12 @@ pub struct ServerArgs {
     /// Who may create tenants by signing up.
     #[arg(long, env = "KEYSTEAD_SIGNUP", value_parser = parse_text::<SignupMode>)]
     pub signup: Option<SignupMode>,
-    /// Believe the last address of X-Forwarded-For (only behind your own reverse proxy).
+    /// Believe X-Forwarded-For from --trusted-proxies (only behind your own reverse proxy).
     #[arg(long, env = "KEYSTEAD_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// With --trust-proxy: the proxies' addresses and CIDR blocks, comma-separated.
+    #[arg(long, env = "KEYSTEAD_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<TrustedProxies>,
     /// Every API key starts with this (letters, digits and `_`, 1 to 8 characters).
     #[arg(long, env = "KEYSTEAD_KEY_PREFIX")]
     pub key_prefix: Option<String>,
@@ -269,6 +291,29 @@ pub struct ServerArgs {
     /// (required, optional).
     #[arg(long, env = "KEYSTEAD_OPERATOR_MFA", value_parser = parse_text::<MfaPolicy>)]
     pub operator_mfa: Option<MfaPolicy>,
+    /// How long a member's portal session lasts unused (30m, 12h, 7d…).
+    #[arg(long, env = "KEYSTEAD_SESSION_IDLE", value_parser = parse_duration)]
+    pub session_idle: Option<i64>,
+    /// How long a member's portal session lasts at most, however busy.
+    #[arg(long, env = "KEYSTEAD_SESSION_LIFETIME", value_parser = parse_duration)]
+    pub session_lifetime: Option<i64>,
+    /// As --session-idle, for a session acting as an owner or admin of its tenant.
+    #[arg(long, env = "KEYSTEAD_MANAGER_SESSION_IDLE", value_parser = parse_duration)]
+    pub manager_session_idle: Option<i64>,
+    /// As --session-lifetime, for a session acting as an owner or admin of its tenant.
+    #[arg(long, env = "KEYSTEAD_MANAGER_SESSION_LIFETIME", value_parser = parse_duration)]
+    pub manager_session_lifetime: Option<i64>,
+    /// The portal session cookie's Domain, so that one sign-in covers sibling hosts behind
+    /// forward authentication (e.g. example.com for auth.example.com and wiki.example.com).
+    #[arg(long, env = "KEYSTEAD_COOKIE_DOMAIN")]
+    pub cookie_domain: Option<String>,
+    /// Hosts besides the base URL's that a browser may be sent back to after signing in
+    /// (comma-separated, e.g. wiki.example.com,grafana.example.com).
+    #[arg(long, env = "KEYSTEAD_ALLOWED_REDIRECT_HOSTS", value_delimiter = ',')]
+    pub allowed_redirect_hosts: Vec<String>,
+    /// The `aud` claim of access tokens, which relying services check (default: the base URL).
+    #[arg(long, env = "KEYSTEAD_TOKEN_AUDIENCE")]
+    pub token_audience: Option<String>,
 }
 
 impl ServerArgs {
@@ -284,6 +329,7 @@ impl ServerArgs {
         config.base_url.truncate(config.base_url.trim_end_matches('/').len());
         set(&mut config.signup, self.signup.as_ref());
         config.trust_proxy |= self.trust_proxy;
+        set(&mut config.trusted_proxies, self.trusted_proxies.as_ref());
         set(&mut config.key_prefix, self.key_prefix.as_ref());
         set(&mut config.password_min_length, self.password_min_length.as_ref());
         set(&mut config.workers, self.workers.as_ref());
@@ -294,6 +340,19 @@ impl ServerArgs {
         }
         set(&mut config.mail_from, self.mail_from.as_ref());
         set(&mut config.operator_mfa, self.operator_mfa.as_ref());
+        set(&mut config.sessions.member.idle, self.session_idle.as_ref());
+        set(&mut config.sessions.member.absolute, self.session_lifetime.as_ref());
+        set(&mut config.sessions.manager.idle, self.manager_session_idle.as_ref());
+        set(&mut config.sessions.manager.absolute, self.manager_session_lifetime.as_ref());
+        if let Some(domain) = &self.cookie_domain {
+            config.cookie_domain = Some(domain.trim().trim_start_matches('.').to_ascii_lowercase());
+        }
+        config.allowed_redirect_hosts.extend(
+            self.allowed_redirect_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()),
+        );
+        if self.token_audience.is_some() {
+            config.token_audience.clone_from(&self.token_audience);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -303,17 +362,23 @@ impl ServerArgs {
 /// added to its help.
 pub fn command() -> clap::Command {
     let defaults = Config::new(DEFAULT_DB.into());
-    let shown: [(&str, String); 10] = [
+    let sessions = defaults.sessions;
+    let shown: [(&str, String); 15] = [
         ("db", DEFAULT_DB.to_owned()),
         ("demo_db", DEMO_DB.to_owned()),
         ("bind", defaults.bind),
         ("signup", defaults.signup.to_string()),
+        ("trusted_proxies", defaults.trusted_proxies.to_string()),
         ("key_prefix", defaults.key_prefix),
         ("password_min_length", defaults.password_min_length.to_string()),
         ("workers", defaults.workers.to_string()),
         ("max_connections", defaults.max_connections.to_string()),
         ("mail_from", defaults.mail_from),
         ("operator_mfa", defaults.operator_mfa.to_string()),
+        ("session_idle", show_duration(sessions.member.idle)),
+        ("session_lifetime", show_duration(sessions.member.absolute)),
+        ("manager_session_idle", show_duration(sessions.manager.idle)),
+        ("manager_session_lifetime", show_duration(sessions.manager.absolute)),
     ];
     with_defaults(Cli::command(), &shown)
 }
@@ -401,7 +466,21 @@ mod tests {
             "7",
             "--hash-threads",
             "3",
+            "--session-idle",
+            "2d",
+            "--session-lifetime",
+            "10d",
+            "--manager-session-idle",
+            "30m",
+            "--manager-session-lifetime",
+            "8h",
+            "--token-audience",
+            "https://api.example.test",
         ])?;
+        let sessions = c.sessions;
+        assert_eq!((sessions.member.idle, sessions.member.absolute), (2 * 86_400, 10 * 86_400));
+        assert_eq!((sessions.manager.idle, sessions.manager.absolute), (1800, 8 * 3600));
+        assert_eq!(c.token_audience.as_deref(), Some("https://api.example.test"));
         assert_eq!(c.db_path, PathBuf::from("x.db"));
         assert_eq!((c.bind.as_str(), c.base_url.as_str()), ("0.0.0.0:9", "http://0.0.0.0:9"));
         assert_eq!((c.signup, c.workers, c.key_prefix.as_str()), (SignupMode::Closed, 2, "ab_"));
@@ -416,7 +495,8 @@ mod tests {
         let mut cmd = command();
         let help = cmd.find_subcommand_mut("serve").map(|s| s.render_long_help().to_string()).unwrap_or_default();
         let defaults = Config::new(DEFAULT_DB.into());
-        for shown in [defaults.bind, defaults.workers.to_string(), defaults.key_prefix, DEFAULT_DB.to_owned()] {
+        let idle = show_duration(defaults.sessions.manager.idle);
+        for shown in [defaults.bind, defaults.workers.to_string(), defaults.key_prefix, DEFAULT_DB.to_owned(), idle] {
             assert!(help.contains(&format!("[default: {shown}]")), "{shown} missing from:\n{help}");
         }
         let mut cmd = command();

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `admin create`, `backup`, `demo`, `tenants`, `users`. A door
+//! The command line: `serve`, `admin create`, `backup`, `demo`, `tenants`, `users`,
+//! `signing-keys rotate`. A door
 //! like the API: it parses, calls the same core operations, and prints a table or, with
 //! `--json`, the API's objects.
 use std::io::{BufRead as _, IsTerminal as _};
@@ -10,6 +11,7 @@ use serde::Serialize;
 use crate::api::json::{self, Account, List, Tenant};
 use crate::app::App;
 use crate::config::Config;
+use crate::core::access_tokens;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
 use crate::core::mfa;
@@ -25,7 +27,10 @@ use crate::types::{Reason, TenantId, TokenKind};
 pub mod args;
 mod demo;
 
-use args::{AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, ListArgs, TenantsCommand, UsersCommand};
+use args::{
+    AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, ListArgs, SigningKeysCommand, TenantsCommand,
+    UsersCommand,
+};
 
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -49,6 +54,19 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Demo(args) => demo::run(&args),
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
+        Command::SigningKeys { command: SigningKeysCommand::Rotate { db, json } } => {
+            let r = access_tokens::rotate(&open(&db)?)?;
+            let (signs_from, retired_at) = (r.signs_from.rfc3339(), r.retired_at.rfc3339());
+            if json {
+                let retired = serde_json::json!({ "kids": r.retired, "published_until": retired_at });
+                return print_json(&serde_json::json!({ "kid": r.kid, "signs_from": signs_from, "retired": retired }));
+            }
+            print_table(
+                &["KID", "SIGNS FROM", "RETIRED", "PUBLISHED UNTIL"],
+                vec![vec![r.kid, signs_from, r.retired.join(","), retired_at]],
+            );
+            Ok(())
+        }
     }
 }
 

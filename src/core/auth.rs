@@ -224,7 +224,7 @@ pub fn switch_tenant(app: &App, who: &PortalUser, tenant: TenantId) -> Result<Pr
     app.db.write(|tx| {
         let memberships = memberships::list_for_account(tx, who.user_id)?;
         let chosen = choose_tenant(&memberships, Some(tenant), None)?;
-        sessions::switch_tenant(tx, who.session_id, who.user_id, chosen)?;
+        sessions::switch_tenant(tx, app, who.session_id, who.user_id, chosen, now)?;
         Event::new(who.actor(), Some(&who.origin), Action::TenantSwitched)
             .tenant(chosen)
             .target("session", who.session_id)

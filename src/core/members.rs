@@ -232,6 +232,7 @@ pub fn change_role(app: &App, by: &TenantActor<'_>, user: UserId, role: Role) ->
             return Err(Error::LastOwner);
         }
         memberships::set_role(tx, by.tenant, user, role, now)?;
+        super::sessions::apply_role(tx, app, by.tenant, user, role)?;
         event(by, Action::MemberRoleChanged, user)
             .before(serde_json::json!({ "role": before }))
             .after(serde_json::json!({ "role": role }))

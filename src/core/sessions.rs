@@ -9,9 +9,10 @@ use crate::config::SessionLifetime;
 use crate::crypto::secret::{Secret, TokenHash, random_token};
 use crate::error::Error;
 use crate::store::cache::Bounded;
+use crate::store::memberships;
 use crate::store::page::Page;
 use crate::store::sessions::{self, NewSession, PortalSessionRow, SessionRow};
-use crate::types::{AdminId, Realm, SessionId, TenantId, Timestamp, UserId};
+use crate::types::{AdminId, Realm, Role, SessionId, TenantId, Timestamp, UserId};
 
 /// `last_seen_at` is written at most this often per session, so that reads stay reads.
 pub const TOUCH_EVERY_SECS: i64 = 60;
@@ -29,6 +30,22 @@ pub enum Holder {
     Admin(AdminId),
 }
 
+/// How long a portal session lives while it acts with `role`. Owners and admins create
+/// keys, change roles and the provider key, so a stolen session of theirs is worth more:
+/// theirs idle out and end sooner. It is applied when a session opens, when it switches
+/// tenant and when its holder's role changes, always counted from the session's start.
+pub fn lifetime(app: &App, role: Role) -> SessionLifetime {
+    match role {
+        Role::Owner | Role::Admin => app.config.sessions.manager,
+        Role::Member => app.config.sessions.member,
+    }
+}
+
+fn role_in(tx: &Transaction<'_>, tenant: TenantId, user: UserId) -> Result<Role, Error> {
+    let membership = memberships::get(tx, tenant, user)?;
+    Ok(membership.ok_or_else(|| Error::internal("a session opens on a membership that is not there"))?.role)
+}
+
 pub(crate) fn open(
     tx: &Transaction<'_>,
     app: &App,
@@ -38,7 +55,9 @@ pub(crate) fn open(
 ) -> Result<Opened, Error> {
     let token = random_token();
     let (realm, user_id, admin_id, tenant_id, SessionLifetime { idle, absolute }) = match holder {
-        Holder::Portal { user, tenant } => (Realm::Portal, Some(user), None, Some(tenant), app.config.sessions.portal),
+        Holder::Portal { user, tenant } => {
+            (Realm::Portal, Some(user), None, Some(tenant), lifetime(app, role_in(tx, tenant, user)?))
+        }
         Holder::Admin(admin) => (Realm::Admin, None, Some(admin), None, app.config.sessions.admin),
     };
     let id = SessionId::random();
@@ -96,15 +115,35 @@ pub(crate) fn touch_if_stale(app: &App, id: SessionId, last_seen_at: Timestamp, 
     }
 }
 
-/// Points a portal session at another tenant, which becomes the account's last used.
+/// Points a portal session at another tenant, which becomes the account's last used, with
+/// the lifetime of its role there. A session too old for that role (a member's session of
+/// ten days switching to a tenant it owns) is 401: its holder signs in again.
 pub(crate) fn switch_tenant(
     tx: &Transaction<'_>,
+    app: &App,
     session: SessionId,
     user: UserId,
     tenant: TenantId,
+    now: Timestamp,
 ) -> Result<(), Error> {
-    sessions::set_tenant(tx, session, tenant)?;
+    let SessionLifetime { idle, absolute } = lifetime(app, role_in(tx, tenant, user)?);
+    if !sessions::move_to_tenant(tx, session, tenant, absolute, idle, now)? {
+        return Err(Error::Unauthorized);
+    }
     crate::store::accounts::set_last_tenant(tx, user, tenant)
+}
+
+/// Gives a member's sessions in a tenant the lifetime of its new role (a promotion may end
+/// those already older than an owner's or admin's may be).
+pub(crate) fn apply_role(
+    tx: &Transaction<'_>,
+    app: &App,
+    tenant: TenantId,
+    user: UserId,
+    role: Role,
+) -> Result<(), Error> {
+    let SessionLifetime { idle, absolute } = lifetime(app, role);
+    sessions::set_lifetime_in_tenant(tx, tenant, user, absolute, idle)
 }
 
 /// The caller's live sessions (in every tenant), newest first.

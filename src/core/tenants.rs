@@ -142,7 +142,7 @@ pub fn create_tenant(app: &App, who: &PortalUser, tenant_name: &str) -> Result<(
     let now = app.clock.now();
     app.db.write(|tx| {
         let founded = found(tx, app, tenant_name, who.user_id, who.actor(), Some(&who.origin), now)?;
-        sessions::switch_tenant(tx, who.session_id, who.user_id, founded.tenant.id)?;
+        sessions::switch_tenant(tx, app, who.session_id, who.user_id, founded.tenant.id, now)?;
         let account = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
         let member = Member { account, membership: founded.owner.clone() };
         Ok((founded, member))

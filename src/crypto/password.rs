@@ -5,7 +5,7 @@
 //! given back to the OS when none runs and none waits. Letting argon2 allocate its 19 MiB
 //! per call instead left that memory in glibc's per-thread arenas: a server that had
 //! served a few hundred logins on 4 workers stayed at about 300 MiB RSS.
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -125,7 +125,7 @@ impl Hasher {
 
     fn acquire(&self) -> Result<Permit<'_>, Error> {
         let deadline = Instant::now() + self.max_wait;
-        let mut slots = self.slots.lock().map_err(Error::internal)?;
+        let mut slots = self.slots();
         slots.waiting += 1;
         while slots.free == 0 {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -133,7 +133,7 @@ impl Hasher {
                 slots.waiting -= 1;
                 return Err(Error::Unavailable("every password hashing permit is busy".into()));
             }
-            slots = self.freed.wait_timeout(slots, left).map_err(Error::internal)?.0;
+            slots = self.freed.wait_timeout(slots, left).unwrap_or_else(PoisonError::into_inner).0;
         }
         slots.waiting -= 1;
         slots.free -= 1;
@@ -145,6 +145,13 @@ impl Hasher {
             blocks
         });
         Ok(Permit { hasher: self, blocks })
+    }
+
+    /// The slots, even after a thread panicked holding them: every change under this lock
+    /// is a counter step or a buffer push/pop that cannot stop half-way, so the counts stay
+    /// true, and refusing them would fail every later login and password change.
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -187,7 +194,7 @@ struct Permit<'a> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         let blocks = std::mem::take(&mut self.blocks);
-        let Ok(mut slots) = self.hasher.slots.lock() else { return };
+        let mut slots = self.hasher.slots();
         slots.free += 1;
         // Nobody hashing and nobody waiting: every buffer goes back to the OS.
         let released = if slots.free == self.hasher.permits && slots.waiting == 0 {
@@ -216,6 +223,21 @@ mod tests {
         assert!(matches!(hasher.verify(None, &Secret::new("x".into())), Err(Error::Unavailable(_))));
         drop(held);
         assert!(!hasher.verify(None, &Secret::new("x".into()))?.ok, "the permit came back");
+        Ok(())
+    }
+
+    #[test]
+    fn a_poisoned_pool_still_hashes_and_keeps_its_permits() -> Result<(), Error> {
+        let mut hasher = Hasher::new(1)?;
+        hasher.max_wait = Duration::from_millis(20);
+        let poison = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _slots = hasher.slots.lock();
+            panic!("a panic while holding the slots");
+        }));
+        assert!(poison.is_err() && hasher.slots.is_poisoned());
+        for _ in 0..2 {
+            assert!(!hasher.verify(None, &pw("x"))?.ok, "the only permit came back after each use");
+        }
         Ok(())
     }
 

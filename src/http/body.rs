@@ -10,20 +10,33 @@ use crate::types::{Reason, Timestamp};
 /// Largest request body accepted (API.md: 64 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// Parses a JSON body: 415 unless it is declared `application/json`, 400 when it does not
-/// parse or has wrong types.
+/// Parses a JSON body: 415 unless it is declared `application/json`, 400 when it is not
+/// UTF-8, does not parse or has wrong types. A request with neither a body nor a
+/// `Content-Type` has an empty body (API.md): `{}`, so the answer names what is missing.
 pub fn json<T: DeserializeOwned>(req: &Req) -> Result<T, Error> {
-    let declared = req.header("content-type").unwrap_or_default();
-    let mime = declared.split(';').next().unwrap_or_default().trim();
+    let declared = req.header("content-type");
+    if req.body.is_empty() && declared.is_none() {
+        return parse(b"{}");
+    }
+    let mime = declared.unwrap_or_default().split(';').next().unwrap_or_default().trim();
     if !mime.eq_ignore_ascii_case("application/json") {
         return Err(Error::UnsupportedMediaType);
     }
+    // serde_json checks the strings it keeps, not those of fields it skips: a body is
+    // text as a whole or refused.
+    if std::str::from_utf8(&req.body).is_err() {
+        return Err(Error::invalid("The body is not valid UTF-8."));
+    }
+    parse(&req.body)
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     // serde would fill a struct from an array by position (`["a@b.c", "pw"]`); API.md bodies
     // are objects, so anything else is refused before it is parsed.
-    if req.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::invalid("The body must be a JSON object."));
     }
-    serde_json::from_slice(&req.body).map_err(|e| {
+    serde_json::from_slice(body).map_err(|e| {
         let text = e.to_string();
         // serde names a missing field as "missing field `email` at line 1 column 2".
         let missing = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());

@@ -45,7 +45,7 @@ mod tests {
 
     fn req(content_type: &str, body: &str) -> Req {
         let headers = vec![("content-type".to_owned(), content_type.to_owned())];
-        Req::new(Method::Post, "/login", headers, body.as_bytes().to_vec(), None, false)
+        Req::new(Method::Post, "/login", headers, body.as_bytes().to_vec(), None, None)
     }
 
     #[test]

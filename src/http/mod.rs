@@ -8,6 +8,9 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod form;
+#[cfg(test)]
+mod properties;
+pub mod proxies;
 pub mod router;
 
 use std::net::IpAddr;
@@ -15,6 +18,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::core::principal::Origin;
+use proxies::TrustedProxies;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Method {
@@ -64,7 +68,8 @@ pub struct Req {
     /// Names lower-cased.
     headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// The client address: the peer, or the last X-Forwarded-For hop with `--trust-proxy`.
+    /// The client address: the peer, or with `--trust-proxy` the rightmost X-Forwarded-For
+    /// hop that is not one of `--trusted-proxies`.
     pub ip: String,
     /// The matched route's template (for logs: never the raw URL, which may hold a token).
     pub route: &'static str,
@@ -78,7 +83,7 @@ impl Req {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
         peer: Option<IpAddr>,
-        trust_proxy: bool,
+        proxies: Option<&TrustedProxies>,
     ) -> Self {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let mut req = Self {
@@ -91,7 +96,7 @@ impl Req {
             route: "(unmatched)",
             params: Vec::new(),
         };
-        req.ip = req.client_ip(peer, trust_proxy);
+        req.ip = req.client_ip(peer, proxies);
         req
     }
 
@@ -119,14 +124,19 @@ impl Req {
         Origin { ip: self.ip.clone(), user_agent }
     }
 
-    fn client_ip(&self, peer: Option<IpAddr>, trust_proxy: bool) -> String {
-        // Security: only the last hop was added by our own proxy; earlier ones are the client's say.
-        let forwarded = trust_proxy
-            .then(|| self.header("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
-        forwarded.or(peer).map_or_else(|| "unknown".into(), |ip| ip.to_string())
+    /// The full address (audit rows and sessions show it; the limiter groups IPv6 by /64).
+    fn client_ip(&self, peer: Option<IpAddr>, proxies: Option<&TrustedProxies>) -> String {
+        let Some(peer) = peer else { return "unknown".into() };
+        let client = match proxies {
+            // Security: every X-Forwarded-For line, read from the right past our own proxies.
+            Some(proxies) => {
+                let forwarded: Vec<&str> =
+                    self.headers.iter().filter(|(n, _)| n == "x-forwarded-for").map(|(_, v)| v.as_str()).collect();
+                proxies.client(peer, &forwarded)
+            }
+            None => peer.to_canonical(),
+        };
+        client.to_string()
     }
 }
 
@@ -177,7 +187,12 @@ impl Response {
     }
 
     pub fn no_content() -> Self {
-        Self { status: 204, headers: Vec::new(), body: Vec::new() }
+        Self::empty(204)
+    }
+
+    /// A status and headers only (forward authentication answers a proxy this way).
+    pub fn empty(status: u16) -> Self {
+        Self { status, headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {

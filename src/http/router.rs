@@ -27,6 +27,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/verify/key", api::verify::key),
     route(Post, "/v1/verify/session", api::verify::session),
     route(Get, "/v1/me", api::me::get),
+    route(Get, "/v1/forward-auth", api::forward_auth::check),
     route(Get, "/v1/openapi.json", api::health::openapi),
     route(Post, "/v1/auth/signup", api::auth::signup),
     route(Post, "/v1/auth/login", api::auth::login),
@@ -196,19 +197,38 @@ fn matches(template: &'static str, path: &str) -> Option<Vec<(&'static str, Stri
     }
 }
 
-/// Runs the handler of the route matching the request, or answers 404 / 405: as JSON on
-/// the API's paths, as a page elsewhere.
+/// Runs the handler of the route matching the request, or answers 405 (and a handler's
+/// errors) as JSON on the API's paths, as a page elsewhere; a path no route knows is 404
+/// as the client asks (`unknown`).
 pub fn dispatch(app: &App, req: &mut Req) -> Response {
     if is_api(&req.path) {
-        return find(ROUTES, req).and_then(|handler| handler(app, req)).unwrap_or_else(|e| error::to_response(&e));
+        return match find(ROUTES, req) {
+            Err(Error::NotFound) => unknown(req),
+            found => found.and_then(|handler| handler(app, req)).unwrap_or_else(|e| error::to_response(&e)),
+        };
     }
-    let page = find(PAGES, req).and_then(|handler| {
+    let found = match find(PAGES, req) {
+        Err(Error::NotFound) => return unknown(req),
+        found => found,
+    };
+    let page = found.and_then(|handler| {
         if req.method == Method::Post {
             csrf::check(app, req)?;
         }
         handler(app, req)
     });
     page.unwrap_or_else(|e| web::error::to_page(req, &e))
+}
+
+/// A path no route knows (API.md): the API's JSON 404, or the web UI's error page when the
+/// client asks for HTML as a browser does.
+fn unknown(req: &Req) -> Response {
+    let html = req.header("accept").is_some_and(|accept| {
+        accept
+            .split(',')
+            .any(|range| range.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html")))
+    });
+    if html { web::error::to_page(req, &Error::NotFound) } else { error::to_response(&Error::NotFound) }
 }
 
 /// The handler of the route in `table` matching the request (whose route it records).

@@ -9,6 +9,7 @@ const STEPS: &[(i64, &str, &str)] = &[
     (1, "schema", include_str!("../../schema.sql")),
     (2, "search", include_str!("../../migrations/0002_search.sql")),
     (4, "sealed_mail", include_str!("../../migrations/0004_sealed_mail.sql")),
+    (5, "prune", include_str!("../../migrations/0005_prune.sql")),
     (7, "mfa", include_str!("../../migrations/0007_mfa.sql")),
 ];
 

@@ -24,7 +24,7 @@ use std::cell::RefCell;
 use std::io::Read as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -36,12 +36,16 @@ use crate::types::Timestamp;
 // WAL lets readers run beside the one writer; synchronous=FULL makes an acknowledged
 // write survive power loss. A page cache of 256 KiB per connection (SQLite's default is
 // 2 MiB) keeps RSS low with a connection per worker; the hot paths hit `cache` first, and
-// pages missed come from the OS page cache.
+// pages missed come from the OS page cache. secure_delete zeroes what a write removes
+// (a raw body stored before mail was sealed, a dropped sealed body, a deleted row), so it
+// does not linger in free space once the WAL is checkpointed; the WAL's own old frames
+// are overwritten as it is reused (never a VACUUM or TRUNCATE checkpoint: Litestream).
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
     PRAGMA foreign_keys = ON;
     PRAGMA busy_timeout = 5000;
     PRAGMA synchronous = FULL;
-    PRAGMA cache_size = -256;";
+    PRAGMA cache_size = -256;
+    PRAGMA secure_delete = ON;";
 
 /// A pool of read connections and one writer: SQLite allows one writer at a time anyway,
 /// and a single connection behind a mutex queues writers without busy retries.
@@ -121,9 +125,17 @@ impl Db {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when it returns Ok,
-    /// rolled back (on drop) when it returns an error.
+    /// rolled back (on drop) when it returns an error or panics.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.writer.lock().map_err(Error::internal)?;
+        // A panic inside `f` poisons the mutex but leaves the connection sound: unwinding
+        // drops the `Transaction`, and rusqlite rolls a dropped transaction back. Refusing
+        // every later write would turn one panicked request into a dead server, so the
+        // writer is taken back; should a transaction somehow still be open (a failed
+        // rollback), it is ended here before the next one begins.
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         let committed = tx.commit();
@@ -207,15 +219,6 @@ pub fn set_application_id(path: &Path, id: u32) -> Result<(), Error> {
 }
 
 impl Db {
-    /// Rewrites the whole file and empties the WAL, so that no free page nor old frame
-    /// keeps a value that was overwritten.
-    pub fn vacuum(&self) -> Result<(), Error> {
-        let conn = self.writer.lock().map_err(Error::internal)?;
-        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
-        cache::wrote();
-        Ok(())
-    }
-
     /// Whether the database answers (for `/healthz`).
     pub fn ping(&self) -> Result<(), Error> {
         self.read(|c| Ok(c.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?))
@@ -243,4 +246,36 @@ pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>, Er
         plan.push(row.get::<_, String>(3)?);
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+
+    fn count(db: &Db) -> Result<i64, Error> {
+        db.read(|c| Ok(c.query_row("SELECT count(*) FROM probe", [], |r| r.get(0))?))
+    }
+
+    #[test]
+    fn a_panic_inside_a_write_rolls_it_back_and_the_next_write_works() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let db = Db::open(&dir.path().join("k.db"), 1, Timestamp::from_unix(0))?;
+        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE probe (n INTEGER)")?))?;
+
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            db.write(|tx| -> Result<(), Error> {
+                tx.execute("INSERT INTO probe VALUES (1)", [])?;
+                panic!("a bug inside a write");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert!(db.writer.is_poisoned(), "the test must poison the writer");
+
+        db.write(|tx| Ok(tx.execute("INSERT INTO probe VALUES (2)", [])?))?;
+        assert_eq!(count(&db)?, 1, "the panicked insert was rolled back, the next one committed");
+        assert!(db.writer.lock().unwrap_or_else(PoisonError::into_inner).is_autocommit(), "no transaction left open");
+        Ok(())
+    }
 }

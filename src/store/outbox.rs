@@ -181,3 +181,14 @@ pub fn list(conn: &Connection, page: &Page) -> Result<Vec<OutboxRow>, Error> {
     let rows = stmt.query_map(rusqlite::params![before, page.fetch()], OutboxRow::from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Deletes at most `limit` messages done with (delivered, or scrubbed before they could
+/// be) before `before`; returns how many.
+pub fn delete_done(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "DELETE FROM outbox WHERE id IN (
+                 SELECT id FROM outbox WHERE scrubbed_at IS NOT NULL AND scrubbed_at < ?1 LIMIT ?2)",
+        )?
+        .execute(rusqlite::params![before, limit])?)
+}

@@ -153,8 +153,38 @@ pub fn touch(tx: &Transaction<'_>, id: SessionId, now: Timestamp) -> Result<(), 
     Ok(())
 }
 
-pub fn set_tenant(tx: &Transaction<'_>, id: SessionId, tenant: TenantId) -> Result<(), Error> {
-    tx.prepare_cached("UPDATE sessions SET tenant_id = ?2 WHERE id = ?1")?.execute(rusqlite::params![id, tenant])?;
+/// Moves a live session to another tenant with another lifetime (counted from its start);
+/// false, and nothing changed, when it would have ended under that lifetime already.
+pub fn move_to_tenant(
+    tx: &Transaction<'_>,
+    id: SessionId,
+    tenant: TenantId,
+    absolute: i64,
+    idle: i64,
+    now: Timestamp,
+) -> Result<bool, Error> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE sessions SET tenant_id = :tenant, expires_at = created_at + :absolute, idle_timeout = :idle
+             WHERE id = :id AND created_at + :absolute > :now AND last_seen_at + :idle > :now",
+        )?
+        .execute(named_params! { ":id": id, ":tenant": tenant, ":absolute": absolute, ":idle": idle, ":now": now })?;
+    Ok(n == 1)
+}
+
+/// Gives an account's unrevoked sessions in a tenant another lifetime (from their start).
+pub fn set_lifetime_in_tenant(
+    tx: &Transaction<'_>,
+    tenant: TenantId,
+    user: UserId,
+    absolute: i64,
+    idle: i64,
+) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE sessions SET expires_at = created_at + :absolute, idle_timeout = :idle
+         WHERE tenant_id = :tenant AND user_id = :user AND revoked_at IS NULL",
+    )?
+    .execute(named_params! { ":tenant": tenant, ":user": user, ":absolute": absolute, ":idle": idle })?;
     Ok(())
 }
 
@@ -202,4 +232,28 @@ pub fn revoke_for_tenant(tx: &Transaction<'_>, tenant: TenantId, now: Timestamp)
 pub fn revoke_for_admin(tx: &Transaction<'_>, admin: AdminId, now: Timestamp) -> Result<usize, Error> {
     let sql = format!("UPDATE sessions AS s SET revoked_at = :now WHERE s.admin_id = :admin AND {LIVE}");
     Ok(tx.prepare_cached(&sql)?.execute(named_params! { ":admin": admin, ":now": now })?)
+}
+
+/// When a session ended: the first of its lifetime, its idle timeout and its revocation.
+/// Word for word the expression of the `sessions_by_end` index (migration 0005).
+const ENDED_AT: &str = "min(expires_at, last_seen_at + idle_timeout, coalesce(revoked_at, expires_at))";
+
+/// Deletes at most `limit` sessions that ended before `before`; returns how many.
+pub fn delete_ended(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    let sql = format!("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE {ENDED_AT} < ?1 LIMIT ?2)");
+    Ok(tx.prepare_cached(&sql)?.execute(rusqlite::params![before, limit])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{migrated_in_memory, query_plan};
+
+    #[test]
+    fn pruning_reads_only_the_index_of_ended_sessions() -> Result<(), Error> {
+        let conn = migrated_in_memory()?;
+        let plan = query_plan(&conn, &format!("SELECT id FROM sessions WHERE {ENDED_AT} < ?1 LIMIT ?2"))?;
+        assert!(plan.iter().any(|step| step.contains("USING INDEX sessions_by_end")), "{plan:?}");
+        Ok(())
+    }
 }

@@ -1,5 +1,7 @@
-//! `signing_keys`: Ed25519 keys for access tokens, the private half sealed.
-use rusqlite::{Connection, Transaction, named_params};
+//! `signing_keys`: Ed25519 keys for access tokens, the private half sealed. A key's
+//! `retired_at` is the moment it leaves the JWKS (set, in the future, when a newer key
+//! replaces it: see `core::access_tokens::rotate`).
+use rusqlite::{Connection, OptionalExtension as _, Transaction, named_params};
 
 use crate::error::Error;
 use crate::types::Timestamp;
@@ -9,6 +11,14 @@ pub struct SigningKeyRow {
     pub sealed_private: Vec<u8>,
     pub public_key: Vec<u8>,
     pub created_at: Timestamp,
+}
+
+/// A published key as the JWKS and the choice of signer see it (no private half).
+pub struct PublishedKey {
+    pub kid: String,
+    pub public_key: Vec<u8>,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
 }
 
 pub fn insert(tx: &Transaction<'_>, k: &SigningKeyRow) -> Result<(), Error> {
@@ -21,14 +31,41 @@ pub fn insert(tx: &Transaction<'_>, k: &SigningKeyRow) -> Result<(), Error> {
     Ok(())
 }
 
-/// Keys not retired, newest first: the first signs, all are published.
-pub fn live(conn: &Connection) -> Result<Vec<SigningKeyRow>, Error> {
+/// Keys still published at `now`, newest first (by insertion within a second).
+pub fn published(conn: &Connection, now: Timestamp) -> Result<Vec<PublishedKey>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT kid, private_key, public_key, created_at FROM signing_keys WHERE retired_at IS NULL
-         ORDER BY created_at DESC, kid DESC",
+        "SELECT kid, public_key, created_at, retired_at FROM signing_keys WHERE retired_at IS NULL OR retired_at > ?1
+         ORDER BY created_at DESC, rowid DESC",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SigningKeyRow { kid: r.get(0)?, sealed_private: r.get(1)?, public_key: r.get(2)?, created_at: r.get(3)? })
+    let rows = stmt.query_map([now], |r| {
+        Ok(PublishedKey { kid: r.get(0)?, public_key: r.get(1)?, created_at: r.get(2)?, retired_at: r.get(3)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The sealed private half of one key.
+pub fn sealed_private(conn: &Connection, kid: &str) -> Result<Option<Vec<u8>>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT private_key FROM signing_keys WHERE kid = ?1")?
+        .query_row([kid], |r| r.get(0))
+        .optional()?)
+}
+
+/// Gives every key not yet retired its retirement time; returns their kids.
+pub fn retire_unretired(tx: &Transaction<'_>, at: Timestamp) -> Result<Vec<String>, Error> {
+    let mut stmt =
+        tx.prepare_cached("UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL RETURNING kid")?;
+    let rows = stmt.query_map([at], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes keys that left the JWKS before `before`, with their sealed private halves;
+/// returns how many. The newest key is never retired, so one always stays.
+pub fn delete_retired(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "DELETE FROM signing_keys WHERE kid IN (
+                 SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?1 LIMIT ?2)",
+        )?
+        .execute(rusqlite::params![before, limit])?)
 }

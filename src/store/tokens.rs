@@ -110,3 +110,17 @@ pub fn last_issued(conn: &Connection, kind: TokenKind, user: UserId) -> Result<O
         .prepare_cached("SELECT MAX(created_at) FROM tokens WHERE user_id = ?1 AND kind = ?2")?
         .query_row(rusqlite::params![user, kind], |r| r.get(0))?)
 }
+
+/// Deletes at most `limit` tokens that expired before `before` (a used token expires too)
+/// and that no message in the outbox names any more, so every `outbox.token_hash` still
+/// finds its token; returns how many.
+pub fn delete_expired(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "DELETE FROM tokens WHERE hash IN (
+                 SELECT t.hash FROM tokens t WHERE t.expires_at < ?1
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.token_hash = t.hash)
+                 LIMIT ?2)",
+        )?
+        .execute(rusqlite::params![before, limit])?)
+}

@@ -22,7 +22,7 @@ pub struct AdminHomePage {
 page!(AdminHomePage);
 
 fn login_page(layout: Layout, email: String) -> LoginPage {
-    LoginPage { layout, action: "/admin/login", portal: false, email }
+    LoginPage { layout, action: "/admin/login", portal: false, email, next: String::new() }
 }
 
 pub fn login_form(app: &App, req: &mut Req) -> Result<Response, Error> {

@@ -3,7 +3,7 @@ use askama::Template;
 
 use super::{Layout, enter, optional, page, render};
 use crate::app::App;
-use crate::core::{auth, sessions};
+use crate::core::{auth, forward_auth, sessions};
 use crate::error::Error;
 use crate::http::cookies::Cookie;
 use crate::http::form::Form;
@@ -18,6 +18,9 @@ pub struct LoginPage {
     /// The portal's form links to sign-up and forgot-password; the operators' does not.
     pub portal: bool,
     pub email: String,
+    /// Where to go after signing in (a forward-authenticated site's URL), carried as a
+    /// hidden field; `forward_auth::return_to` decides whether it is followed.
+    pub next: String,
 }
 
 #[derive(Template)]
@@ -56,19 +59,28 @@ pub(super) fn done(req: &Req) -> Option<&'static str> {
     }
 }
 
+/// The sign-in form; a browser already signed in goes straight on to `next`.
 pub fn login_form(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let next = req.query("next").unwrap_or_default();
+    if optional(credentials::portal_cookie(app, req))?.is_some() {
+        return Ok(Response::redirect(&forward_auth::return_to(app, Some(&next))));
+    }
     let layout = Layout::new(app, req, "Sign in").notice(done(req));
-    render(app, &LoginPage { layout, action: "/login", portal: true, email: String::new() })
+    render(app, &LoginPage { layout, action: "/login", portal: true, email: String::new(), next })
 }
 
 pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     let input = auth::Login { email: f.text("email").to_owned(), password: f.secret("password"), tenant_id: None };
     match auth::login(app, &req.origin(), input) {
-        Ok(out) => Ok(enter(app, Cookie::Portal, &out.session.token, "/app")),
+        Ok(out) => {
+            let to = forward_auth::return_to(app, f.optional("next"));
+            Ok(enter(app, Cookie::Portal, &out.session.token, &to))
+        }
         Err(e) => {
             let layout = Layout::new(app, req, "Sign in").failed(e)?;
-            render(app, &LoginPage { layout, action: "/login", portal: true, email: f.text("email").to_owned() })
+            let (email, next) = (f.text("email").to_owned(), f.text("next").to_owned());
+            render(app, &LoginPage { layout, action: "/login", portal: true, email, next })
         }
     }
 }

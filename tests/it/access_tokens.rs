@@ -1,5 +1,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use keystead::app::App;
+use keystead::core::access_tokens::{self, JWKS_MAX_AGE_SECS, LIFETIME_SECS};
 use keystead::crypto::jwt;
 use serde_json::{Value, json};
 
@@ -36,6 +38,7 @@ fn an_access_token_verifies_against_the_published_jwks() {
     let public = URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap();
     let claims = jwt::verify(&token, &public).expect("the signature checks out");
     assert_eq!(claims["iss"], s.app.config.base_url.as_str());
+    assert_eq!(claims["aud"], s.app.config.base_url.as_str(), "the audience is the base URL by default");
     assert_eq!(claims["sub"], a.user_id.as_str());
     assert_eq!(claims["tid"], a.tenant_id.as_str());
     assert_eq!(claims["role"], "owner");
@@ -64,8 +67,10 @@ fn tokens_need_a_live_portal_session() {
 fn the_signing_key_survives_a_restart_and_is_stored_sealed() {
     let s = TestServer::spawn();
     let kid = s.get("/.well-known/jwks.json", None).body["keys"][0]["kid"].clone();
-    let reopened = keystead::app::App::open(s.app.config.clone()).unwrap();
-    assert_eq!(reopened.signer.kid, kid.as_str().unwrap(), "the same key signs after a restart");
+    let reopened = App::open(s.app.config.clone()).unwrap();
+    let signer =
+        access_tokens::current_signer(&reopened.db, &reopened.master_key, &reopened.signers, reopened.clock.now());
+    assert_eq!(signer.unwrap().kid, kid.as_str().unwrap(), "the same key signs after a restart");
     let (private, public): (Vec<u8>, Vec<u8>) = s
         .db()
         .query_row("SELECT private_key, public_key FROM signing_keys", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -75,4 +80,93 @@ fn the_signing_key_survives_a_restart_and_is_stored_sealed() {
     let pkcs8_header = [0x30u8, 0x53, 0x02, 0x01, 0x01];
     assert!(!private.starts_with(&pkcs8_header));
     assert!(private.len() > 12 + 16, "nonce, ciphertext and tag");
+}
+
+fn token_of(s: &TestServer, session: &str) -> String {
+    let res = s.post("/v1/auth/token", Some(session), json!({}));
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.str("/access_token")
+}
+
+/// The published keys, by kid.
+fn published(s: &TestServer) -> Vec<(String, Vec<u8>)> {
+    let jwks = s.get("/.well-known/jwks.json", None);
+    assert_eq!(jwks.status, 200);
+    let keys = jwks.body["keys"].as_array().unwrap();
+    keys.iter()
+        .map(|k| (k["kid"].as_str().unwrap().to_owned(), URL_SAFE_NO_PAD.decode(k["x"].as_str().unwrap()).unwrap()))
+        .collect()
+}
+
+/// Whether the token's signature checks out against the key its header names in the JWKS.
+fn verifies(s: &TestServer, token: &str) -> bool {
+    let kid = header_of(token)["kid"].as_str().unwrap().to_owned();
+    published(s).iter().any(|(k, x)| *k == kid && jwt::verify(token, x).is_some())
+}
+
+#[test]
+fn a_rotated_key_is_published_first_then_signs_and_the_old_one_stays_until_its_tokens_expired() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let before = token_of(&s, &a.token);
+    let old = header_of(&before)["kid"].as_str().unwrap().to_owned();
+
+    // `keystead signing-keys rotate` runs in another process: its own App on the same file.
+    let cli = App::open(s.app.config.clone()).unwrap();
+    let rotated = access_tokens::rotate(&cli).unwrap();
+    assert_eq!(rotated.retired, vec![old.clone()]);
+    let kids: Vec<String> = published(&s).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(kids, vec![rotated.kid.clone(), old.clone()], "both published at once, newest first");
+    let last_of_old = token_of(&s, &a.token);
+    assert_eq!(header_of(&last_of_old)["kid"], old.as_str(), "the old key signs until cached JWKS hold the new one");
+
+    s.app.clock.advance(JWKS_MAX_AGE_SECS);
+    let after = token_of(&s, &a.token);
+    assert_eq!(header_of(&after)["kid"], rotated.kid.as_str(), "the running server signs with the new key");
+    assert!(verifies(&s, &after) && verifies(&s, &last_of_old), "both keys are published");
+
+    // The old key's last token expires LIFETIME_SECS after it stopped signing.
+    s.app.clock.advance(LIFETIME_SECS);
+    assert!(verifies(&s, &last_of_old), "still published while its last token may be live");
+    s.app.clock.advance(61);
+    assert_eq!(published(&s).into_iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![rotated.kid.clone()]);
+    assert!(verifies(&s, &after));
+
+    let events: i64 = s
+        .db()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'signing_key.rotated' AND target_id = ?1",
+            [&rotated.kid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 1, "the rotation is audited");
+}
+
+#[test]
+fn the_audience_is_configurable() {
+    let s = TestServer::with(|c| c.token_audience = Some("https://api.example.test".into()));
+    let a = s.signup("ann@example.test");
+    let token = token_of(&s, &a.token);
+    let (_, x) = published(&s).remove(0);
+    assert_eq!(jwt::verify(&token, &x).unwrap()["aud"], "https://api.example.test");
+}
+
+#[test]
+fn forward_auth_refuses_a_token_for_another_audience() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let sid = s.get("/v1/sessions", Some(&a.token)).body["items"][0]["id"].as_str().unwrap().to_owned();
+    let now = s.app.clock.now();
+    let signer = access_tokens::current_signer(&s.app.db, &s.app.master_key, &s.app.signers, now).unwrap();
+    let token_for = |aud: &str| {
+        let claims = json!({
+            "iss": s.app.config.base_url, "aud": aud, "sub": a.user_id, "tid": a.tenant_id, "role": "owner",
+            "sid": sid, "jti": "x", "iat": now.unix(), "exp": now.unix() + 60,
+        });
+        format!("Bearer {}", signer.sign(&claims).unwrap())
+    };
+    let ask = |auth: &str| s.send("GET", "/v1/forward-auth", None, &[("Authorization", auth)], None);
+    assert_eq!(ask(&token_for(&s.app.config.base_url)).status, 200, "our own audience passes");
+    assert_error(&ask(&token_for("https://other.example.test")), 401, "unauthorized");
 }

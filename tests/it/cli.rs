@@ -196,3 +196,31 @@ fn a_locked_out_accounts_factors_are_reset_from_the_command_line() {
     let event = s.last_event(&op, "mfa.reset");
     assert_eq!((event["actor_type"].as_str(), event["reason"].as_str()), (Some("system"), Some("lost phone")));
 }
+
+#[test]
+fn a_signing_key_rotated_from_the_command_line_is_published_and_signs_in_the_running_server() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let kids = |s: &TestServer| -> Vec<String> {
+        let jwks = s.get("/.well-known/jwks.json", None).body;
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    let old = kids(&s);
+    assert_eq!(old.len(), 1);
+
+    let out = json_of(&ok(&s, &["signing-keys", "rotate", "--json"]));
+    let new = out["kid"].as_str().unwrap().to_owned();
+    assert_eq!(out["retired"]["kids"], json!(old));
+    assert_eq!(kids(&s), vec![new.clone(), old[0].clone()], "the running server publishes both at once");
+
+    s.app.clock.advance(keystead::core::access_tokens::JWKS_MAX_AGE_SECS);
+    let token = s.post("/v1/auth/token", Some(&a.token), json!({})).str("/access_token");
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], new.as_str(), "no restart needed");
+    let table = ok(&s, &["signing-keys", "rotate"]);
+    assert!(table.starts_with("KID") && table.contains(&new), "the second rotation retires the first new key: {table}");
+}

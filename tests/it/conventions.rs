@@ -38,11 +38,48 @@ fn set(methods: &[&str]) -> BTreeSet<String> {
 fn unknown_paths_are_404_not_found() {
     let s = TestServer::spawn();
     let a = s.signup("ann@example.test");
-    // Other paths are the web UI's: its 404 is a page (tests/it/web_pages.rs).
-    for path in ["/v1", "/v1/keys/", "/v1/keys/a/b", "/v1/nope", "/healthz/", "/.well-known/nope"] {
+    // A client that asks for HTML gets the web UI's page instead (tests/it/web_pages.rs).
+    // Upstream of API.md's rule, paths outside the API's prefixes answered a page to all.
+    for path in ["/v1", "/v1/keys/", "/v1/keys/a/b", "/v1/nope", "/healthz/", "/.well-known/nope", "/nope", "/app/nope"]
+    {
         assert_error_shape(&s.get(path, Some(&a.token)), 404, "not_found");
+        let json = s.send("GET", path, None, &[("Accept", "application/json, */*")], None);
+        assert_error_shape(&json, 404, "not_found");
+        let page = s.send("GET", path, None, &[("Accept", "text/html,application/xhtml+xml;q=0.9")], None);
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{path}: {:?}", page.headers);
     }
     assert_error_shape(&s.post("/v1/nope", None, json!({})), 404, "not_found");
+    assert_error_shape(&s.post("/nope", None, json!({})), 404, "not_found");
+}
+
+#[test]
+fn a_post_without_a_body_or_a_content_type_is_an_empty_body() {
+    // It was 415: no Content-Type is not another media type but no body at all.
+    let s = TestServer::spawn();
+    let res = s.send("POST", "/v1/auth/login", None, &[], None);
+    assert_error_shape(&res, 400, "invalid_request");
+    assert!(res.body["error"]["fields"]["email"].is_string(), "the missing field is named: {}", res.text);
+    let a = s.signup("ann@example.test");
+    let res = s.send("POST", "/v1/keys", Some(&a.token), &[("Content-Length", "0")], Some(b""));
+    assert_error_shape(&res, 400, "invalid_request");
+    assert!(res.body["error"]["fields"]["name"].is_string(), "{}", res.text);
+    // A body without a Content-Type is still 415, and so is an empty one declared otherwise.
+    let res = s.send("POST", "/v1/auth/login", None, &[], Some(b"{}"));
+    assert_error_shape(&res, 415, "unsupported_media_type");
+    let res = s.send("POST", "/v1/auth/login", None, &[("Content-Type", "text/plain")], Some(b""));
+    assert_error_shape(&res, 415, "unsupported_media_type");
+}
+
+#[test]
+fn a_body_that_is_not_utf8_is_400_even_in_an_ignored_field() {
+    // serde_json skipped unknown fields without checking their bytes.
+    let s = TestServer::spawn();
+    let mut body = b"{\"key\": \"ksk_nope\", \"ignored\": \"".to_vec();
+    body.extend_from_slice(b"\xff\xfe\"}");
+    let res = s.send("POST", "/v1/verify/key", None, &JSON, Some(&body));
+    assert_error_shape(&res, 400, "invalid_request");
+    assert!(res.text.contains("UTF-8"), "{}", res.text);
 }
 
 #[test]

@@ -255,10 +255,17 @@ fn revoking_all_others_keeps_the_current_one_and_other_accounts() {
     assert_eq!(serde_json::from_str::<Value>(&after).expect("json"), json!({ "revoked": 2 }));
 }
 
+/// A member's session in a new tenant: `(owner, member)`.
+fn member_session(s: &TestServer) -> (crate::support::Signed, crate::support::Joined) {
+    let owner = s.signup("olga@example.test");
+    let member = s.join(&owner.token, "ann@example.test", "member");
+    (owner, member)
+}
+
 #[test]
-fn an_idle_portal_session_lapses_after_7_days() {
+fn an_idle_member_session_lapses_after_7_days() {
     let s = TestServer::spawn();
-    let a = s.signup("ann@example.test");
+    let (_, a) = member_session(&s);
     assert!(alive(&s, &a.token));
     s.app.clock.advance(8 * DAY);
     assert!(!alive(&s, &a.token), "a session idle for 8 days still works");
@@ -269,9 +276,9 @@ fn an_idle_portal_session_lapses_after_7_days() {
 }
 
 #[test]
-fn use_within_the_idle_window_keeps_a_session_alive() {
+fn use_within_the_idle_window_keeps_a_member_session_alive() {
     let s = TestServer::spawn();
-    let a = s.signup("ann@example.test");
+    let (_, a) = member_session(&s);
     let unused = login_as(&s, "ann@example.test", "Unused");
     s.app.clock.advance(6 * DAY);
     assert!(alive(&s, &a.token), "used on day 6");
@@ -285,9 +292,9 @@ fn use_within_the_idle_window_keeps_a_session_alive() {
 }
 
 #[test]
-fn a_portal_session_ends_after_30_days_however_busy() {
+fn a_member_session_ends_after_30_days_however_busy() {
     let s = TestServer::spawn();
-    let a = s.signup("ann@example.test");
+    let (_, a) = member_session(&s);
     for day in [6, 12, 18, 24] {
         s.app.clock.advance(6 * DAY);
         assert!(alive(&s, &a.token), "day {day}");
@@ -296,4 +303,103 @@ fn a_portal_session_ends_after_30_days_however_busy() {
     assert!(alive(&s, &a.token), "day 29");
     s.app.clock.advance(2 * DAY);
     assert!(!alive(&s, &a.token), "day 31: past the absolute lifetime");
+}
+
+const HOUR: i64 = 3600;
+
+#[test]
+fn an_owner_session_idles_out_after_12_hours_and_ends_after_7_days() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let unused = login_as(&s, "ann@example.test", "Unused");
+    let listed = list(&s, &a.token);
+    let mine = listed.iter().find(|i| i["current"] == json!(true)).expect("current");
+    let (created, expires) = (mine["created_at"].as_str().unwrap(), mine["expires_at"].as_str().unwrap());
+    let at = |t: &str| keystead::types::Timestamp::parse("t", t).unwrap().unix();
+    assert_eq!(at(expires) - at(created), 12 * HOUR, "{mine}");
+    s.app.clock.advance(11 * HOUR);
+    assert!(alive(&s, &a.token), "used after 11 hours");
+    s.app.clock.advance(2 * HOUR);
+    assert!(!alive(&s, &unused), "unused for 13 hours, yet alive");
+    s.app.clock.advance(9 * HOUR);
+    assert!(alive(&s, &a.token), "used 11 hours after its last use");
+    let mut hours = 22;
+    while hours + 11 < 7 * 24 {
+        s.app.clock.advance(11 * HOUR);
+        hours += 11;
+        assert!(alive(&s, &a.token), "used every 11 hours: hour {hours}");
+    }
+    s.app.clock.advance((7 * 24 - hours) * HOUR);
+    assert!(!alive(&s, &a.token), "past 7 days, however busy");
+}
+
+#[test]
+fn an_admin_session_has_the_owners_lifetime_and_a_promotion_shortens_a_member_session() {
+    let s = TestServer::spawn();
+    let owner = s.signup("olga@example.test");
+    let admin = s.join(&owner.token, "adam@example.test", "admin");
+    let member = s.join(&owner.token, "mia@example.test", "member");
+    let promoted = s.join(&owner.token, "pat@example.test", "member");
+    s.app.clock.advance(13 * HOUR);
+    assert!(!alive(&s, &admin.token), "an admin session idles out after 12 hours");
+    assert!(alive(&s, &member.token) && alive(&s, &promoted.token));
+
+    let res = s.patch(
+        &format!("/v1/tenant/members/{}", promoted.user_id),
+        Some(&login_as(&s, &owner.email, "O")),
+        json!({ "role": "admin" }),
+    );
+    assert_eq!(res.status, 200, "{}", res.text);
+    s.app.clock.advance(13 * HOUR);
+    assert!(alive(&s, &member.token), "a member's 7 idle days");
+    assert!(!alive(&s, &promoted.token), "promoted to admin: 12 idle hours");
+}
+
+#[test]
+fn switching_to_a_tenant_one_owns_takes_the_owners_lifetime() {
+    let s = TestServer::spawn();
+    let (owner, a) = member_session(&s);
+    let own = s.post("/v1/tenants", Some(&a.token), json!({ "tenant_name": "Ann's own" }));
+    assert_eq!(own.status, 201, "{}", own.text);
+    let own_tenant = own.str("/tenant/id");
+    let back = s.post("/v1/auth/switch-tenant", Some(&a.token), json!({ "tenant_id": owner.tenant_id }));
+    assert_eq!(back.status, 200, "{}", back.text);
+
+    // Acting as a member, the session outlives an owner's idle timeout…
+    s.app.clock.advance(13 * HOUR);
+    assert!(alive(&s, &a.token));
+    // …and acting as an owner it does not.
+    let res = s.post("/v1/auth/switch-tenant", Some(&a.token), json!({ "tenant_id": own_tenant }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    s.app.clock.advance(13 * HOUR);
+    assert!(!alive(&s, &a.token));
+
+    // A member session older than an owner's lifetime cannot switch to act as owner.
+    let old = login_as(&s, "ann@example.test", "Old");
+    let res = s.post("/v1/auth/switch-tenant", Some(&old), json!({ "tenant_id": owner.tenant_id }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    for _ in 0..8 {
+        s.app.clock.advance(DAY);
+        assert!(alive(&s, &old));
+    }
+    assert_error(
+        &s.post("/v1/auth/switch-tenant", Some(&old), json!({ "tenant_id": own_tenant })),
+        401,
+        "unauthorized",
+    );
+    assert!(alive(&s, &old), "the refused switch changed nothing");
+}
+
+#[test]
+fn configured_lifetimes_replace_the_defaults() {
+    let s = TestServer::with(|c| {
+        c.sessions.member.idle = HOUR;
+        c.sessions.manager.idle = 10 * 60;
+    });
+    let (owner, member) = member_session(&s);
+    s.app.clock.advance(11 * 60);
+    assert!(!alive(&s, &owner.token), "--manager-session-idle 10m");
+    assert!(alive(&s, &member.token));
+    s.app.clock.advance(HOUR + 60);
+    assert!(!alive(&s, &member.token), "--session-idle 1h");
 }

@@ -34,7 +34,7 @@ fn signup_answers_owner_tenant_key_and_a_working_session() {
     let token = res.str("/session_token");
     assert!(token.len() >= 43, "session token too short: {token}");
     let expires = unix_of(&res, "/expires_at");
-    assert!((expires - now(&s) - 7 * 24 * 3600).abs() < 60, "a portal session lapses after 7 idle days");
+    assert!((expires - now(&s) - 12 * 3600).abs() < 60, "an owner's portal session lapses after 12 idle hours");
 
     let (user_id, tenant_id) = (res.str("/user/id"), res.str("/tenant/id"));
     assert_ne!(user_id, tenant_id);

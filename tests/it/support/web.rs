@@ -121,6 +121,10 @@ impl<'a> Browser<'a> {
         let cookies: Vec<String> = self.jar.borrow().iter().map(|(n, v)| format!("{n}={v}")).collect();
         let cookie = cookies.join("; ");
         let mut all: Vec<(&str, &str)> = if cookie.is_empty() { Vec::new() } else { vec![("Cookie", &cookie)] };
+        // As a browser asks for a page (unknown paths answer JSON to other clients).
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
+            all.push(("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"));
+        }
         all.extend_from_slice(headers);
         let (status, headers, text) =
             super::exchange(&self.agent, method, &format!("{}{path}", self.s.base), &all, body);

@@ -39,7 +39,7 @@
 //! `server.recv()` on all of them. Like this:
 //!
 //! ```no_run
-//! # use std::sync::Arc;
+//! # use std::sync::{Arc, Mutex};
 //! # use std::thread;
 //! # let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
 //! let server = Arc::new(server);
@@ -98,11 +98,12 @@ use std::error::Error;
 use std::io::Error as IoError;
 use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::collections::HashMap;
+use std::net::{IpAddr, Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -111,6 +112,7 @@ use connection::Connection;
 use util::MessagesQueue;
 
 pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
+pub use limits::RequestLimits;
 pub use connection::{ConfigListenAddr, ListenAddr, Listener};
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
@@ -119,6 +121,7 @@ pub use test::TestRequest;
 mod client;
 mod common;
 mod connection;
+mod limits;
 mod request;
 mod response;
 mod ssl;
@@ -179,29 +182,59 @@ pub struct ServerConfig {
     pub ssl: Option<SslConfig>,
 }
 
-/// Keystead patch: one open connection, counted from its acceptance to the end of its task.
-struct OpenConnection(Arc<AtomicUsize>);
+/// Keystead patch: connections open per client (as `ConnectionLimit::client_of` groups them).
+type OpenByClient = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// Keystead patch: one open connection, counted from its acceptance to the end of its task,
+/// in all and for its client.
+struct OpenConnection {
+    open: Arc<AtomicUsize>,
+    client: Option<(IpAddr, OpenByClient)>,
+}
 
 impl OpenConnection {
-    fn new(open: &Arc<AtomicUsize>) -> Self {
+    fn new(open: &Arc<AtomicUsize>, client: Option<(IpAddr, &OpenByClient)>) -> Self {
         open.fetch_add(1, Relaxed);
-        OpenConnection(open.clone())
+        let client = client.map(|(ip, by_client)| {
+            *lock(by_client).entry(ip).or_insert(0) += 1;
+            (ip, by_client.clone())
+        });
+        OpenConnection { open: open.clone(), client }
     }
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Relaxed);
+        self.open.fetch_sub(1, Relaxed);
+        if let Some((ip, by_client)) = &self.client {
+            let mut by_client = lock(by_client);
+            if let Some(n) = by_client.get_mut(ip) {
+                *n -= 1;
+                if *n == 0 {
+                    by_client.remove(ip);
+                }
+            }
+        }
     }
 }
 
-/// Keystead patch: at most `max` connections are served at once. Each open connection
-/// holds a thread, and a process cannot make threads without end: upstream's accept
-/// thread panicked when the OS refused one more, and the server never accepted again.
-/// A connection over the limit is sent `refusal` (a whole HTTP response) and closed.
-#[derive(Debug, Clone)]
+/// Keystead patch: the counts stay right through a panic (each change is one statement).
+fn lock(by_client: &OpenByClient) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+    by_client.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Keystead patch: at most `max` connections are served at once, and at most `per_client`
+/// of them for one client. Each open connection holds a thread, and a process cannot make
+/// threads without end: upstream's accept thread panicked when the OS refused one more,
+/// and the server never accepted again; and one client could take every place.
+/// A connection over either limit is sent `refusal` (a whole HTTP response) and closed.
+#[derive(Clone)]
 pub struct ConnectionLimit {
     pub max: usize,
+    pub per_client: usize,
+    /// The client a peer address counts for (e.g. its IPv6 /64), or None for a peer
+    /// exempt from `per_client` (a trusted proxy speaks for many clients).
+    pub client_of: Arc<dyn Fn(IpAddr) -> Option<IpAddr> + Send + Sync>,
     pub refusal: Arc<[u8]>,
 }
 
@@ -269,15 +302,18 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::from_listener_limited(listener, ssl_config, None)
+        Self::from_listener_limited(listener, ssl_config, None, RequestLimits::default())
     }
 
-    /// Keystead patch: as `from_listener`, serving at most `limit.max` connections at once.
+    /// Keystead patch: as `from_listener`, serving at most `limit.max` connections at once
+    /// and reading each request within `requests`.
     pub fn from_listener_limited<L: Into<Listener>>(
         listener: L,
         ssl_config: Option<SslConfig>,
         limit: Option<ConnectionLimit>,
+        requests: RequestLimits,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        let requests = Arc::new(requests);
         let listener = listener.into();
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -324,17 +360,24 @@ impl Server {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
             let open = Arc::new(AtomicUsize::new(0));
+            let open_by_client: OpenByClient = Arc::default();
             let mut last_refusal_logged: Option<std::time::Instant> = None;
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
-                    Ok((mut sock, _)) => {
+                    Ok((mut sock, peer)) => {
+                        let client = limit.as_ref().zip(peer).and_then(|(l, a)| (l.client_of)(a.ip()));
                         if let Some(limit) = &limit {
-                            if open.load(Relaxed) >= limit.max {
+                            let of_client = client.map_or(0, |c| lock(&open_by_client).get(&c).copied().unwrap_or(0));
+                            if open.load(Relaxed) >= limit.max || of_client >= limit.per_client {
                                 // Said once a minute at most: a flood must not flood the log.
                                 if last_refusal_logged.map_or(true, |t| t.elapsed() >= Duration::from_secs(60)) {
-                                    log::warn!("connection limit reached ({} open): new connections get 503", limit.max);
+                                    if of_client >= limit.per_client {
+                                        log::warn!("a client holds its share of connections ({}): its new ones get 503", limit.per_client);
+                                    } else {
+                                        log::warn!("connection limit reached ({} open): new connections get 503", limit.max);
+                                    }
                                     last_refusal_logged = Some(std::time::Instant::now());
                                 }
                                 // Best effort: a fresh socket's send buffer takes the few
@@ -362,30 +405,29 @@ impl Server {
                             Some(ref _ssl) => unreachable!(),
                         };
 
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                        Ok((ClientConnection::new(write_closable, read_closable, requests.clone()), client))
                     }
                     Err(e) => Err(e),
                 };
 
                 match new_client {
-                    Ok(client) => {
+                    Ok((client, client_key)) => {
                         let messages = inside_messages.clone();
                         let mut client = Some(client);
                         // Counts the connection until its task ends (or is dropped unrun).
-                        let held = OpenConnection::new(&open);
+                        let held = OpenConnection::new(&open, client_key.map(|c| (c, &open_by_client)));
                         tasks_pool.spawn(Box::new(move || {
                             let _held = &held;
                             if let Some(client) = client.take() {
-                                // Synchronization is needed for HTTPS requests to avoid a deadlock
-                                if client.secure() {
-                                    let (sender, receiver) = mpsc::channel();
-                                    for rq in client {
-                                        messages.push(rq.with_notify_sender(sender.clone()).into());
-                                        receiver.recv().unwrap();
-                                    }
-                                } else {
-                                    for rq in client {
-                                        messages.push(rq.into());
+                                // Keystead patch: the next request is read once this one
+                                // is answered (upstream did so for HTTPS only): its body is
+                                // read whole on this thread, and the client's quiet time
+                                // between requests counts from our answer.
+                                let (sender, receiver) = mpsc::channel();
+                                for rq in client {
+                                    messages.push(rq.with_notify_sender(sender.clone()).into());
+                                    if receiver.recv().is_err() {
+                                        break;
                                     }
                                 }
                             }

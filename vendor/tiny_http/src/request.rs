@@ -241,6 +241,36 @@ where
     })
 }
 
+/// Keystead patch: a request whose body has been read whole already (see client.rs).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_read_request<W>(
+    secure: bool,
+    method: Method,
+    path: String,
+    version: HTTPVersion,
+    headers: Vec<Header>,
+    remote_addr: Option<SocketAddr>,
+    body: Vec<u8>,
+    writer: W,
+) -> Request
+where
+    W: Write + Send + 'static,
+{
+    Request {
+        body_length: Some(body.len()),
+        data_reader: Some(Box::new(Cursor::new(body))),
+        response_writer: Some(Box::new(writer)),
+        remote_addr,
+        secure,
+        method,
+        path,
+        http_version: version,
+        headers,
+        must_send_continue: false,
+        notify_when_responded: None,
+    }
+}
+
 impl Request {
     /// Returns true if the request was made through HTTPS.
     #[inline]

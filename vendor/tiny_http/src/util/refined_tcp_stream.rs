@@ -121,6 +121,24 @@ impl RefinedTcpStream {
     pub(crate) fn peer_addr(&mut self) -> IoResult<Option<SocketAddr>> {
         self.stream.peer_addr()
     }
+
+    /// Keystead patch: the timeout of the next reads (TLS streams keep the listener's).
+    pub(crate) fn set_read_timeout(&self, timeout: std::time::Duration) -> IoResult<()> {
+        match &self.stream {
+            Stream::Http(s) => s.set_read_timeout(timeout),
+            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+            Stream::Https(_) => Ok(()),
+        }
+    }
+
+    /// Keystead patch: ends the sending side of the socket, whichever half this is.
+    pub(crate) fn shutdown_write(&self) {
+        match &self.stream {
+            Stream::Http(s) => s.shutdown(Shutdown::Write).ok(),
+            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+            Stream::Https(_) => None,
+        };
+    }
 }
 
 impl Drop for RefinedTcpStream {

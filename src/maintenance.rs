@@ -1,0 +1,128 @@
+//! Background upkeep: a thread that prunes rows which no longer mean anything, in small
+//! batches (one short write transaction each, a pause between) so that requests waiting
+//! for the one writer never wait long. The audit log is never pruned (append-only).
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::app::App;
+use crate::error::Error;
+use crate::store;
+use crate::types::Timestamp;
+
+const DAY: i64 = 24 * 3600;
+
+/// How long a row outlives its use, in seconds. Ended sessions stay a month so that
+/// `/v1/sessions`, the admin pages and the audit events naming them keep their context.
+/// A token stays a day past its expiry (its mail, which names it, is kept longer: the
+/// token goes only once no message names it). Mail is kept a month after delivery so that
+/// operators can tell what was sent.
+pub const SESSION_GRACE_SECS: i64 = 30 * DAY;
+pub const TOKEN_GRACE_SECS: i64 = DAY;
+pub const MAIL_KEPT_SECS: i64 = 30 * DAY;
+/// A signing key replaced by `keystead signing-keys rotate` goes, private half and all, a
+/// day after it left the JWKS (no token it signed is live by then).
+pub const SIGNING_KEY_GRACE_SECS: i64 = DAY;
+
+/// Rows deleted per transaction, and the pause between two batches.
+pub const BATCH: i64 = 500;
+const PAUSE: Duration = Duration::from_millis(50);
+
+/// The first pass waits a minute after start (a server restarted in a loop does no
+/// extra work), then one runs every hour.
+const FIRST_AFTER: Duration = Duration::from_secs(60);
+const EVERY: Duration = Duration::from_secs(3600);
+const TICK: Duration = Duration::from_millis(200);
+
+/// Rows one batch or one pass deleted.
+#[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
+pub struct Pruned {
+    pub sessions: usize,
+    pub tokens: usize,
+    pub mail: usize,
+    pub signing_keys: usize,
+}
+
+impl Pruned {
+    fn add(&mut self, other: Pruned) {
+        self.sessions += other.sessions;
+        self.tokens += other.tokens;
+        self.mail += other.mail;
+        self.signing_keys += other.signing_keys;
+    }
+}
+
+/// One batch: at most `limit` rows of each table, each table in its own transaction.
+/// Mail goes before tokens, so that a token whose last message goes now goes in the
+/// same batch.
+pub fn prune_batch(app: &App, limit: i64) -> Result<Pruned, Error> {
+    let now = app.clock.now();
+    let before = |grace: i64| Timestamp::from_unix(now.unix().saturating_sub(grace));
+    let sessions = app.db.write(|tx| store::sessions::delete_ended(tx, before(SESSION_GRACE_SECS), limit))?;
+    let mail = app.db.write(|tx| store::outbox::delete_done(tx, before(MAIL_KEPT_SECS), limit))?;
+    let tokens = app.db.write(|tx| store::tokens::delete_expired(tx, before(TOKEN_GRACE_SECS), limit))?;
+    let signing_keys =
+        app.db.write(|tx| store::signing_keys::delete_retired(tx, before(SIGNING_KEY_GRACE_SECS), limit))?;
+    Ok(Pruned { sessions, tokens, mail, signing_keys })
+}
+
+/// Batches until one finds less than `limit` of every kind, or `stopping` is set.
+pub fn prune(app: &App, limit: i64, pause: Duration, stopping: &AtomicBool) -> Result<Pruned, Error> {
+    let mut total = Pruned::default();
+    while !stopping.load(Ordering::SeqCst) {
+        let batch = prune_batch(app, limit)?;
+        total.add(batch);
+        let full = |n: usize| i64::try_from(n).is_ok_and(|n| n >= limit);
+        if ![batch.sessions, batch.tokens, batch.mail, batch.signing_keys].into_iter().any(full) {
+            break;
+        }
+        std::thread::sleep(pause);
+    }
+    Ok(total)
+}
+
+/// The running pruner thread.
+pub struct Pruner {
+    stopping: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
+}
+
+impl Pruner {
+    /// Asks the thread to stop and waits for it (at most one batch).
+    pub fn stop(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = self.handle.join();
+    }
+}
+
+/// Starts the pruner thread. Its schedule is wall-clock time, not `app.clock`: tests that
+/// move the app's clock forward call `prune` themselves.
+pub fn start(app: Arc<App>) -> Result<Pruner, Error> {
+    let stopping = Arc::new(AtomicBool::new(false));
+    let flag = stopping.clone();
+    let handle =
+        std::thread::Builder::new().name("pruner".into()).spawn(move || run(&app, &flag)).map_err(Error::internal)?;
+    Ok(Pruner { stopping, handle })
+}
+
+fn run(app: &App, stopping: &AtomicBool) {
+    let mut next = Instant::now() + FIRST_AFTER;
+    while !stopping.load(Ordering::SeqCst) {
+        if Instant::now() >= next {
+            match prune(app, BATCH, PAUSE, stopping) {
+                Ok(p) if p == Pruned::default() => {}
+                Ok(p) => log::info!(
+                    "pruned {} sessions, {} tokens, {} messages and {} signing keys",
+                    p.sessions,
+                    p.tokens,
+                    p.mail,
+                    p.signing_keys
+                ),
+                Err(e) => log::warn!("pruning failed, to be tried again in an hour: {e}"),
+            }
+            next = Instant::now() + EVERY;
+        }
+        std::thread::sleep(TICK);
+    }
+}
