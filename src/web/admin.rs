@@ -34,6 +34,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     match operators::admin_login(app, &req.origin(), f.text("email"), &f.secret("password")) {
         Ok(out) => Ok(enter(app, Cookie::Admin, &out.session.token, "/admin")),
+        Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/admin/login/mfa", &c, ""),
         Err(e) => {
             render(app, &login_page(Layout::new(app, req, "Operator sign in").failed(e)?, f.text("email").to_owned()))
         }

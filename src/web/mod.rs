@@ -19,6 +19,7 @@ pub mod app_team;
 pub mod error;
 pub mod links;
 pub mod listing;
+pub mod login_mfa;
 pub mod session;
 
 use std::sync::Arc;

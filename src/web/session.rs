@@ -77,6 +77,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
             let to = forward_auth::return_to(app, f.optional("next"));
             Ok(enter(app, Cookie::Portal, &out.session.token, &to))
         }
+        Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/login/mfa", &c, f.text("next")),
         Err(e) => {
             let layout = Layout::new(app, req, "Sign in").failed(e)?;
             let (email, next) = (f.text("email").to_owned(), f.text("next").to_owned());

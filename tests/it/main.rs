@@ -46,4 +46,5 @@ mod web_admin_users;
 mod web_app;
 mod web_forms;
 mod web_links;
+mod web_mfa;
 mod web_pages;
