@@ -13,6 +13,7 @@ pub mod admin_users;
 pub mod app;
 pub mod app_audit;
 pub mod app_keys;
+pub mod app_security;
 pub mod app_sessions;
 pub mod app_settings;
 pub mod app_team;
@@ -169,7 +170,15 @@ pub struct PortalVisit {
 }
 
 pub fn portal_visit(app: &App, req: &Req, title: &str) -> Result<PortalVisit, Error> {
-    let who = auth::portal_cookie(app, req)?;
+    visit_as(app, req, title, auth::portal_cookie(app, req)?)
+}
+
+/// As `portal_visit`, on the page a second-factor policy leaves open (`/app/security`).
+pub fn portal_visit_enrolling(app: &App, req: &Req, title: &str) -> Result<PortalVisit, Error> {
+    visit_as(app, req, title, auth::portal_cookie_enrolling(app, req)?)
+}
+
+fn visit_as(app: &App, req: &Req, title: &str, who: PortalUser) -> Result<PortalVisit, Error> {
     let profile = account::profile(app, &who)?;
     let layout = Layout::new(app, req, title).portal(&profile);
     Ok(PortalVisit { who, profile, layout })

@@ -38,3 +38,36 @@ fn the_operator_login_page_asks_for_a_code_after_the_password() {
     b.post("/admin/login/mfa", &[("mfa_token", &token), ("code", &app.recovery_codes[0])]).assert_redirect("/admin");
     b.get("/admin").assert_page(200);
 }
+
+#[test]
+fn the_security_page_enrols_shows_codes_once_and_a_policy_leads_there() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@example.test");
+    s.enrol_totp("/v1/me/mfa", &owner.token);
+    assert_eq!(s.patch("/v1/tenant", Some(&owner.token), serde_json::json!({ "require_mfa": true })).status, 200);
+    s.join(&owner.token, "mia@example.test", "member");
+    let b = Browser::new(&s);
+    b.post("/login", &[("email", "mia@example.test"), ("password", PASSWORD)]).assert_redirect("/app");
+    b.get("/app/keys").assert_redirect("/app/security");
+    let page = b.get("/app/security");
+    page.assert_page(200);
+    assert!(page.has("A second factor is required here"), "{}", page.text);
+
+    b.post("/app/security/totp", &[("password", "wrong password!")]).assert_page(401);
+    let page = b.post("/app/security/totp", &[("password", PASSWORD)]);
+    page.assert_page(200);
+    assert!(page.has("<svg") && !page.has("<?xml"), "the QR inline: {}", page.text);
+    let at = page.text.find("Key: <code>").expect("the key beside the QR") + "Key: <code>".len();
+    let secret = &page.text[at..at + 32];
+    let app = crate::support::mfa::Authenticator::new(secret);
+    b.post("/app/security/totp/confirm", &[("code", "000000")]).assert_page(400);
+    let page = b.post("/app/security/totp/confirm", &[("code", &app.code(&s))]);
+    page.assert_page(200);
+    assert_eq!(page.text.matches("<li><code>").count(), 10, "{}", page.text);
+    let page = b.get("/app/security");
+    assert!(page.has("Recovery codes left: 10") && !page.has("<li><code>") && !page.has(secret));
+    b.get("/app/keys").assert_page(200);
+    // The policy keeps the last factor.
+    s.app.clock.advance(30);
+    b.post("/app/security/totp/disable", &[("password", PASSWORD), ("code", &app.code(&s))]).assert_page(403);
+}
