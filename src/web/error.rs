@@ -65,9 +65,10 @@ pub fn to_page(req: &Req, e: &Error) -> Response {
         let operator = req.path == "/admin" || req.path.starts_with("/admin/");
         return Response::redirect(if operator { "/admin/login" } else { "/login" });
     }
-    // A policy that needs a second factor sends the member to set one up.
-    if matches!(e, Error::MfaEnrolmentRequired) && (req.path == "/app" || req.path.starts_with("/app/")) {
-        return Response::redirect("/app/security");
+    // A policy that needs a second factor sends the person to set one up.
+    if matches!(e, Error::MfaEnrolmentRequired) {
+        let operator = req.path == "/admin" || req.path.starts_with("/admin/");
+        return Response::redirect(if operator { "/admin/security" } else { "/app/security" });
     }
     let (status, _) = error::log_internal(e);
     let message = match e {

@@ -13,7 +13,6 @@ pub mod admin_users;
 pub mod app;
 pub mod app_audit;
 pub mod app_keys;
-pub mod app_security;
 pub mod app_sessions;
 pub mod app_settings;
 pub mod app_team;
@@ -21,6 +20,7 @@ pub mod error;
 pub mod links;
 pub mod listing;
 pub mod login_mfa;
+pub mod security;
 pub mod session;
 
 use std::sync::Arc;

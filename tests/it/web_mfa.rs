@@ -71,3 +71,22 @@ fn the_security_page_enrols_shows_codes_once_and_a_policy_leads_there() {
     s.app.clock.advance(30);
     b.post("/app/security/totp/disable", &[("password", PASSWORD), ("code", &app.code(&s))]).assert_page(403);
 }
+
+#[test]
+fn a_required_operator_factor_leads_the_operator_pages_to_admin_security() {
+    let s = TestServer::with(|c| c.operator_mfa = keystead::types::MfaPolicy::Required);
+    s.admin("op@operator.test");
+    let b = Browser::new(&s);
+    b.post("/admin/login", &[("email", "op@operator.test"), ("password", PASSWORD)]).assert_redirect("/admin");
+    b.get("/admin").assert_redirect("/admin/security");
+    b.get("/admin/tenants").assert_redirect("/admin/security");
+    let page = b.post("/admin/security/totp", &[("password", PASSWORD)]);
+    page.assert_page(200);
+    assert!(page.has("action=\"/admin/security/totp/confirm\""), "{}", page.text);
+    let at = page.text.find("Key: <code>").expect("key") + "Key: <code>".len();
+    let app = crate::support::mfa::Authenticator::new(&page.text[at..at + 32]);
+    let page = b.post("/admin/security/totp/confirm", &[("code", &app.code(&s))]);
+    assert_eq!(page.text.matches("<li><code>").count(), 10);
+    b.get("/admin/tenants").assert_page(200);
+    b.post("/admin/logout", &[]).assert_redirect("/admin/login?done=signed-out");
+}
