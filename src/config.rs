@@ -21,6 +21,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub key_prefix: String,
     pub password_min_length: usize,
+    /// Invitation mails one tenant may send in 24 hours (invitations and resends).
+    pub invites_per_day: u32,
     pub workers: usize,
     pub max_connections: usize,
     pub hash_threads: usize,
@@ -188,6 +190,7 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             key_prefix: "ksk_".into(),
             password_min_length: 10,
+            invites_per_day: 100,
             workers: 4,
             max_connections: 1024,
             hash_threads: std::thread::available_parallelism().map_or(2, usize::from),

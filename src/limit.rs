@@ -144,6 +144,16 @@ impl Limiter {
         });
     }
 
+    /// Gives back one attempt taken by `hit` (up to the burst): for an allowance that should
+    /// count only failures but must be taken before the work it guards.
+    pub fn refund(&self, scope: Scope, who: &str, now: Timestamp) {
+        let burst = f64::from(self.limits.rate(scope).burst);
+        let _ = self.with_bucket(scope, who, now, |b| {
+            b.tokens = (b.tokens + 1.0).min(burst);
+            true
+        });
+    }
+
     fn lock(&self) -> MutexGuard<'_, Buckets> {
         // A panic while the lock was held can at worst have left one bucket's count
         // unchanged: the map is still sound, and refusing every later login for it

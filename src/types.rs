@@ -117,6 +117,14 @@ impl FromSql for Timestamp {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Email(String);
 
+/// A character a reader cannot see or that reorders what they see (API.md: Unicode
+/// categories Cc control, Cf format (bidi controls such as U+202E, zero-width), Co private
+/// use, Cn unassigned): names and emails holding one are refused.
+pub fn is_invisible(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    matches!(get_general_category(c), G::Control | G::Format | G::PrivateUse | G::Unassigned)
+}
+
 impl Email {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, Error> {
         let email = raw.trim().to_lowercase();
@@ -129,7 +137,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c));
+            && !email.chars().any(|c| c.is_whitespace() || is_invisible(c) || "<>()[],;:\\\"".contains(c));
         if plausible { Ok(Self(email)) } else { Err(bad()) }
     }
 

@@ -26,8 +26,9 @@ pub struct User<'a> {
     pub id: UserId,
     pub tenant_id: TenantId,
     pub email: &'a Email,
-    pub name: &'a str,
-    pub email_verified: bool,
+    /// Null while invited and the inviter typed no name (`Member::seen`).
+    pub name: Option<&'a str>,
+    pub email_verified: Option<bool>,
     pub role: Role,
     pub status: &'static str,
     pub created_at: Timestamp,
@@ -36,16 +37,17 @@ pub struct User<'a> {
 
 impl<'a> User<'a> {
     pub fn of(m: &'a Member) -> Self {
+        let seen = m.seen();
         Self {
             id: m.account.id,
             tenant_id: m.membership.tenant_id,
             email: &m.account.email,
-            name: &m.account.name,
-            email_verified: m.account.email_verified_at.is_some(),
+            name: seen.name,
+            email_verified: seen.email_verified,
             role: m.membership.role,
             status: m.status(),
             created_at: m.membership.created_at,
-            last_login_at: m.account.last_login_at,
+            last_login_at: seen.last_login_at,
         }
     }
 }
@@ -301,8 +303,8 @@ pub struct List<T> {
     pub next_cursor: Option<String>,
 }
 
-/// `invite_email` and `activation_url` of an invitation response: the link goes out only
-/// when no mail will carry it (no `--smtp-url`), so an operator can hand it over.
+/// `invite_email` and `activation_url` of an invitation response: the link is the one core
+/// decided to hand over (`core::members::Invited::activation_url`).
 #[derive(Serialize)]
 pub struct InviteEmail {
     pub sent: bool,
@@ -310,19 +312,15 @@ pub struct InviteEmail {
     pub reason: Option<&'static str>,
 }
 
-pub fn invite_email(queued: &crate::mail::Queued) -> (InviteEmail, Option<&str>) {
-    if queued.sent {
-        (InviteEmail { sent: true, reason: None }, None)
-    } else {
-        let url = queued.link.as_ref().map(|l| l.expose());
-        (InviteEmail { sent: false, reason: Some("smtp_not_configured") }, url)
-    }
+pub fn invite_email(out: &Invited) -> (InviteEmail, Option<&str>) {
+    let reason = (!out.sent).then_some("smtp_not_configured");
+    (InviteEmail { sent: out.sent, reason }, out.activation_url.as_ref().map(|l| l.expose()))
 }
 
 /// The body of an invitation answer: `{user?, invite_email, activation_url?}` (the
 /// portal's and the operator's invitations answer alike; a resent one has no `user`).
 pub fn invited(out: &Invited, with_user: bool) -> serde_json::Value {
-    let (invite_email, activation_url) = invite_email(&out.mail);
+    let (invite_email, activation_url) = invite_email(out);
     let mut v = json!({ "invite_email": invite_email });
     if with_user {
         v["user"] = json!(User::of(&out.member));

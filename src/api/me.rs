@@ -1,10 +1,11 @@
-//! `/v1/me`, `/v1/me/password` and `GET /v1/tenant`: the caller's own account and tenant.
+//! `/v1/me`, `/v1/me/password`, `/v1/me/invitations` and `GET /v1/tenant`: the caller's own
+//! account and tenant.
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::json::{self, Tenant, User};
 use crate::app::App;
-use crate::core::account;
+use crate::core::{account, members};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, body};
@@ -55,6 +56,13 @@ pub fn change_password(app: &App, req: &mut Req) -> Result<Response, Error> {
     let b: PasswordBody = body::json(req)?;
     account::change_password(app, &who, &b.current_password, &b.new_password)?;
     Ok(Response::no_content())
+}
+
+/// `POST /v1/me/invitations/{tenant_id}/accept`: `{user, tenant}` of the tenant joined.
+pub fn accept_invitation(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal(app, req)?;
+    let (member, tenant) = members::accept_invitation(app, &who, req.param("tenant_id").parse()?)?;
+    Ok(Response::json(200, &json!({ "user": User::of(&member), "tenant": Tenant::of(&tenant) })))
 }
 
 pub fn tenant(app: &App, req: &mut Req) -> Result<Response, Error> {

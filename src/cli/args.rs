@@ -269,6 +269,9 @@ pub struct ServerArgs {
     /// Shortest password accepted.
     #[arg(long, env = "KEYSTEAD_PASSWORD_MIN_LENGTH")]
     pub password_min_length: Option<usize>,
+    /// Invitation mails (invitations and resends) one tenant may send in 24 hours.
+    #[arg(long, env = "KEYSTEAD_INVITES_PER_DAY")]
+    pub invites_per_day: Option<u32>,
     /// Worker threads answering requests.
     #[arg(long, env = "KEYSTEAD_WORKERS")]
     pub workers: Option<usize>,
@@ -332,6 +335,7 @@ impl ServerArgs {
         set(&mut config.trusted_proxies, self.trusted_proxies.as_ref());
         set(&mut config.key_prefix, self.key_prefix.as_ref());
         set(&mut config.password_min_length, self.password_min_length.as_ref());
+        set(&mut config.invites_per_day, self.invites_per_day.as_ref());
         set(&mut config.workers, self.workers.as_ref());
         set(&mut config.max_connections, self.max_connections.as_ref());
         set(&mut config.hash_threads, self.hash_threads.as_ref());
@@ -363,7 +367,7 @@ impl ServerArgs {
 pub fn command() -> clap::Command {
     let defaults = Config::new(DEFAULT_DB.into());
     let sessions = defaults.sessions;
-    let shown: [(&str, String); 15] = [
+    let shown: [(&str, String); 16] = [
         ("db", DEFAULT_DB.to_owned()),
         ("demo_db", DEMO_DB.to_owned()),
         ("bind", defaults.bind),
@@ -371,6 +375,7 @@ pub fn command() -> clap::Command {
         ("trusted_proxies", defaults.trusted_proxies.to_string()),
         ("key_prefix", defaults.key_prefix),
         ("password_min_length", defaults.password_min_length.to_string()),
+        ("invites_per_day", defaults.invites_per_day.to_string()),
         ("workers", defaults.workers.to_string()),
         ("max_connections", defaults.max_connections.to_string()),
         ("mail_from", defaults.mail_from),

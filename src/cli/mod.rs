@@ -127,7 +127,7 @@ fn create_tenant(args: CreateTenantArgs) -> Result<(), Error> {
     };
     let out = admin_tenants::create_tenant(&app, &Staff::System, input)?;
     let note = "The invitation is in the outbox: a server started with --smtp-url sends it.";
-    let (_, link) = json::invite_email(&out.owner.mail);
+    let (_, link) = json::invite_email(&out.owner);
     if args.json {
         print_json(&json::created_tenant(&out))?;
         eprintln!("{note}");

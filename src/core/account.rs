@@ -4,13 +4,13 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::audit::{Action, Event};
+use super::auth::verify_guarded;
 use super::principal::PortalUser;
 use super::{Member, Profile, clean_name};
 use crate::app::App;
 use crate::crypto::password::check_policy;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
-use crate::limit::Scope;
 use crate::store::cache::Bounded;
 use crate::store::{accounts, memberships, sessions, tenants};
 use crate::types::{TenantId, UserId};
@@ -41,8 +41,8 @@ pub fn update_name(app: &App, who: &PortalUser, name: &str) -> Result<Member, Er
     app.db.write(|tx| {
         let before = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
         accounts::set_name(tx, who.user_id, &name, now)?;
+        // Account-level events carry no tenant: no tenant's audit log shows them.
         Event::new(who.actor(), Some(&who.origin), Action::ProfileUpdated)
-            .tenant(who.tenant_id)
             .target("account", who.user_id)
             .before(serde_json::json!({ "name": before.name }))
             .after(serde_json::json!({ "name": name }))
@@ -51,15 +51,15 @@ pub fn update_name(app: &App, who: &PortalUser, name: &str) -> Result<Member, Er
     })
 }
 
-/// Changes the password after checking the current one; every other session ends.
+/// Changes the password after checking the current one; every other session ends, and so
+/// does every live reset, verification or email-change link of the account.
 pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secret) -> Result<(), Error> {
     let account = app.db.read(|c| accounts::get(c, who.user_id))?.ok_or(Error::Unauthorized)?;
-    // A stolen session must not become a way to guess the password: wrong guesses here
-    // spend the same per-account allowance as failed logins.
+    // A stolen session must not become a way to guess the password: guesses here spend the
+    // same allowance as logins.
     let now = app.clock.now();
-    app.limits.check(Scope::LoginByAccount, account.email.as_str(), now)?;
-    if !app.hasher.verify(account.password_hash.as_deref(), current)?.ok {
-        app.limits.charge(Scope::LoginByAccount, account.email.as_str(), now);
+    let stored = account.password_hash.as_deref();
+    if !verify_guarded(app, account.email.as_str(), &who.origin, stored, current, now)?.ok {
         return Err(Error::InvalidCredentials);
     }
     check_policy("new_password", new, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
@@ -67,8 +67,8 @@ pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secr
     app.db.write(|tx| {
         accounts::set_password_hash(tx, who.user_id, &hash, now)?;
         let revoked = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;
+        super::tokens::spend_account_links(tx, who.user_id, now)?;
         Event::new(who.actor(), Some(&who.origin), Action::PasswordChanged)
-            .tenant(who.tenant_id)
             .target("account", who.user_id)
             .after(serde_json::json!({ "other_sessions_revoked": revoked }))
             .append(tx, now)

@@ -8,7 +8,7 @@ use super::audit::{Action, Event};
 use super::members::{self, Invite, Invited};
 use super::principal::Staff;
 use super::tenants::{self as founding, FirstOwner, TenantSpec};
-use super::{Member, clean_name};
+use super::{Member, clean_name, clean_tenant_name};
 use crate::app::App;
 use crate::error::Error;
 use crate::store::page::Page;
@@ -65,7 +65,7 @@ pub struct CreatedTenant {
 /// password). Unlike sign-up, no API key is made: its raw value would go to the operator,
 /// not to the owner, who makes keys once signed in.
 pub fn create_tenant(app: &App, who: &Staff, input: NewTenant) -> Result<CreatedTenant, Error> {
-    let name = clean_name("name", &input.name, true)?;
+    let name = clean_tenant_name("name", &input.name)?;
     let slug = input.slug.as_deref().map(founding::check_slug).transpose()?;
     let plan =
         input.plan.as_deref().map_or_else(|| Ok(founding::DEFAULT_PLAN.to_owned()), |p| clean_name("plan", p, true))?;
@@ -111,7 +111,7 @@ fn snapshot(t: &TenantRow) -> serde_json::Value {
 }
 
 pub fn update_tenant(app: &App, who: &Staff, id: TenantId, patch: TenantPatch) -> Result<TenantRow, Error> {
-    let name = patch.name.map(|n| clean_name("name", &n, true)).transpose()?;
+    let name = patch.name.map(|n| clean_tenant_name("name", &n)).transpose()?;
     let plan = patch.plan.map(|p| clean_name("plan", &p, true)).transpose()?;
     check_max_seats(patch.max_seats.flatten())?;
     let now = app.clock.now();

@@ -193,8 +193,19 @@ pub fn list_events(
     Ok(page.finish(rows, AuditRow::cursor))
 }
 
+/// Events about an account as a whole, not about any tenant: written without a tenant,
+/// and left out of a tenant's view (rows written before they lost their tenant too).
+pub const ACCOUNT_LEVEL: &[&str] = &[
+    Action::TenantSwitched.as_str(),
+    Action::ProfileUpdated.as_str(),
+    Action::PasswordChanged.as_str(),
+    Action::EmailChangeRequested.as_str(),
+    Action::EmailVerificationRequested.as_str(),
+];
+
 /// A tenant's own events, for its owners and admins. Always scoped to the session's
-/// tenant: a `tenant_id` filter naming another tenant matches nothing.
+/// tenant: a `tenant_id` filter naming another tenant matches nothing, and account-level
+/// events never show.
 pub fn list_tenant_events(
     app: &App,
     who: &PortalUser,
@@ -205,7 +216,7 @@ pub fn list_tenant_events(
     if filter.tenant_id.as_ref().is_some_and(|asked| *asked != tenant) {
         return Ok((Vec::new(), None));
     }
-    let filter = AuditFilter { tenant_id: Some(tenant), ..filter };
+    let filter = AuditFilter { tenant_id: Some(tenant), hidden_actions: ACCOUNT_LEVEL, ..filter };
     let rows = app.db.read(|c| audit::list(c, &filter, page))?;
     Ok(page.finish(rows, AuditRow::cursor))
 }

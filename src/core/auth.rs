@@ -9,7 +9,7 @@ use super::sessions::{self, Holder, Opened};
 use super::tenants::{self, Founded};
 use super::{Member, Profile, clean_name};
 use crate::app::App;
-use crate::crypto::password::check_policy;
+use crate::crypto::password::{Verified, check_policy};
 use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::limit::Scope;
@@ -46,7 +46,7 @@ pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Err
     app.limits.hit(Scope::SignupByIp, &origin.ip, now)?;
     let email = Email::parse("email", &input.email)?;
     let name = clean_name("name", input.name.as_deref().unwrap_or_default(), false)?;
-    clean_name("tenant_name", &input.tenant_name, true)?;
+    super::clean_tenant_name("tenant_name", &input.tenant_name)?;
     check_policy("password", &input.password, app.config.password_min_length, &[email.as_str(), &name])?;
     // Spares an argon2 hash for a taken address; the UNIQUE index below still decides.
     if app.db.read(|c| accounts::find_by_email(c, &email))?.is_some() {
@@ -91,17 +91,16 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
     let now = app.clock.now();
     app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
     let email = Email::parse("email", &input.email)?;
-    app.limits.check(Scope::LoginByAccount, email.as_str(), now)?;
     let account = app.db.read(|c| accounts::find_by_email(c, &email))?;
     // Security: unknown emails and never-activated accounts verify against a dummy hash,
     // so neither the answer nor its timing tells them apart from a wrong password.
-    let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
-    let verified = app.hasher.verify(stored, &input.password)?;
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let verified = verify_guarded(app, email.as_str(), origin, stored.as_deref(), &input.password, now)?;
     let account = match account {
         Some(a) if verified.ok => a,
         other => {
             let target = other.map(|a| ("account", a.id.to_string()));
-            return Err(failed_login(app, origin, Action::LoginFailed, email.as_str(), &email, target, now));
+            return Err(failed_login(app, origin, Action::LoginFailed, &email, target, now));
         }
     };
     if account.status != AccountStatus::Active {
@@ -114,9 +113,13 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
     // One transaction: either the second step is owed (the answer is `mfa_required`,
     // its challenge committed) or the session opens.
     app.db.write(|tx| {
-        if let Some(hash) = &rehash {
-            accounts::set_password_hash(tx, account.id, hash, now)?;
-            Event::new(Actor::System, None, Action::PasswordRehashed).target("account", account.id).append(tx, now)?;
+        if let (Some(hash), Some(old)) = (&rehash, &stored) {
+            // Only the hash that was checked is replaced: a password changed meanwhile stands.
+            if accounts::replace_password_hash(tx, account.id, old, hash, now)? {
+                Event::new(Actor::System, None, Action::PasswordRehashed)
+                    .target("account", account.id)
+                    .append(tx, now)?;
+            }
         }
         match mfa::challenge::demand(tx, Person::User(account.id), requested, None, now)? {
             Some(mfa_required) => Ok(Err(mfa_required)),
@@ -163,19 +166,41 @@ fn open_login(
     Ok(LoggedIn { session, profile })
 }
 
-/// A wrong password (or unknown address): charged to the per-account allowance under
-/// `limit_key`, audited as an anonymous attempt naming the account when there is one and
-/// the address tried when there is none. Always answers `invalid_credentials`.
+/// Checks a password under the per-account allowance, keyed on the account AND the client
+/// (`account` names the account: its email, or `admin:<email>`), so that a stranger's
+/// wrong guesses from elsewhere cannot lock the owner out. The attempt is taken BEFORE
+/// argon2 runs, so concurrent guesses cannot all pass one check and overrun the burst; a
+/// correct password gives its attempt back, so only failures count.
+pub(crate) fn verify_guarded(
+    app: &App,
+    account: &str,
+    origin: &Origin,
+    stored: Option<&str>,
+    password: &Secret,
+    now: Timestamp,
+) -> Result<Verified, Error> {
+    // The client as the per-IP limits count it (an IPv6 client by its /64), so that
+    // hopping addresses within one network buys no more guesses.
+    let key = format!("{account} from {}", crate::limit::client_key(&origin.ip));
+    app.limits.hit(Scope::LoginByAccount, &key, now)?;
+    let verified = app.hasher.verify(stored, password)?;
+    if verified.ok {
+        app.limits.refund(Scope::LoginByAccount, &key, now);
+    }
+    Ok(verified)
+}
+
+/// A wrong password (or unknown address), already counted by `verify_guarded`: audited as
+/// an anonymous attempt naming the account when there is one and the address tried when
+/// there is none. Always answers `invalid_credentials`.
 pub(crate) fn failed_login(
     app: &App,
     origin: &Origin,
     action: Action,
-    limit_key: &str,
     email: &Email,
     target: Option<(&'static str, String)>,
     now: Timestamp,
 ) -> Error {
-    app.limits.charge(Scope::LoginByAccount, limit_key, now);
     let recorded = app.db.write(|tx| {
         let event = Event::new(Actor::Anonymous, Some(origin), action);
         let event = match &target {
@@ -225,8 +250,8 @@ pub fn switch_tenant(app: &App, who: &PortalUser, tenant: TenantId) -> Result<Pr
         let memberships = memberships::list_for_account(tx, who.user_id)?;
         let chosen = choose_tenant(&memberships, Some(tenant), None)?;
         sessions::switch_tenant(tx, app, who.session_id, who.user_id, chosen, now)?;
+        // Account-level: the session's business, not a tenant's (no tenant_id).
         Event::new(who.actor(), Some(&who.origin), Action::TenantSwitched)
-            .tenant(chosen)
             .target("session", who.session_id)
             .before(serde_json::json!({ "tenant_id": who.tenant_id }))
             .after(serde_json::json!({ "tenant_id": chosen }))
@@ -259,6 +284,7 @@ mod tests {
             role: Role::Member,
             status,
             created_at: Timestamp::from_unix(0),
+            invited_name: None,
         };
         (m, tenant)
     }

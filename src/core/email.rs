@@ -8,7 +8,6 @@ use super::tokens::{self, Grant};
 use crate::app::App;
 use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
-use crate::limit::Scope;
 use crate::mail::{self, Letter};
 use crate::store::{accounts, sessions};
 use crate::types::{Email, Timestamp, TokenKind, UserId};
@@ -45,8 +44,8 @@ pub fn resend_verification(app: &App, who: &PortalUser) -> Result<(), Error> {
         }
         throttle_resend(tx, TokenKind::VerifyEmail, who.user_id, now)?;
         queue_verification(tx, app, who.user_id, &account.email, now)?;
+        // Account-level events carry no tenant: no tenant's audit log shows them.
         Event::new(who.actor(), Some(&who.origin), Action::EmailVerificationRequested)
-            .tenant(who.tenant_id)
             .target("account", who.user_id)
             .append(tx, now)
     })
@@ -72,9 +71,8 @@ pub fn request_email_change(app: &App, who: &PortalUser, new_email: &str, passwo
     let new_email = Email::parse("new_email", new_email)?;
     let account = app.db.read(|c| accounts::get(c, who.user_id))?.ok_or(Error::Unauthorized)?;
     // Same guard as login: a stolen session cannot try passwords without limit.
-    app.limits.check(Scope::LoginByAccount, account.email.as_str(), now)?;
-    if !app.hasher.verify(account.password_hash.as_deref(), password)?.ok {
-        app.limits.charge(Scope::LoginByAccount, account.email.as_str(), now);
+    let stored = account.password_hash.as_deref();
+    if !super::auth::verify_guarded(app, account.email.as_str(), &who.origin, stored, password, now)?.ok {
         return Err(Error::InvalidCredentials);
     }
     if new_email == account.email {
@@ -91,7 +89,6 @@ pub fn request_email_change(app: &App, who: &PortalUser, new_email: &str, passwo
         let token = tokens::issue(tx, &grant, now)?;
         mail::queue(tx, app, &new_email, &Letter::ConfirmEmailChange { new_email: &new_email, token: &token }, now)?;
         Event::new(who.actor(), Some(&who.origin), Action::EmailChangeRequested)
-            .tenant(who.tenant_id)
             .target("account", who.user_id)
             .after(serde_json::json!({ "new_email": new_email }))
             .append(tx, now)

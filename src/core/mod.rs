@@ -21,10 +21,11 @@ pub mod tenants;
 pub mod tokens;
 pub mod verify;
 
+use crate::error::Error;
 use crate::store::accounts::AccountRow;
 use crate::store::memberships::MembershipRow;
 use crate::store::tenants::TenantRow;
-use crate::types::{AccountStatus, MembershipStatus, TenantStatus};
+use crate::types::{AccountStatus, MembershipStatus, TenantStatus, Timestamp};
 
 /// An account seen from one tenant: the API's `user`.
 pub struct Member {
@@ -44,6 +45,28 @@ impl Member {
     pub fn is_active(&self) -> bool {
         self.account.status == AccountStatus::Active && self.membership.status == MembershipStatus::Active
     }
+
+    /// What the tenant sees of the account. While the membership is invited the account is
+    /// not the tenant's yet (it may be someone's account elsewhere): the tenant sees the
+    /// name its inviter typed and nothing of the account's life (API.md).
+    pub fn seen(&self) -> Seen<'_> {
+        if self.membership.status == MembershipStatus::Invited {
+            Seen { name: self.membership.invited_name.as_deref(), email_verified: None, last_login_at: None }
+        } else {
+            Seen {
+                name: Some(&self.account.name),
+                email_verified: Some(self.account.email_verified_at.is_some()),
+                last_login_at: self.account.last_login_at,
+            }
+        }
+    }
+}
+
+/// A member's account as its tenant sees it (`Member::seen`).
+pub struct Seen<'a> {
+    pub name: Option<&'a str>,
+    pub email_verified: Option<bool>,
+    pub last_login_at: Option<Timestamp>,
 }
 
 /// A membership's state as people see it: in a suspended or deleted tenant it is the
@@ -62,14 +85,64 @@ pub struct Profile {
     pub rendered: std::sync::OnceLock<Vec<u8>>,
 }
 
-/// Trims a display name and checks its length; `what` names the field.
-pub fn clean_name(field: &'static str, raw: &str, required: bool) -> Result<String, crate::error::Error> {
+/// Trims a display name and checks its length and characters; `field` names the field.
+pub fn clean_name(field: &'static str, raw: &str, required: bool) -> Result<String, Error> {
     let name = raw.trim();
     if required && name.is_empty() {
-        return Err(crate::error::Error::field(field, "must not be empty"));
+        return Err(Error::field(field, "must not be empty"));
     }
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(crate::error::Error::field(field, "must be at most 100 printable characters"));
+    if name.chars().count() > 100 || name.chars().any(crate::types::is_invisible) {
+        return Err(Error::field(field, "must be at most 100 visible characters"));
     }
     Ok(name.to_owned())
+}
+
+/// A tenant's name: a name (`clean_name`) that cannot pass for a link or an address in the
+/// invitation mail that quotes it. Refused: `://`, `@`, `www.`, and any run like a domain
+/// (`word.tld`: letters or digits, a dot, then two or more letters), e.g. "acme.com" or
+/// "pay.example.org"; "Acme Inc." or "v2.0" stay fine.
+pub fn clean_tenant_name(field: &'static str, raw: &str) -> Result<String, Error> {
+    let name = clean_name(field, raw, true)?;
+    let lower = name.to_lowercase();
+    if lower.contains("://") || lower.contains('@') || lower.contains("www.") || looks_like_domain(&lower) {
+        return Err(Error::field(field, "must not look like a link, a domain or an email address"));
+    }
+    Ok(name)
+}
+
+/// Whether some dot has a letter or digit before it and two or more letters right after
+/// it (ending the word): a `word.tld` run.
+fn looks_like_domain(name: &str) -> bool {
+    let chars: Vec<char> = name.chars().collect();
+    chars.iter().enumerate().any(|(i, &c)| {
+        if c != '.' || i == 0 || !chars[i - 1].is_alphanumeric() {
+            return false;
+        }
+        let tld = chars[i + 1..].iter().take_while(|c| c.is_alphabetic()).count();
+        let ends = chars.get(i + 1 + tld).is_none_or(|c| !c.is_alphanumeric());
+        tld >= 2 && ends
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_names_that_pass_for_links_are_refused() {
+        for bad in ["acme.com", "Pay at evil.example.org", "https://x", "help@acme", "www.acme", "ACME.IO now"] {
+            assert!(clean_tenant_name("name", bad).is_err(), "{bad} passed");
+        }
+        for good in ["Acme Inc.", "Acme v2.0", "A. B. Smith & Co", "Büro 3.5x", "Acme"] {
+            assert!(clean_tenant_name("name", good).is_ok(), "{good} refused");
+        }
+    }
+
+    #[test]
+    fn names_with_invisible_characters_are_refused() {
+        for bad in ["Ann\u{202E}ecila", "zero\u{200B}width", "private\u{E000}", "unassigned\u{0378}", "bell\u{7}"] {
+            assert!(clean_name("name", bad, false).is_err(), "{bad:?} passed");
+        }
+        assert!(clean_name("name", "Zoë Ångström 李", false).is_ok());
+    }
 }

@@ -2,7 +2,7 @@
 use rusqlite::Transaction;
 
 use super::audit::{Action, Event};
-use super::auth::failed_login;
+use super::auth::{failed_login, verify_guarded};
 use super::clean_name;
 use super::mfa;
 use super::principal::{Actor, Operator, Origin, Staff};
@@ -58,16 +58,15 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     let now = app.clock.now();
     app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
     let email = Email::parse("email", email)?;
-    let account_key = format!("admin:{email}");
-    app.limits.check(Scope::LoginByAccount, &account_key, now)?;
     let found = app.db.read(|c| admins::find_by_email(c, &email))?;
     // Security: unknown emails verify against a dummy hash, as portal logins do.
-    let verified = app.hasher.verify(found.as_ref().map(|a| a.password_hash.as_str()), password)?;
+    let stored = found.as_ref().map(|a| a.password_hash.as_str());
+    let verified = verify_guarded(app, &format!("admin:{email}"), origin, stored, password, now)?;
     let admin = match found {
         Some(a) if verified.ok => a,
         other => {
             let target = other.map(|a| ("admin", a.id.to_string()));
-            return Err(failed_login(app, origin, Action::AdminLoginFailed, &account_key, &email, target, now));
+            return Err(failed_login(app, origin, Action::AdminLoginFailed, &email, target, now));
         }
     };
     if admin.status != AdminStatus::Active {
@@ -77,7 +76,7 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
     // As a portal login: the second step is owed, or the session opens.
     app.db.write(|tx| {
         if let Some(hash) = &rehash {
-            admins::set_password_hash(tx, admin.id, hash, now)?;
+            admins::replace_password_hash(tx, admin.id, &admin.password_hash, hash, now)?;
         }
         match mfa::challenge::demand(tx, Person::Admin(admin.id), None, None, now)? {
             Some(mfa_required) => Ok(Err(mfa_required)),

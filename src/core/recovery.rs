@@ -8,7 +8,8 @@ use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::limit::Scope;
 use crate::mail::{self, Letter};
-use crate::store::{accounts, sessions};
+use crate::store::accounts::{self, AccountRow};
+use crate::store::sessions;
 use crate::types::{AccountStatus, Email, TokenKind};
 
 /// At most one reset email per address in this many seconds; further requests still answer
@@ -37,22 +38,31 @@ pub fn forgot_password(app: &App, origin: &Origin, email: &str) -> Result<(), Er
     })
 }
 
+/// An account a reset link may still act on: a disabled or deleted one gets the answer of
+/// a bad link (the reset would hand it back to whoever holds the link).
+fn resettable(account: Option<AccountRow>) -> Result<AccountRow, Error> {
+    account.filter(|a| a.status == AccountStatus::Active).ok_or(Error::InvalidToken)
+}
+
 /// `POST /v1/auth/reset-password`: sets the new password and revokes every session of the
-/// account. Following the link also proves the address.
+/// account, and every other live link acting on it (`tokens::spend_account_links`).
+/// Following the link also proves the address.
 pub fn reset_password(app: &App, origin: &Origin, token: &str, password: &Secret) -> Result<(), Error> {
     tokens::throttle(app, &origin.ip)?;
     let now = app.clock.now();
     let account = app.db.read(|c| {
         let t = tokens::peek(c, TokenKind::Reset, token, now)?;
-        accounts::get(c, t.user_id)?.ok_or(Error::InvalidToken)
+        resettable(accounts::get(c, t.user_id)?)
     })?;
     check_policy("password", password, app.config.password_min_length, &[account.email.as_str(), &account.name])?;
     let hash = app.hasher.hash(password)?;
     app.db.write(|tx| {
         let t = tokens::consume(tx, TokenKind::Reset, token, now)?;
+        resettable(accounts::get(tx, t.user_id)?)?;
         accounts::set_password_hash(tx, t.user_id, &hash, now)?;
         accounts::mark_email_verified(tx, t.user_id, now)?;
         let revoked = sessions::revoke_for_account(tx, t.user_id, None, now)?;
+        tokens::spend_account_links(tx, t.user_id, now)?;
         Event::new(Actor::User(t.user_id), Some(origin), Action::PasswordReset)
             .target("account", t.user_id)
             .after(serde_json::json!({ "sessions_revoked": revoked }))

@@ -7,7 +7,7 @@ use super::keys::{self, CreatedKey, NewKey};
 use super::mfa;
 use super::principal::{Actor, Origin, PortalUser};
 use super::sessions;
-use super::{Member, clean_name};
+use super::{Member, clean_tenant_name};
 use crate::app::App;
 use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
@@ -119,7 +119,7 @@ pub(crate) fn found(
     origin: Option<&Origin>,
     now: Timestamp,
 ) -> Result<Founded, Error> {
-    let name = clean_name("tenant_name", name, true)?;
+    let name = clean_tenant_name("tenant_name", name)?;
     let spec = TenantSpec { name: &name, slug: None, plan: DEFAULT_PLAN, max_seats: None };
     let tenant = insert_tenant(tx, &spec, now)?;
     let owner = MembershipRow {
@@ -128,6 +128,7 @@ pub(crate) fn found(
         role: Role::Owner,
         status: MembershipStatus::Active,
         created_at: now,
+        invited_name: None,
     };
     memberships::insert(tx, &owner)?;
     let key = keys::issue(tx, app, tenant.id, Some(owner.user_id), NewKey::first(), now)?;
@@ -174,7 +175,7 @@ pub const CHANGE_TENANT: Role = Role::Owner;
 /// tenant's id) and only its last four characters are kept readable, as the hint.
 pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Result<TenantRow, Error> {
     let tenant = who.require(CHANGE_TENANT)?;
-    let name = changes.name.map(|n| clean_name("name", &n, true)).transpose()?;
+    let name = changes.name.map(|n| clean_tenant_name("name", &n)).transpose()?;
     let sealed = match &changes.provider_key {
         Some(Some(key)) => {
             let raw = key.expose();

@@ -59,6 +59,17 @@ pub(crate) fn revoke(
     tokens::expire_live(tx, kind, user, tenant, now).map(|_| ())
 }
 
+/// A new password ends every live link that acts on the account: older reset links, a
+/// pending email change (which would otherwise hand the account to whoever asked for it),
+/// and verification links. Invitations stay: each is a tenant's offer, and since accepting
+/// one into an account with a password needs that password, a stale link opens nothing.
+pub(crate) fn spend_account_links(tx: &Transaction<'_>, user: UserId, now: Timestamp) -> Result<(), Error> {
+    for kind in [TokenKind::Reset, TokenKind::VerifyEmail, TokenKind::ChangeEmail] {
+        revoke(tx, kind, user, None, now)?;
+    }
+    Ok(())
+}
+
 /// Counts a use of a token against the client's IP (429 when over the limit). Every use
 /// counts, good or bad, so guessing tokens is slow.
 pub(crate) fn throttle(app: &App, ip: &str) -> Result<(), Error> {

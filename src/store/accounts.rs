@@ -89,6 +89,23 @@ pub fn set_password_hash(tx: &Transaction<'_>, id: UserId, hash: &str, now: Time
     Ok(())
 }
 
+/// Replaces the hash only if it is still `old` (a rehash on login must not undo a password
+/// change that committed meanwhile); whether it did.
+pub fn replace_password_hash(
+    tx: &Transaction<'_>,
+    id: UserId,
+    old: &str,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool, Error> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE portal_users SET password_hash = :hash, updated_at = :now WHERE id = :id AND password_hash = :old",
+        )?
+        .execute(named_params! { ":id": id, ":old": old, ":hash": hash, ":now": now })?;
+    Ok(n == 1)
+}
+
 pub fn set_name(tx: &Transaction<'_>, id: UserId, name: &str, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached("UPDATE portal_users SET name = :name, updated_at = :now WHERE id = :id")?
         .execute(named_params! { ":id": id, ":name": name, ":now": now })?;
@@ -171,6 +188,23 @@ mod tests {
     use crate::store::search::{Index, testing};
 
     const TENANT: &str = "00000000-0000-4000-8000-00000000000a";
+
+    /// Issue 10 item 5: a rehash on login must not overwrite a password changed since the
+    /// login read the old hash.
+    #[test]
+    fn a_rehash_replaces_only_the_hash_it_read() -> Result<(), Error> {
+        let mut conn = migrated_in_memory()?;
+        let tx = conn.transaction()?;
+        let (id, now) = (UserId::random(), Timestamp::from_unix(1));
+        let email = Email::parse("email", "ann@example.test")?;
+        insert(&tx, &NewAccount { id, email: &email, name: "Ann", password_hash: Some("read") }, now)?;
+        set_password_hash(&tx, id, "changed meanwhile", now)?;
+        assert!(!replace_password_hash(&tx, id, "read", "rehashed", now)?);
+        assert_eq!(get(&tx, id)?.and_then(|a| a.password_hash).as_deref(), Some("changed meanwhile"));
+        assert!(replace_password_hash(&tx, id, "changed meanwhile", "rehashed", now)?);
+        assert_eq!(get(&tx, id)?.and_then(|a| a.password_hash).as_deref(), Some("rehashed"));
+        Ok(())
+    }
 
     /// `testing::ROWS` accounts `user{i}@example.test`, one in seven disabled and one in
     /// seven deleted; those whose number ends in 0 or 5 are members of `TENANT`.

@@ -63,9 +63,18 @@ pub fn record_login(tx: &Transaction<'_>, id: AdminId, now: Timestamp) -> Result
     Ok(())
 }
 
-pub fn set_password_hash(tx: &Transaction<'_>, id: AdminId, hash: &str, now: Timestamp) -> Result<(), Error> {
-    tx.prepare_cached("UPDATE admins SET password_hash = :hash, updated_at = :now WHERE id = :id")?
-        .execute(named_params! { ":id": id, ":hash": hash, ":now": now })?;
+/// A rehash on login: replaces the hash only if it is still `old`, the one that was checked.
+pub fn replace_password_hash(
+    tx: &Transaction<'_>,
+    id: AdminId,
+    old: &str,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE admins SET password_hash = :hash, updated_at = :now WHERE id = :id AND password_hash = :old",
+    )?
+    .execute(named_params! { ":id": id, ":old": old, ":hash": hash, ":now": now })?;
     Ok(())
 }
 

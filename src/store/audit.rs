@@ -95,6 +95,8 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// Actions left out (a tenant's view leaves out account-level events).
+    pub hidden_actions: &'static [&'static str],
 }
 
 /// The SQL for a filter: only the given conditions are written, so that SQLite can pick
@@ -109,6 +111,7 @@ fn list_sql(f: &AuditFilter) -> String {
         (f.actor_id.is_some(), "actor_id = :actor"),
         (f.action.is_some(), "action = :action"),
         (f.since.is_some(), "at >= :since"),
+        (!f.hidden_actions.is_empty(), "action NOT IN (SELECT value FROM json_each(:hidden))"),
     ];
     clauses.extend(given.iter().filter(|(on, _)| *on).map(|(_, c)| *c));
     format!(
@@ -134,18 +137,41 @@ fn upper_bound(f: &AuditFilter, page: &Page) -> Result<(i64, i64), Error> {
 pub fn list(conn: &Connection, f: &AuditFilter, page: &Page) -> Result<Vec<AuditRow>, Error> {
     let (before_at, before_seq) = upper_bound(f, page)?;
     let limit = page.fetch();
+    let hidden = serde_json::to_string(f.hidden_actions).map_err(Error::internal)?;
     let mut params: Vec<(&str, &dyn ToSql)> =
         vec![(":before_at", &before_at), (":before_seq", &before_seq), (":limit", &limit)];
-    let optional: [(&str, Option<&dyn ToSql>); 4] = [
+    let optional: [(&str, Option<&dyn ToSql>); 5] = [
         (":tenant", f.tenant_id.as_ref().map(|v| v as &dyn ToSql)),
         (":actor", f.actor_id.as_ref().map(|v| v as &dyn ToSql)),
         (":action", f.action.as_ref().map(|v| v as &dyn ToSql)),
         (":since", f.since.as_ref().map(|v| v as &dyn ToSql)),
+        (":hidden", (!f.hidden_actions.is_empty()).then_some(&hidden as &dyn ToSql)),
     ];
     params.extend(optional.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))));
     let mut stmt = conn.prepare_cached(&list_sql(f))?;
     let rows = stmt.query_map(params.as_slice(), AuditRow::from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many `action` events a tenant has had since `since`, about `target_id` when given,
+/// and when the oldest of them was (the invitation throttles count these: restart-proof,
+/// served by `audit_by_tenant_action`).
+pub fn count_since(
+    conn: &Connection,
+    tenant: TenantId,
+    action: &str,
+    target_id: Option<&str>,
+    since: Timestamp,
+) -> Result<(i64, Option<Timestamp>), Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(at) FROM audit_log
+             WHERE tenant_id = :tenant AND action = :action AND at > :since AND (:target IS NULL OR target_id = :target)",
+        )?
+        .query_row(
+            named_params! { ":tenant": tenant, ":action": action, ":since": since, ":target": target_id },
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
 }
 
 #[cfg(test)]
@@ -169,7 +195,7 @@ mod tests {
     #[test]
     fn every_filter_combination_uses_an_index() -> Result<(), Error> {
         let conn = crate::store::migrated_in_memory()?;
-        for mask in 0u8..32 {
+        for mask in 0u8..64 {
             let on = |bit: u8| mask & (1 << bit) != 0;
             let f = AuditFilter {
                 tenant_id: on(0).then(|| "t".to_owned()),
@@ -177,6 +203,7 @@ mod tests {
                 action: on(2).then(|| "tenant.suspended".to_owned()),
                 since: on(3).then_some(Timestamp::from_unix(10)),
                 until: on(4).then_some(Timestamp::from_unix(20)),
+                hidden_actions: if on(5) { &["a.b", "c.d"] } else { &[] },
             };
             let plan = crate::store::query_plan(&conn, &list_sql(&f))?;
             assert!(!plan.iter().any(|step| step.starts_with("SCAN audit_log")), "filter {f:?}: plan {plan:?}");

@@ -14,9 +14,13 @@ pub struct MembershipRow {
     pub role: Role,
     pub status: MembershipStatus,
     pub created_at: Timestamp,
+    /// The name the inviter typed (what the tenant sees while the membership is invited).
+    pub invited_name: Option<String>,
 }
 
-pub(crate) const COLUMNS: &str = "m.tenant_id, m.user_id, m.role, m.status, m.created_at";
+pub(crate) const COLUMNS: &str = "m.tenant_id, m.user_id, m.role, m.status, m.created_at, m.invited_name";
+/// How many columns `COLUMNS` reads: where a joined row's next part starts.
+const WIDTH: usize = 6;
 
 impl MembershipRow {
     pub(crate) fn from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
@@ -26,6 +30,7 @@ impl MembershipRow {
             role: r.get(at + 2)?,
             status: r.get(at + 3)?,
             created_at: r.get(at + 4)?,
+            invited_name: r.get(at + 5)?,
         })
     }
 
@@ -37,11 +42,12 @@ impl MembershipRow {
 
 pub fn insert(tx: &Transaction<'_>, m: &MembershipRow) -> Result<(), Error> {
     tx.prepare_cached(
-        "INSERT INTO memberships (tenant_id, user_id, role, status, created_at, updated_at)
-         VALUES (:tenant, :user, :role, :status, :now, :now)",
+        "INSERT INTO memberships (tenant_id, user_id, role, status, created_at, updated_at, invited_name)
+         VALUES (:tenant, :user, :role, :status, :now, :now, :invited_name)",
     )?
     .execute(named_params! {
         ":tenant": m.tenant_id, ":user": m.user_id, ":role": m.role, ":status": m.status, ":now": m.created_at,
+        ":invited_name": m.invited_name,
     })?;
     Ok(())
 }
@@ -62,7 +68,8 @@ pub fn list_for_account(conn: &Connection, user: UserId) -> Result<Vec<(Membersh
         tenants::COLUMNS
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([user], |r| Ok((MembershipRow::from_row_at(r, 0)?, TenantRow::from_row_at(r, 5)?)))?;
+    let rows =
+        stmt.query_map([user], |r| Ok((MembershipRow::from_row_at(r, 0)?, TenantRow::from_row_at(r, WIDTH)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -80,7 +87,7 @@ pub fn get_member(
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(rusqlite::params![tenant, user], |r| {
-            Ok((MembershipRow::from_row_at(r, 0)?, AccountRow::from_row_at(r, 5)?))
+            Ok((MembershipRow::from_row_at(r, 0)?, AccountRow::from_row_at(r, WIDTH)?))
         })
         .optional()?)
 }
@@ -105,7 +112,7 @@ pub fn list_members(
         named_params! {
             ":tenant": tenant, ":status": status, ":before_at": before_at, ":before_id": before_id, ":limit": page.fetch(),
         },
-        |r| Ok((MembershipRow::from_row_at(r, 0)?, AccountRow::from_row_at(r, 5)?)),
+        |r| Ok((MembershipRow::from_row_at(r, 0)?, AccountRow::from_row_at(r, WIDTH)?)),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -132,6 +139,23 @@ pub fn set_role(tx: &Transaction<'_>, tenant: TenantId, user: UserId, role: Role
         "UPDATE memberships SET role = :role, updated_at = :now WHERE tenant_id = :tenant AND user_id = :user",
     )?
     .execute(named_params! { ":tenant": tenant, ":user": user, ":role": role, ":now": now })?;
+    Ok(())
+}
+
+/// A removed membership invited again: its new role, status "invited", the name typed now.
+pub fn reinvite(
+    tx: &Transaction<'_>,
+    tenant: TenantId,
+    user: UserId,
+    role: Role,
+    invited_name: Option<&str>,
+    now: Timestamp,
+) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE memberships SET role = :role, status = 'invited', invited_name = :name, updated_at = :now
+         WHERE tenant_id = :tenant AND user_id = :user",
+    )?
+    .execute(named_params! { ":tenant": tenant, ":user": user, ":role": role, ":name": invited_name, ":now": now })?;
     Ok(())
 }
 

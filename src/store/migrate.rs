@@ -8,6 +8,7 @@ use crate::types::Timestamp;
 const STEPS: &[(i64, &str, &str)] = &[
     (1, "schema", include_str!("../../schema.sql")),
     (2, "search", include_str!("../../migrations/0002_search.sql")),
+    (3, "links", include_str!("../../migrations/0003_links.sql")),
     (4, "sealed_mail", include_str!("../../migrations/0004_sealed_mail.sql")),
     (5, "prune", include_str!("../../migrations/0005_prune.sql")),
     (7, "mfa", include_str!("../../migrations/0007_mfa.sql")),

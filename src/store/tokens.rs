@@ -24,9 +24,11 @@ pub struct TokenRow {
     pub new_email: Option<Email>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The link was handed over (`activation_url`) rather than mailed: it proves no address.
+    pub handed_over: bool,
 }
 
-const COLUMNS: &str = "user_id, tenant_id, new_email, created_at, expires_at";
+const COLUMNS: &str = "user_id, tenant_id, new_email, created_at, expires_at, handed_over";
 
 impl TokenRow {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
@@ -36,6 +38,7 @@ impl TokenRow {
             new_email: r.get(2)?,
             created_at: r.get(3)?,
             expires_at: r.get(4)?,
+            handed_over: r.get(5)?,
         })
     }
 }
@@ -49,6 +52,12 @@ pub fn insert(tx: &Transaction<'_>, t: &NewToken<'_>, now: Timestamp) -> Result<
         ":hash": t.hash, ":kind": t.kind, ":user": t.user_id, ":tenant": t.tenant_id,
         ":new_email": t.new_email, ":now": now, ":expires": t.expires_at,
     })?;
+    Ok(())
+}
+
+/// Marks a token's link as handed over instead of mailed.
+pub fn mark_handed_over(tx: &Transaction<'_>, hash: &TokenHash) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE tokens SET handed_over = 1 WHERE hash = ?1")?.execute([hash])?;
     Ok(())
 }
 

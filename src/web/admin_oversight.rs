@@ -107,6 +107,7 @@ pub fn audit(app: &App, req: &mut Req) -> Result<Response, Error> {
         action: body::text(req, "action")?,
         since: body::time(req, "since")?,
         until: body::time(req, "until")?,
+        ..AuditFilter::default()
     };
     let paging = body::page(req)?;
     let (rows, next) = audit::list_events(app, &Staff::Operator(who), &filter, &paging)?;

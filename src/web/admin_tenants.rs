@@ -273,14 +273,13 @@ pub fn create(app: &App, req: &mut Req) -> Result<Response, Error> {
         Ok(out) => {
             let mut layout = layout;
             layout.title = "Tenant created".to_owned();
-            let mail = &out.owner.mail;
             let page = CreatedTenantPage {
                 layout: layout.status(201),
                 id: out.tenant.id.to_string(),
                 name: out.tenant.name.clone(),
                 owner_email: out.owner.member.account.email.as_str().to_owned(),
-                sent: mail.sent,
-                activation_url: if mail.sent { None } else { mail.link.as_ref().map(|l| l.expose().to_owned()) },
+                sent: out.owner.sent,
+                activation_url: out.owner.activation_url.as_ref().map(|l| l.expose().to_owned()),
             };
             render(app, &page)
         }

@@ -3,10 +3,11 @@ use askama::Template;
 
 use super::{Layout, page, portal_visit, render};
 use crate::app::App;
-use crate::core::{auth, membership_state};
+use crate::core::{auth, members, membership_state};
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, auth as credentials};
+use crate::types::MembershipStatus;
 
 #[derive(Template)]
 #[template(path = "web/overview.html")]
@@ -30,12 +31,15 @@ struct MembershipLine {
     current: bool,
     /// An active membership in an active tenant: the switcher offers it.
     usable: bool,
+    /// A pending invitation: the page offers to accept it.
+    invited: bool,
 }
 
 page!(OverviewPage);
 
 pub fn overview(app: &App, req: &mut Req) -> Result<Response, Error> {
     let visit = portal_visit(app, req, "Overview")?;
+    let accepted = req.query("done").as_deref() == Some("invitation-accepted");
     let p = &visit.profile;
     let memberships = p
         .memberships
@@ -47,6 +51,7 @@ pub fn overview(app: &App, req: &mut Req) -> Result<Response, Error> {
             status: membership_state(m, t),
             current: t.id == p.tenant.id,
             usable: auth::can_act_in(m, t),
+            invited: m.status == MembershipStatus::Invited,
         })
         .collect();
     let page = OverviewPage {
@@ -58,9 +63,19 @@ pub fn overview(app: &App, req: &mut Req) -> Result<Response, Error> {
         tenant_status: p.tenant.status.as_str(),
         role: p.member.membership.role.as_str(),
         memberships,
-        layout: visit.layout,
+        layout: visit
+            .layout
+            .notice(accepted.then_some("The invitation is accepted: switch to the tenant to act in it.")),
     };
     render(app, &page)
+}
+
+/// Accepts a pending invitation (an existing account's way in when no mail carried the
+/// link), then back to the overview, where the tenant is now one to switch to.
+pub fn accept_invitation(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::portal_cookie(app, req)?;
+    members::accept_invitation(app, &who, req.param("tenant_id").parse()?)?;
+    Ok(Response::redirect("/app?done=invitation-accepted"))
 }
 
 pub fn switch_tenant(app: &App, req: &mut Req) -> Result<Response, Error> {

@@ -62,6 +62,7 @@ fn filter(req: &Req) -> Result<AuditFilter, Error> {
         action: body::text(req, "action")?,
         since: body::time(req, "since")?,
         until: body::time(req, "until")?,
+        ..AuditFilter::default()
     })
 }
 

@@ -63,15 +63,16 @@ fn team_page(app: &App, who: &PortalUser, layout: Layout, page: &Page) -> Result
     };
     let members = rows
         .iter()
-        .map(|m| MemberLine {
+        .map(|m| (m, m.seen()))
+        .map(|(m, seen)| MemberLine {
             id: m.account.id.to_string(),
             email: m.account.email.as_str().to_owned(),
-            name: m.account.name.clone(),
+            name: seen.name.unwrap_or_default().to_owned(),
             role: m.membership.role.as_str(),
             status: m.status(),
-            verified: m.account.email_verified_at.is_some(),
+            verified: seen.email_verified == Some(true),
             joined: when(m.membership.created_at),
-            last_login: maybe(m.account.last_login_at, "never"),
+            last_login: maybe(seen.last_login_at, "never"),
             you: m.account.id == who.user_id,
             can: members::actions(&who.in_tenant(), m),
         })
@@ -112,7 +113,7 @@ fn role(raw: &str) -> Result<Role, Error> {
 fn invited(app: &App, v: PortalVisit, out: &Invited, status: u16) -> Result<Response, Error> {
     let layout = v.layout.status(status);
     let mut page = team_page(app, &v.who, layout, &Page::default())?;
-    let activation_url = if out.mail.sent { None } else { out.mail.link.as_ref().map(|l| l.expose().to_owned()) };
+    let activation_url = out.activation_url.as_ref().map(|l| l.expose().to_owned());
     page.invited = Some(InviteShown { email: out.member.account.email.as_str().to_owned(), activation_url });
     // The page may hold an activation link: no cache keeps it.
     Ok(render(app, &page)?.with_header("Cache-Control", "no-store"))

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::{Layout, enter, page, render};
 use crate::app::App;
-use crate::core::members::{self, Activate};
+use crate::core::members::{self, Activate, Invitation};
 use crate::core::principal::Origin;
 use crate::core::{email, recovery};
 use crate::crypto::secret::Secret;
@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::http::cookies::Cookie;
 use crate::http::form::Form;
 use crate::http::{Req, Response, cookies};
+use crate::types::TokenKind;
 
 #[derive(Template)]
 #[template(path = "web/forgot.html")]
@@ -21,6 +22,8 @@ pub struct ForgotPage {
     layout: Layout,
     email: String,
     sent: bool,
+    /// How long the reset link lives, in words (core's `lifetime_secs`).
+    valid_for: String,
 }
 
 #[derive(Template)]
@@ -36,6 +39,8 @@ pub struct ActivatePage {
     layout: Layout,
     token: String,
     name: String,
+    /// The account has a password already: the page asks for it instead of a new one.
+    existing: bool,
 }
 
 /// A link whose whole job is one button: verify an address, confirm a new one.
@@ -62,7 +67,15 @@ fn query_token(req: &Req) -> String {
 }
 
 pub fn forgot_form(app: &App, req: &mut Req) -> Result<Response, Error> {
-    render(app, &ForgotPage { layout: Layout::new(app, req, "Forgot password"), email: String::new(), sent: false })
+    render(
+        app,
+        &ForgotPage {
+            layout: Layout::new(app, req, "Forgot password"),
+            email: String::new(),
+            sent: false,
+            valid_for: crate::mail::valid_for(TokenKind::Reset),
+        },
+    )
 }
 
 /// Answers the same whether or not the address has an account.
@@ -73,7 +86,7 @@ pub fn forgot(app: &App, req: &mut Req) -> Result<Response, Error> {
         Ok(()) => (Layout::new(app, req, "Check your mail"), true),
         Err(e) => (Layout::new(app, req, "Forgot password").failed(e)?, false),
     };
-    render(app, &ForgotPage { layout, email, sent })
+    render(app, &ForgotPage { layout, email, sent, valid_for: crate::mail::valid_for(TokenKind::Reset) })
 }
 
 pub fn reset_form(app: &App, req: &mut Req) -> Result<Response, Error> {
@@ -92,16 +105,27 @@ pub fn reset(app: &App, req: &mut Req) -> Result<Response, Error> {
     }
 }
 
+/// Asks core who the link is for (without using it): a new account chooses a password, an
+/// existing one gives its own.
 pub fn activate_form(app: &App, req: &mut Req) -> Result<Response, Error> {
     let token = query_token(req);
-    render(
-        app,
-        &ActivatePage { layout: link_layout(app, req, "Accept the invitation", &token)?, token, name: String::new() },
-    )
+    let title = "Accept the invitation";
+    let layout = link_layout(app, req, title, &token)?;
+    let blank = |layout, token| ActivatePage { layout, token, name: String::new(), existing: false };
+    let page = if token.is_empty() {
+        blank(layout, token)
+    } else {
+        match members::peek_invitation(app, &req.origin(), &token) {
+            Ok(who) => ActivatePage { existing: who == Invitation::ExistingAccount, ..blank(layout, token) },
+            // A bad link shows its error and no form.
+            Err(e) => blank(layout.failed(e)?, String::new()),
+        }
+    };
+    render(app, &page)
 }
 
-/// A new account chooses its password here; an existing one leaves it empty (the link
-/// proves the address, and core refuses a password for an account that has one).
+/// The password is always sent: chosen for a new account, the account's own otherwise
+/// (the link alone never opens an existing account; core checks it).
 pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     let input = Activate {
@@ -114,7 +138,11 @@ pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
         Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/login/mfa", &c, ""),
         Err(e) => {
             let layout = Layout::new(app, req, "Accept the invitation").failed(e)?;
-            render(app, &ActivatePage { layout, token: f.text("token").to_owned(), name: f.text("name").to_owned() })
+            // Which form to show again is only presentation: core decides on the next POST.
+            let existing = f.text("existing") == "1";
+            let page =
+                ActivatePage { layout, token: f.text("token").to_owned(), name: f.text("name").to_owned(), existing };
+            render(app, &page)
         }
     }
 }

@@ -220,7 +220,7 @@ fn operators_page_through_the_outbox_without_bodies() {
         (&failed["kind"], &failed["sent_at"], &failed["attempts"]),
         (&json!("invitation"), &json!(null), &json!(1))
     );
-    assert_eq!(failed["subject"], "You are invited to Tenant of ann@example.test on Keystead");
+    assert_eq!(failed["subject"], "You are invited to Tenant of ann on Keystead");
     assert!(failed["last_error"].as_str().is_some_and(|e| e.contains("421")), "{failed}");
     assert!(failed["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{failed}");
     assert_eq!((&page[1]["attempts"], &page[1]["last_error"]), (&json!(1), &json!(null)));
@@ -235,4 +235,58 @@ fn operators_page_through_the_outbox_without_bodies() {
     );
     assert_eq!(rest.body["next_cursor"], json!(null));
     assert_error(&s.get("/v1/admin/outbox?limit=abc", Some(&op)), 400, "invalid_request");
+}
+
+/// Issue 10 item 9: account-level events (tenant switch, profile, password, email change
+/// and verification requests) concern the account, not a tenant: no tenant's audit shows
+/// them, even the tenant the session acted in. Before the fix tenant B's owner saw its
+/// member's requested new address.
+#[test]
+fn account_level_events_are_shown_to_no_tenant() {
+    let s = TestServer::spawn();
+    let a = s.signup("ann@example.test");
+    let b = s.signup("bob@example.test");
+    let m = s.signup("mia@example.test");
+    s.add_member(&a, &m, "member", "active");
+    s.add_member(&b, &m, "member", "active");
+    assert_eq!(s.post("/v1/auth/switch-tenant", Some(&m.token), json!({ "tenant_id": b.tenant_id })).status, 200);
+    assert_eq!(s.patch("/v1/me", Some(&m.token), json!({ "name": "Mia M" })).status, 200);
+    let change = json!({ "new_email": "secret-new@example.test", "password": PASSWORD });
+    assert_eq!(s.post("/v1/me/email", Some(&m.token), change).status, 202);
+    s.app.clock.advance(61);
+    assert_eq!(s.post("/v1/me/verify-email", Some(&m.token), json!({})).status, 202);
+    let body = json!({ "current_password": PASSWORD, "new_password": "another long passphrase 9" });
+    assert_eq!(s.post("/v1/me/password", Some(&m.token), body).status, 204);
+    assert_eq!(s.post("/v1/auth/switch-tenant", Some(&m.token), json!({ "tenant_id": a.tenant_id })).status, 200);
+
+    let account_level = [
+        "auth.tenant_switched",
+        "account.profile_updated",
+        "email.change_requested",
+        "email.verification_requested",
+        "account.password_changed",
+    ];
+    for owner in [&a, &b] {
+        let res = s.get("/v1/tenant/audit?limit=200", Some(&owner.token));
+        assert_eq!(res.status, 200);
+        assert!(!res.text.contains("secret-new@example.test"), "{}", res.text);
+        let seen: Vec<String> = items(&res).iter().filter_map(|e| e["action"].as_str().map(str::to_owned)).collect();
+        let leaked: Vec<&String> = seen.iter().filter(|a| account_level.contains(&a.as_str())).collect();
+        assert!(leaked.is_empty(), "tenant {} sees {leaked:?}", owner.tenant_id);
+    }
+    // Rows written before account-level events lost their tenant are left out too.
+    s.db_rw()
+        .execute(
+            "INSERT INTO audit_log (id, at, actor_type, actor_id, tenant_id, action, after)
+             VALUES (?3, 1, 'user', ?1, ?2, 'email.change_requested', '{\"new_email\":\"old-new@example.test\"}')",
+            [&m.user_id, &b.tenant_id, &uuid::Uuid::new_v4().to_string()],
+        )
+        .expect("an old row");
+    let res = s.get("/v1/tenant/audit?limit=200", Some(&b.token));
+    assert!(!res.text.contains("old-new@example.test"), "{}", res.text);
+    // Operators see them all.
+    let op = s.admin("op@example.test");
+    let all = s.get(&format!("/v1/admin/audit?actor_id={}&limit=200", m.user_id), Some(&op));
+    let actions: Vec<String> = items(&all).iter().filter_map(|e| e["action"].as_str().map(str::to_owned)).collect();
+    assert!(account_level.iter().all(|a| actions.iter().any(|x| x == a)), "{actions:?}");
 }

@@ -12,7 +12,7 @@ use crate::account_fixtures::{
     assert_current_hash_of, assert_not_in_audit, audit, count, exec, login_into, new_tenant, now, sha256, stored_hash,
     unix_of, weak_hash,
 };
-use crate::support::{PASSWORD, TestServer, assert_error};
+use crate::support::{PASSWORD, TestServer, assert_error, tenant_name_of};
 
 fn sessions_of(s: &TestServer, user_id: &str) -> i64 {
     count(s, "SELECT count(*) FROM sessions WHERE user_id = ?1", [user_id])
@@ -44,7 +44,7 @@ fn login_answers_a_new_session_user_tenant_and_memberships() {
     assert_eq!(memberships.len(), 1);
     let m = &memberships[0];
     assert_eq!(m["tenant"]["id"], json!(a.tenant_id));
-    assert_eq!(m["tenant"]["name"], json!(format!("Tenant of {}", a.email)));
+    assert_eq!(m["tenant"]["name"], json!(tenant_name_of(&a.email)));
     assert_eq!(m["tenant"]["status"], "active");
     assert!(m["tenant"]["slug"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!((m["role"].as_str(), m["status"].as_str()), (Some("owner"), Some("active")));
@@ -320,4 +320,46 @@ fn failed_logins_are_rate_limited_per_account() {
     assert_eq!(sessions_of(&s, &a.user_id), 4);
     s.app.clock.advance(3600);
     assert_eq!(s.login("ann@example.test", PASSWORD).status, 200);
+}
+
+/// Issue 10 item 8: the per-account allowance is taken BEFORE the password is checked. Before
+/// the fix, 24 concurrent wrong guesses all passed the check and argon2 ran for more of
+/// them than the burst allows; now exactly the burst is checked and the rest wait.
+#[test]
+fn concurrent_wrong_logins_check_no_more_passwords_than_the_burst() {
+    let s = TestServer::with(|c| c.limits.login_by_account = Rate { burst: 10, per_hour: 1 });
+    s.signup("ann@example.test");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> =
+            (0..24).map(|_| scope.spawn(|| s.login("ann@example.test", "wrong password here").status)).collect();
+        guesses.into_iter().map(|g| g.join().expect("a guess")).collect()
+    });
+    let of = |code| statuses.iter().filter(|&&st| st == code).count();
+    assert_eq!((of(401), of(429)), (10, 14), "{statuses:?}");
+    assert_eq!(audit(&s, "auth.login_failed").len(), 10, "exactly the burst of passwords was checked");
+}
+
+/// Issue 10 item 8: the allowance is the account's AND the client's, so a stranger's wrong
+/// guesses from elsewhere do not lock the owner out.
+#[test]
+fn a_strangers_failures_from_another_client_do_not_lock_the_owner_out() {
+    let s = TestServer::with(|c| {
+        c.trust_proxy = true;
+        c.limits.login_by_account = Rate { burst: 3, per_hour: 1 };
+    });
+    s.signup("ann@example.test");
+    let login_from = |ip: &str, password: &str| {
+        let body = json!({ "email": "ann@example.test", "password": password }).to_string();
+        let headers = [("Content-Type", "application/json"), ("X-Forwarded-For", ip)];
+        s.send("POST", "/v1/auth/login", None, &headers, Some(body.as_bytes()))
+    };
+    for _ in 0..3 {
+        assert_error(&login_from("203.0.113.66", "a stranger's guess"), 401, "invalid_credentials");
+    }
+    assert_error(&login_from("203.0.113.66", PASSWORD), 429, "rate_limited");
+    assert_eq!(login_from("198.51.100.7", PASSWORD).status, 200, "the owner's own client still signs in");
+    // The owner's successes give their attempt back: only failures count.
+    for _ in 0..5 {
+        assert_eq!(login_from("198.51.100.7", PASSWORD).status, 200);
+    }
 }

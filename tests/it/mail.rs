@@ -19,7 +19,7 @@ fn an_invitation_is_mailed_and_its_link_activates_the_account() {
 
     let mail = sink.mail_to("new@a.test", "invited");
     assert_eq!(mail.from, "keystead@localhost");
-    assert!(mail.subject().contains("Tenant of owner@a.test"), "{}", mail.subject());
+    assert!(mail.subject().contains("Tenant of owner"), "{}", mail.subject());
     assert!(mail.data.contains("text/plain") && mail.data.contains("text/html"), "both bodies: {}", mail.data);
     assert!(mail.data.contains(&format!("{}/activate?token=", s.app.config.base_url)));
     let token = mail.token("/activate");
@@ -36,6 +36,8 @@ fn an_invitation_is_mailed_and_its_link_activates_the_account() {
     let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.str("/user/status"), "active");
+    assert_eq!(res.body["user"]["email_verified"], json!(true), "a link that came by mail proves the address");
+    assert!(s.outbox_to("new@a.test", "verify_email").is_empty());
 
     // Resending works by mail too.
     let res = s.invite(&owner.token, "other@a.test", "member");
@@ -45,6 +47,34 @@ fn an_invitation_is_mailed_and_its_link_activates_the_account() {
     let first = sink.mail_to("other@a.test", "invited").token("/activate");
     let second = sink.mail_to("other@a.test", "invited").token("/activate");
     assert_ne!(first, second);
+}
+
+/// Issue 10 item 1 (critical): a mailed invitation into an account that has a password
+/// needs that password; a wrong or missing one leaves the invitation standing.
+#[test]
+fn a_mailed_invitation_into_an_existing_account_needs_its_password() {
+    let sink = SmtpSink::start();
+    let s = TestServer::with_smtp(&sink.url());
+    let owner = s.signup("owner@a.test");
+    let known = s.signup("known@a.test");
+    assert_eq!(s.invite(&owner.token, "known@a.test", "admin").status, 201);
+    let token = sink.mail_to("known@a.test", "invited").token("/activate");
+
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token }));
+    assert_eq!((res.status, res.body["error"]["fields"]["password"].is_string()), (400, true), "{}", res.text);
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": "not the password at all" }));
+    assert_eq!((res.status, res.str("/error/code")), (401, "invalid_credentials".into()), "{}", res.text);
+    let members = s.get("/v1/tenant/members?status=invited", Some(&owner.token));
+    assert_eq!(members.body["items"][0]["id"], json!(known.user_id), "the invitation still stands");
+
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/user/id"), res.str("/tenant/id")), (known.user_id.clone(), owner.tenant_id.clone()));
+    assert_eq!(res.str("/user/role"), "admin");
+    // Only the link's own password: the account's is unchanged, and the link is spent.
+    assert_eq!(s.login("known@a.test", PASSWORD).status, 200);
+    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
+    assert_eq!(res.str("/error/code"), "invalid_token");
 }
 
 #[test]

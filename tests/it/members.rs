@@ -14,7 +14,9 @@ fn an_invitation_without_smtp_hands_over_the_link_and_activation_signs_in() {
     assert_eq!(res.str("/user/email"), "new@a.test");
     assert_eq!(res.str("/user/status"), "invited");
     assert_eq!(res.str("/user/role"), "member");
-    assert_eq!(res.body["user"]["email_verified"], json!(false));
+    assert_eq!(res.body["user"]["email_verified"], Value::Null, "invited: nothing of the account shows");
+    assert_eq!(res.body["user"]["last_login_at"], Value::Null);
+    assert_eq!(res.str("/user/name"), "Invited Person", "what the inviter typed");
     assert_eq!(res.body["invite_email"], json!({ "sent": false, "reason": "smtp_not_configured" }));
     let url = res.str("/activation_url");
     assert!(url.starts_with(&format!("{}/activate?token=", s.app.config.base_url)), "{url}");
@@ -39,7 +41,9 @@ fn an_invitation_without_smtp_hands_over_the_link_and_activation_signs_in() {
     assert_eq!(res.str("/user/id"), user_id);
     assert_eq!(res.str("/user/status"), "active");
     assert_eq!(res.str("/user/name"), "Nina");
-    assert_eq!(res.body["user"]["email_verified"], json!(true), "accepting proves the address");
+    // Issue 10 item 2: a link handed over by the inviter proves nothing about the address.
+    assert_eq!(res.body["user"]["email_verified"], json!(false), "a handed-over link verifies no address");
+    assert_eq!(s.outbox_to("new@a.test", "verify_email").len(), 1, "a verification mail is queued instead");
     assert_eq!(res.str("/tenant/id"), owner.tenant_id);
     let session = res.str("/session_token");
     assert_eq!(s.get("/v1/me", Some(&session)).str("/user/role"), "member");
@@ -49,7 +53,8 @@ fn an_invitation_without_smtp_hands_over_the_link_and_activation_signs_in() {
     let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": PASSWORD }));
     assert_error(&res, 400, "invalid_token");
     assert!(!s.outbox_to("new@a.test", "invitation")[0].holds(&token));
-    assert_error(&s.post("/v1/auth/activate", None, json!({ "token": "nope" })), 400, "invalid_token");
+    let res = s.post("/v1/auth/activate", None, json!({ "token": "nope", "password": PASSWORD }));
+    assert_error(&res, 400, "invalid_token");
 }
 
 #[test]
@@ -102,28 +107,86 @@ fn the_role_matrix_holds() {
     assert_error(&s.get("/v1/tenant/members", None), 401, "unauthorized");
 }
 
+/// Issue 10 item 1 (critical): an invitation never hands over a link that opens an existing
+/// account. Without mail the account sees the invitation when it signs in and accepts there.
 #[test]
-fn an_existing_account_is_invited_to_accept_without_a_new_password() {
+fn an_existing_account_gets_no_link_and_accepts_its_invitation_signed_in() {
     let s = TestServer::spawn();
     let a = s.signup("owner@a.test");
     let b = s.signup("owner@b.test");
     let res = s.invite(&a.token, "owner@b.test", "admin");
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.str("/user/id"), b.user_id, "the same account, now invited here");
+    assert!(res.body.get("activation_url").is_none(), "a link to an existing account was handed over: {}", res.text);
+    assert_eq!(res.body["invite_email"], json!({ "sent": false, "reason": "smtp_not_configured" }));
+    // Nothing of the account's life elsewhere shows to the inviting tenant.
+    assert_eq!(res.str("/user/name"), "Invited Person", "what the inviter typed, not the account's name");
+    assert_eq!((&res.body["user"]["email_verified"], &res.body["user"]["last_login_at"]), (&Value::Null, &Value::Null));
+    let listed = s.get("/v1/tenant/members?status=invited", Some(&a.token));
+    assert_eq!(listed.body["items"][0]["name"], "Invited Person", "{}", listed.text);
+    assert_eq!(listed.body["items"][0]["last_login_at"], Value::Null);
     assert_error(&s.invite(&a.token, "owner@b.test", "member"), 409, "already_member");
-    let token = token_of(&res.str("/activation_url"));
-    assert!(s.outbox_to("owner@b.test", "invitation")[0].body_text.contains("existing account"));
+    let path = format!("/v1/tenant/members/{}/resend-invite", b.user_id);
+    let resent = s.post(&path, Some(&a.token), json!({}));
+    assert_eq!(resent.status, 202, "{}", resent.text);
+    assert!(resent.body.get("activation_url").is_none(), "{}", resent.text);
 
-    let res = s.post("/v1/auth/activate", None, json!({ "token": token, "password": "a different passphrase 42" }));
-    assert_error(&res, 400, "invalid_request");
-    let res = s.post("/v1/auth/activate", None, json!({ "token": token }));
+    // Signed in, the account sees the pending invitation, in login and in /v1/me.
+    let login = s.login("owner@b.test", PASSWORD);
+    let pending = |body: &Value| {
+        body["memberships"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["tenant"]["id"] == json!(a.tenant_id) && m["status"] == "invited")
+    };
+    assert!(pending(&login.body), "{}", login.text);
+    let token = login.str("/session_token");
+    assert!(pending(&s.get("/v1/me", Some(&token)).body));
+    // An invited membership is not one to act in yet.
+    let switch = json!({ "tenant_id": a.tenant_id });
+    assert_error(&s.post("/v1/auth/switch-tenant", Some(&token), switch.clone()), 404, "not_found");
+
+    let accept = format!("/v1/me/invitations/{}/accept", a.tenant_id);
+    assert_error(&s.post(&accept, None, json!({})), 401, "unauthorized");
+    let res = s.post(&accept, Some(&token), json!({}));
     assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!((res.str("/user/status"), res.str("/user/role")), ("active".into(), "admin".into()));
     assert_eq!(res.str("/tenant/id"), a.tenant_id);
-    let me = s.get("/v1/me", Some(&res.str("/session_token")));
-    assert_eq!(me.body["memberships"].as_array().map(Vec::len), Some(2));
-    assert_error(&s.invite(&a.token, "owner@b.test", "member"), 409, "already_member");
-    // The old password still signs in: nothing about the account changed but a membership.
+    assert_eq!(s.post("/v1/auth/switch-tenant", Some(&token), switch).status, 200, "now a tenant to act in");
+    assert_eq!(s.get("/v1/me", Some(&token)).str("/user/role"), "admin");
+    assert_error(&s.post(&accept, Some(&token), json!({})), 404, "not_found");
+    let event = s.db().query_row(
+        "SELECT actor_id, tenant_id, after FROM audit_log WHERE action = 'member.activated'",
+        [],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+    );
+    let (actor, tenant, after) = event.expect("one activation event");
+    assert_eq!((actor.as_str(), tenant.as_str()), (b.user_id.as_str(), a.tenant_id.as_str()));
+    assert!(after.contains("signed_in"), "{after}");
+    // The password did not change.
     assert_eq!(s.login("owner@b.test", PASSWORD).status, 200);
+}
+
+#[test]
+fn accepting_an_invitation_signed_in_needs_one_and_an_active_tenant() {
+    let s = TestServer::spawn();
+    let a = s.signup("owner@a.test");
+    let b = s.signup("owner@b.test");
+    let accept = format!("/v1/me/invitations/{}/accept", a.tenant_id);
+    assert_error(&s.post(&accept, Some(&b.token), json!({})), 404, "not_found");
+    assert_error(&s.post("/v1/me/invitations/not-an-id/accept", Some(&b.token), json!({})), 404, "not_found");
+    // An owner's own active membership is no invitation either.
+    let own = format!("/v1/me/invitations/{}/accept", b.tenant_id);
+    assert_error(&s.post(&own, Some(&b.token), json!({})), 404, "not_found");
+    assert_eq!(s.invite(&a.token, "owner@b.test", "member").status, 201);
+    let op = s.admin("op@operator.test");
+    let suspend = format!("/v1/admin/tenants/{}/suspend", a.tenant_id);
+    assert_eq!(s.post(&suspend, Some(&op), json!({ "reason": "test" })).status, 200);
+    assert_error(&s.post(&accept, Some(&b.token), json!({})), 403, "tenant_suspended");
+    let restore = format!("/v1/admin/tenants/{}/restore", a.tenant_id);
+    assert_eq!(s.post(&restore, Some(&op), json!({ "reason": "test" })).status, 200);
+    assert_eq!(s.post(&accept, Some(&b.token), json!({})).status, 200);
 }
 
 #[test]
@@ -187,12 +250,15 @@ fn removal_ends_access_here_at_once_but_keeps_the_account_and_allows_a_new_invit
     assert!(items(&active).iter().all(|u| str_of(u, "status") == "active"));
     assert_error(&s.get("/v1/tenant/members?status=bogus", Some(&a.token)), 400, "invalid_request");
 
-    // Invited again: the membership is revived and only needs accepting.
+    // Invited again: the membership is revived and only needs accepting, signed in (no link
+    // is handed over for an account that has a password).
     let res = s.invite(&a.token, "m@a.test", "admin");
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.str("/user/id"), m.user_id);
     assert_eq!(res.str("/user/status"), "invited");
-    let res = s.post("/v1/auth/activate", None, json!({ "token": token_of(&res.str("/activation_url")) }));
+    assert!(res.body.get("activation_url").is_none(), "{}", res.text);
+    let path = format!("/v1/me/invitations/{}/accept", a.tenant_id);
+    let res = s.post(&path, Some(&in_b.token), json!({}));
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.str("/user/role"), "admin");
 }
@@ -287,4 +353,52 @@ fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
 
 fn uuid_like() -> &'static str {
     "00000000-0000-4000-8000-000000000000"
+}
+
+/// Issue 10 item 6: more than 3 resends of one invitation within an hour are 429, counted
+/// from the database (a restart forgets nothing), with Retry-After.
+#[test]
+fn resends_of_one_invitation_are_throttled() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@a.test");
+    let id = s.invite(&owner.token, "new@a.test", "member").str("/user/id");
+    let other = s.invite(&owner.token, "other@a.test", "member").str("/user/id");
+    let resend = |id: &str| s.post(&format!("/v1/tenant/members/{id}/resend-invite"), Some(&owner.token), json!({}));
+    for _ in 0..3 {
+        assert_eq!(resend(&id).status, 202);
+        s.app.clock.advance(60);
+    }
+    let res = resend(&id);
+    assert_error(&res, 429, "rate_limited");
+    let wait: u64 = res.header("retry-after").and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!((3300..=3600).contains(&wait), "the first resend leaves the hour in about 57 minutes: {wait}");
+    assert_eq!(resend(&other).status, 202, "another invitation is not affected");
+    s.app.clock.advance(wait as i64);
+    assert_eq!(resend(&id).status, 202, "an hour after the first resend");
+}
+
+/// Issue 10 item 6: a tenant's invitation mails (invitations and resends) per day are capped
+/// by `--invites-per-day`.
+#[test]
+fn a_tenants_invitation_mails_per_day_are_capped() {
+    let s = TestServer::with(|c| c.invites_per_day = 3);
+    let owner = s.signup("owner@a.test");
+    let other = s.signup("owner@b.test");
+    let id = s.invite(&owner.token, "one@a.test", "member").str("/user/id");
+    assert_eq!(s.invite(&owner.token, "two@a.test", "member").status, 201);
+    let resend = s.post(&format!("/v1/tenant/members/{id}/resend-invite"), Some(&owner.token), json!({}));
+    assert_eq!(resend.status, 202);
+    let res = s.invite(&owner.token, "three@a.test", "member");
+    assert_error(&res, 429, "rate_limited");
+    assert!(res.header("retry-after").is_some());
+    assert_error(
+        &s.post(&format!("/v1/tenant/members/{id}/resend-invite"), Some(&owner.token), json!({})),
+        429,
+        "rate_limited",
+    );
+    assert_eq!(s.invite(&other.token, "three@a.test", "member").status, 201, "another tenant has its own allowance");
+    s.app.clock.advance(24 * 3600);
+    // An owner's session has idled out by then: sign in again.
+    let token = s.login("owner@a.test", PASSWORD).str("/session_token");
+    assert_eq!(s.invite(&token, "three@a.test", "member").status, 201, "a day later");
 }

@@ -273,9 +273,17 @@ fn an_invitation_into_an_account_with_a_factor_waits_for_the_second_step() {
     let owner = s.signup("owner@example.test");
     let ann = s.signup("ann@example.test");
     let app = s.enrol_totp(ME, &ann.token);
-    let res = s.invite(&owner.token, &ann.email, "member");
-    let link = crate::support::token_of(&res.str("/activation_url"));
-    let res = s.post("/v1/auth/activate", None, json!({ "token": link }));
+    assert_eq!(s.invite(&owner.token, &ann.email, "member").status, 201);
+    // An existing account's link only goes by mail.
+    let mail = s.outbox_to(&ann.email, "invitation").pop().expect("invitation mail");
+    let url = mail.body_text.split_whitespace().find(|w| w.contains("token=")).expect("link").to_owned();
+    let link = crate::support::token_of(&url);
+    assert_error(
+        &s.post("/v1/auth/activate", None, json!({ "token": link, "password": "wrong password!" })),
+        401,
+        "invalid_credentials",
+    );
+    let res = s.post("/v1/auth/activate", None, json!({ "token": link, "password": PASSWORD }));
     let token = TestServer::mfa_token(&res);
     assert_eq!(s.membership_status(&owner.tenant_id, &ann.user_id), "invited", "nothing accepted yet");
     assert_error(&second_step(&s, &token, "000000"), 400, "invalid_code");
@@ -283,7 +291,11 @@ fn an_invitation_into_an_account_with_a_factor_waits_for_the_second_step() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.str("/tenant/id"), owner.tenant_id);
     assert_eq!(s.membership_status(&owner.tenant_id, &ann.user_id), "active");
-    assert_error(&s.post("/v1/auth/activate", None, json!({ "token": link })), 400, "invalid_token");
+    assert_error(
+        &s.post("/v1/auth/activate", None, json!({ "token": link, "password": PASSWORD })),
+        400,
+        "invalid_token",
+    );
 }
 
 #[test]

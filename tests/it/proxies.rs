@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::support::web::Browser;
-use crate::support::{PASSWORD, TestServer, exchange, wait_until};
+use crate::support::{PASSWORD, TestServer, exchange};
 
 const SITE: &str = "<!DOCTYPE html><title>Wiki</title><p>The team wiki</p>";
 
@@ -30,16 +30,32 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-/// Starts `cmd` and waits until it accepts connections on `port`.
-fn start(mut cmd: Command, port: u16, what: &str) -> Proxy {
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what} ({e}): test.sh installs it"));
-    let proxy = Proxy { child, base: format!("http://127.0.0.1:{port}") };
-    wait_until(&format!("{what} listens"), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-    proxy
+/// Starts the proxy that `command` makes for a port, and waits until it accepts
+/// connections there. A free port found by binding may be taken again before the proxy
+/// binds it (the rest of the suite opens hundreds of connections), so a proxy that exits
+/// at once is started again on another port; its standard error is shown if all fail.
+fn start(dir: &Path, what: &str, command: impl Fn(u16) -> Command) -> Proxy {
+    let log = dir.join(format!("{what}.stderr"));
+    for _ in 0..3 {
+        let port = free_port();
+        let stderr = std::fs::File::create(&log).expect("stderr file");
+        let child = command(port).stdout(Stdio::null()).stderr(stderr).spawn();
+        let mut proxy = Proxy {
+            child: child.unwrap_or_else(|e| panic!("cannot start {what} ({e}): test.sh installs it")),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return proxy;
+            }
+            if proxy.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("{what} did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
 }
 
 /// The static site both proxies serve: `/` for every member, `/admin-only/` for admins.
@@ -51,7 +67,11 @@ fn site(dir: &Path) {
 
 fn nginx(dir: &Path, keystead: &str) -> Proxy {
     site(dir);
-    let port = free_port();
+    std::fs::create_dir_all(dir.join("tmp")).expect("tmp");
+    start(dir, "nginx", |port| nginx_on(dir, keystead, port))
+}
+
+fn nginx_on(dir: &Path, keystead: &str, port: u16) -> Command {
     let d = dir.display();
     // The README's recipe, with this test's ports and paths around it.
     let conf = format!(
@@ -100,16 +120,18 @@ http {{
 }}
 "#
     );
-    std::fs::create_dir_all(dir.join("tmp")).expect("tmp");
     std::fs::write(dir.join("nginx.conf"), conf).expect("conf");
     let mut cmd = Command::new("nginx");
     cmd.arg("-p").arg(dir).arg("-e").arg(dir.join("error.log")).arg("-c").arg(dir.join("nginx.conf"));
-    start(cmd, port, "nginx")
+    cmd
 }
 
 fn caddy(dir: &Path, keystead: &str) -> Proxy {
     site(dir);
-    let port = free_port();
+    start(dir, "caddy", |port| caddy_on(dir, keystead, port))
+}
+
+fn caddy_on(dir: &Path, keystead: &str, port: u16) -> Command {
     let d = dir.display();
     let upstream = keystead.trim_start_matches("http://");
     let conf = format!(
@@ -144,7 +166,7 @@ http://127.0.0.1:{port} {{
     let mut cmd = Command::new("caddy");
     cmd.args(["run", "--adapter", "caddyfile", "--config"]).arg(dir.join("Caddyfile"));
     cmd.env("HOME", dir).env("XDG_DATA_HOME", dir).env("XDG_CONFIG_HOME", dir);
-    start(cmd, port, "caddy")
+    cmd
 }
 
 /// A GET through the proxy as a browser sends it (HTML wanted, redirects not followed).

@@ -200,7 +200,7 @@ fn token_use_and_forgot_password_are_limited_per_ip() {
         c.limits.forgot_by_ip = Rate { burst: 2, per_hour: 1 };
     });
     let uses = [
-        ("/v1/auth/activate", json!({ "token": "guess" })),
+        ("/v1/auth/activate", json!({ "token": "guess", "password": NEW_PASSWORD })),
         ("/v1/auth/verify-email", json!({ "token": "guess" })),
         ("/v1/auth/reset-password", json!({ "token": "guess", "password": NEW_PASSWORD })),
     ];
@@ -248,4 +248,75 @@ fn no_audit_row_holds_a_token_or_password() {
         }
     }
     wait_until("both mails are delivered", || s.outbox().iter().all(|m| m.sent_at.is_some()));
+}
+
+/// Issue 10 item 5: a reset spends every other live link of the account. Before the fix a
+/// pending email change survived the reset and handed the account back to whoever had
+/// asked for it.
+#[test]
+fn a_password_reset_spends_every_live_link_of_the_account() {
+    let sink = SmtpSink::start();
+    let s = TestServer::with_smtp(&sink.url());
+    let owner = s.signup("owner@a.test");
+    let verify = sink.mail_to("owner@a.test", "Confirm your email").token("/verify-email");
+    let res =
+        s.post("/v1/me/email", Some(&owner.token), json!({ "new_email": "phisher@b.test", "password": PASSWORD }));
+    assert_eq!(res.status, 202, "{}", res.text);
+    let change = sink.mail_to("phisher@b.test", "new").token("/confirm-email");
+    assert_eq!(s.post("/v1/auth/forgot-password", None, json!({ "email": "owner@a.test" })).status, 202);
+    let reset = sink.mail_to("owner@a.test", "Reset").token("/reset-password");
+
+    let res = s.post("/v1/auth/reset-password", None, json!({ "token": reset, "password": NEW_PASSWORD }));
+    assert_eq!(res.status, 204, "{}", res.text);
+    assert_error(&s.post("/v1/auth/confirm-email-change", None, json!({ "token": change })), 400, "invalid_token");
+    assert_error(&s.post("/v1/auth/verify-email", None, json!({ "token": verify })), 400, "invalid_token");
+    assert_eq!(s.login("owner@a.test", NEW_PASSWORD).str("/user/email"), "owner@a.test");
+}
+
+/// Issue 10 item 5: so does a password change, but for this session.
+#[test]
+fn a_password_change_spends_the_reset_verification_and_email_change_links() {
+    let sink = SmtpSink::start();
+    let s = TestServer::with_smtp(&sink.url());
+    let owner = s.signup("owner@a.test");
+    let verify = sink.mail_to("owner@a.test", "Confirm your email").token("/verify-email");
+    let res = s.post("/v1/me/email", Some(&owner.token), json!({ "new_email": "new@b.test", "password": PASSWORD }));
+    assert_eq!(res.status, 202, "{}", res.text);
+    let change = sink.mail_to("new@b.test", "new").token("/confirm-email");
+    assert_eq!(s.post("/v1/auth/forgot-password", None, json!({ "email": "owner@a.test" })).status, 202);
+    let reset = sink.mail_to("owner@a.test", "Reset").token("/reset-password");
+
+    let body = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
+    assert_eq!(s.post("/v1/me/password", Some(&owner.token), body).status, 204);
+    assert_error(&s.post("/v1/auth/confirm-email-change", None, json!({ "token": change })), 400, "invalid_token");
+    assert_error(&s.post("/v1/auth/verify-email", None, json!({ "token": verify })), 400, "invalid_token");
+    let res = s.post("/v1/auth/reset-password", None, json!({ "token": reset, "password": PASSWORD }));
+    assert_error(&res, 400, "invalid_token");
+    assert_eq!(s.login("owner@a.test", NEW_PASSWORD).status, 200);
+}
+
+/// Issue 10 item 5: a reset link does nothing for a disabled or deleted account, and stays
+/// unused (it works again once the account is enabled, within its hour).
+#[test]
+fn a_reset_of_a_disabled_account_is_invalid_token() {
+    let sink = SmtpSink::start();
+    let s = TestServer::with_smtp(&sink.url());
+    let owner = s.signup("owner@a.test");
+    s.signup("other@a.test");
+    let op = s.admin("op@operator.test");
+    assert_eq!(s.post("/v1/auth/forgot-password", None, json!({ "email": "owner@a.test" })).status, 202);
+    let reset = sink.mail_to("owner@a.test", "Reset").token("/reset-password");
+    let reason = json!({ "reason": "test" });
+    let path = format!("/v1/admin/users/{}", owner.user_id);
+    // The last active owner of its tenant cannot be disabled: give the tenant another owner.
+    assert_eq!(s.invite(&owner.token, "second@a.test", "owner").status, 201);
+    let invitation = sink.mail_to("second@a.test", "invited").token("/activate");
+    let res = s.post("/v1/auth/activate", None, json!({ "token": invitation, "password": PASSWORD }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(s.post(&format!("{path}/disable"), Some(&op), reason.clone()).status, 200);
+    let res = s.post("/v1/auth/reset-password", None, json!({ "token": reset, "password": NEW_PASSWORD }));
+    assert_error(&res, 400, "invalid_token");
+    assert_eq!(s.post(&format!("{path}/enable"), Some(&op), reason).status, 200);
+    let res = s.post("/v1/auth/reset-password", None, json!({ "token": reset, "password": NEW_PASSWORD }));
+    assert_eq!(res.status, 204, "{}", res.text);
 }

@@ -21,7 +21,11 @@ pub fn portal(app: &App, origin: &Origin, token: &Secret, code: &str) -> Result<
         match &challenge.invitation {
             None => auth::resume_login(tx, app, origin, user, challenge.tenant_id, now),
             Some(invitation) => {
-                let accepted = members::accept_in(tx, app, origin, invitation, &Acceptance::EXISTING, now)?;
+                // The password was checked when the challenge was issued; a change since then
+                // (a reset) spent the invitation with every other token of the account.
+                let checked = crate::store::accounts::get(tx, user)?.ok_or(Error::Unauthorized)?.password_hash;
+                let acceptance = Acceptance { hash: None, name: None, checked };
+                let accepted = members::accept_in(tx, app, origin, invitation, &acceptance, now)?;
                 let profile = crate::core::account::load_profile(tx, user, accepted.tenant.id)?;
                 Ok(LoggedIn { session: accepted.session, profile })
             }

@@ -54,6 +54,12 @@ impl Res {
     }
 }
 
+/// The name `signup` gives the tenant of `email`: "Tenant of ann" for ann@example.test (a
+/// tenant name may not hold an address).
+pub fn tenant_name_of(email: &str) -> String {
+    format!("Tenant of {}", email.split('@').next().unwrap_or(email))
+}
+
 /// Limits loose enough that no test trips them by accident; tests of 429 set their own.
 pub fn loose_limits() -> Limits {
     let loose = Rate { burst: 10_000, per_hour: 100_000 };
@@ -194,7 +200,7 @@ impl TestServer {
         let res = self.post(
             "/v1/auth/signup",
             None,
-            json!({ "tenant_name": format!("Tenant of {email}"), "email": email, "password": PASSWORD, "name": "Test Owner" }),
+            json!({ "tenant_name": tenant_name_of(email), "email": email, "password": PASSWORD, "name": "Test Owner" }),
         );
         assert_eq!(res.status, 201, "signup of {email}: {}", res.text);
         Signed {
@@ -276,24 +282,42 @@ impl TestServer {
         self.post("/v1/tenant/members", Some(token), json!({ "email": email, "role": role, "name": "Invited Person" }))
     }
 
-    /// Invites `email` with `role` (server without SMTP: the answer carries the link) and
-    /// activates the new account with `PASSWORD`.
+    /// Invites `email` with `role` and has it join: a new account through the handed-over
+    /// link (server without SMTP) with `PASSWORD`; an existing account (no link is handed
+    /// over for it) as `accept` does.
     pub fn join(&self, owner_token: &str, email: &str, role: &str) -> Joined {
-        self.invite_and_activate(owner_token, email, role, json!({ "password": PASSWORD }))
-    }
-
-    /// As `join`, for an account that exists already (it only accepts).
-    pub fn accept(&self, owner_token: &str, email: &str, role: &str) -> Joined {
-        self.invite_and_activate(owner_token, email, role, json!({}))
-    }
-
-    fn invite_and_activate(&self, owner_token: &str, email: &str, role: &str, mut body: Value) -> Joined {
         let res = self.invite(owner_token, email, role);
         assert_eq!(res.status, 201, "invite {email}: {}", res.text);
-        body["token"] = json!(token_of(&res.str("/activation_url")));
+        let Some(url) = res.body.get("activation_url").and_then(Value::as_str) else {
+            return self.accept_signed_in(&res, email);
+        };
+        let body = json!({ "token": token_of(url), "password": PASSWORD });
         let res = self.post("/v1/auth/activate", None, body);
         assert_eq!(res.status, 200, "activate {email}: {}", res.text);
         Joined { email: email.to_owned(), user_id: res.str("/user/id"), token: res.str("/session_token") }
+    }
+
+    /// As `join`, for an account that exists already (password `PASSWORD`). No link is
+    /// handed over for it (it would open the account): it signs in, accepts the pending
+    /// invitation, and the session switches to that tenant.
+    pub fn accept(&self, owner_token: &str, email: &str, role: &str) -> Joined {
+        let res = self.invite(owner_token, email, role);
+        assert_eq!(res.status, 201, "invite {email}: {}", res.text);
+        assert!(res.body.get("activation_url").is_none(), "a link for an existing account: {}", res.text);
+        self.accept_signed_in(&res, email)
+    }
+
+    fn accept_signed_in(&self, invited: &Res, email: &str) -> Joined {
+        let tenant = invited.str("/user/tenant_id");
+        let login = self.login(email, PASSWORD);
+        assert_eq!(login.status, 200, "login {email}: {}", login.text);
+        let token = login.str("/session_token");
+        let path = format!("/v1/me/invitations/{tenant}/accept");
+        let res = self.post(&path, Some(&token), json!({}));
+        assert_eq!(res.status, 200, "accept {email}: {}", res.text);
+        let res = self.post("/v1/auth/switch-tenant", Some(&token), json!({ "tenant_id": tenant }));
+        assert_eq!(res.status, 200, "switch {email}: {}", res.text);
+        Joined { email: email.to_owned(), user_id: res.str("/user/id"), token }
     }
 
     /// Every outbox message, oldest first, with its bodies as sent (opened with the app's

@@ -2,7 +2,7 @@
 //! routes (invite, activate, remove), and looks at stored audit rows.
 use serde_json::{Value, json};
 
-use super::{PASSWORD, Res, Signed, TestServer, token_of};
+use super::{PASSWORD, Res, Signed, TestServer};
 
 pub fn reason(text: &str) -> Value {
     json!({ "reason": text })
@@ -15,19 +15,18 @@ impl TestServer {
     }
 
     /// Makes an account that signed up elsewhere a member of `owner`'s tenant as people do
-    /// it: the owner invites it ("invited"), it accepts through the link ("active"), and the
-    /// owner removes it ("removed"). The session the acceptance opens is logged out again,
-    /// so a fixture adds no live session to the counts a test asserts on.
+    /// it: the owner invites it ("invited"), it accepts signed in with its own session (no
+    /// link is handed over for an existing account) ("active"), and the owner removes it
+    /// ("removed"). Accepting opens no session, so a fixture adds none to the counts.
     pub fn add_member(&self, owner: &Signed, who: &Signed, role: &str, status: &str) {
         let res = self.invite(&owner.token, &who.email, role);
         assert_eq!(res.status, 201, "invite {} as {role}: {}", who.email, res.text);
         if status == "invited" {
             return;
         }
-        let token = token_of(&res.str("/activation_url"));
-        let res = self.post("/v1/auth/activate", None, json!({ "token": token }));
+        let path = format!("/v1/me/invitations/{}/accept", owner.tenant_id);
+        let res = self.post(&path, Some(&who.token), json!({}));
         assert_eq!(res.status, 200, "{} accepts: {}", who.email, res.text);
-        assert_eq!(self.post("/v1/auth/logout", Some(&res.str("/session_token")), json!({})).status, 204);
         match status {
             "active" => {}
             "removed" => {
