@@ -7,7 +7,7 @@ use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::proxies::TrustedProxies;
 use crate::limit::Limits;
-use crate::types::SignupMode;
+use crate::types::{MfaPolicy, SignupMode};
 
 /// Everything the running app needs to know, resolved from the arguments.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct Config {
     /// None: mail stays in the outbox.
     pub smtp: Option<SmtpSettings>,
     pub mail_from: String,
+    /// Whether every operator must enrol a second factor (`--operator-mfa`).
+    pub operator_mfa: MfaPolicy,
     /// The Domain of the portal session cookie (forward authentication of sibling hosts).
     pub cookie_domain: Option<String>,
     /// Hosts a browser may return to after signing in, beside the base URL's.
@@ -198,6 +200,7 @@ impl Config {
             master_key: None,
             smtp: None,
             mail_from: "Keystead <keystead@localhost>".into(),
+            operator_mfa: MfaPolicy::Required,
             cookie_domain: None,
             allowed_redirect_hosts: Vec::new(),
         }

@@ -2,6 +2,9 @@
 //! response; internal causes are logged there, never sent.
 use std::fmt;
 
+use crate::crypto::secret::Secret;
+use crate::types::Timestamp;
+
 #[derive(Debug)]
 pub enum Error {
     /// 400: malformed JSON, wrong types, values out of range. `fields` names the culprits.
@@ -39,10 +42,27 @@ pub enum Error {
     RateLimited {
         retry_after: u64,
     },
+    /// 400: a second-factor code that is wrong, already used, or a spent recovery code.
+    InvalidCode,
+    /// 403 after a correct password: the second step is owed (the answer carries its token).
+    MfaRequired(Box<MfaChallenge>),
+    /// 403: a policy needs a second factor that this person has not enrolled (or would remove).
+    MfaEnrolmentRequired,
+    AlreadyEnrolled,
+    NotPending,
     /// 503: a dependency (the database, the hashing pool) cannot serve right now.
     Unavailable(String),
     /// 500: a bug or an I/O failure. The text is logged, never sent.
     Internal(String),
+}
+
+/// What `mfa_required` hands the client for the second step.
+#[derive(Debug)]
+pub struct MfaChallenge {
+    pub token: Secret,
+    /// The enrolled methods: "totp", "recovery_code".
+    pub methods: Vec<&'static str>,
+    pub expires_at: Timestamp,
 }
 
 impl Error {
@@ -89,6 +109,11 @@ impl Error {
             Error::PayloadTooLarge => (413, "payload_too_large"),
             Error::UnsupportedMediaType => (415, "unsupported_media_type"),
             Error::RateLimited { .. } => (429, "rate_limited"),
+            Error::InvalidCode => (400, "invalid_code"),
+            Error::MfaRequired(_) => (403, "mfa_required"),
+            Error::MfaEnrolmentRequired => (403, "mfa_enrolment_required"),
+            Error::AlreadyEnrolled => (409, "already_enrolled"),
+            Error::NotPending => (409, "not_pending"),
             Error::Internal(_) => (500, "internal_error"),
             Error::Unavailable(_) => (503, "unavailable"),
         }
@@ -123,6 +148,11 @@ impl Error {
             Error::PayloadTooLarge => "The request body is larger than 64 KiB.",
             Error::UnsupportedMediaType => "Send the body as Content-Type: application/json.",
             Error::RateLimited { .. } => "Too many requests; try again later.",
+            Error::InvalidCode => "The code is wrong or was already used.",
+            Error::MfaRequired(_) => "The password is correct; now enter a code of your second factor.",
+            Error::MfaEnrolmentRequired => "A second factor is required: enrol one first.",
+            Error::AlreadyEnrolled => "An authenticator is already enrolled.",
+            Error::NotPending => "There is no pending authenticator enrolment to confirm.",
             Error::Unavailable(_) => "The server is busy or its database is unavailable.",
             Error::Internal(_) => "Internal error.",
         };

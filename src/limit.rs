@@ -22,6 +22,8 @@ pub enum Scope {
     FailedVerifyByIp,
     TokenUseByIp,
     ForgotByIp,
+    /// Wrong second-factor codes of one person, across all its `mfa_token`s.
+    MfaByAccount,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,7 @@ pub struct Limits {
     pub failed_verify_by_ip: Rate,
     pub token_use_by_ip: Rate,
     pub forgot_by_ip: Rate,
+    pub mfa_by_account: Rate,
 }
 
 impl Default for Limits {
@@ -43,6 +46,7 @@ impl Default for Limits {
             failed_verify_by_ip: Rate { burst: 100, per_hour: 6000 },
             token_use_by_ip: Rate { burst: 20, per_hour: 300 },
             forgot_by_ip: Rate { burst: 10, per_hour: 60 },
+            mfa_by_account: Rate { burst: 10, per_hour: 60 },
         }
     }
 }
@@ -80,6 +84,7 @@ impl Limits {
             Scope::FailedVerifyByIp => self.failed_verify_by_ip,
             Scope::TokenUseByIp => self.token_use_by_ip,
             Scope::ForgotByIp => self.forgot_by_ip,
+            Scope::MfaByAccount => self.mfa_by_account,
         }
     }
 }

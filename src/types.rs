@@ -280,6 +280,10 @@ text_enum!(
 text_enum!(AdminStatus { Active => "active", Disabled => "disabled" });
 text_enum!(Realm { Portal => "portal", Admin => "admin" });
 text_enum!(
+    /// Whether operators must enrol a second factor (`--operator-mfa`).
+    MfaPolicy { Required => "required", Optional => "optional" }
+);
+text_enum!(
     /// Who may create a tenant by signing up (`--signup`).
     SignupMode { Open => "open", Invite => "invite", Closed => "closed" }
 );
@@ -288,6 +292,38 @@ text_enum!(
     /// What a single-use token (an emailed link) is for.
     TokenKind { Activation => "activation", Reset => "reset", VerifyEmail => "verify_email", ChangeEmail => "change_email" }
 );
+
+/// Whose second factors: a portal account or an operator (`realm` and `owner_id` columns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Person {
+    User(UserId),
+    Admin(AdminId),
+}
+
+impl Person {
+    pub fn realm(self) -> Realm {
+        match self {
+            Person::User(_) => Realm::Portal,
+            Person::Admin(_) => Realm::Admin,
+        }
+    }
+
+    pub fn id(self) -> String {
+        match self {
+            Person::User(id) => id.to_string(),
+            Person::Admin(id) => id.to_string(),
+        }
+    }
+
+    /// The person from its columns.
+    pub fn from_columns(realm: Realm, id: &str) -> Result<Self, Error> {
+        let bad = |_| Error::internal("a stored owner id is not an id");
+        Ok(match realm {
+            Realm::Portal => Person::User(id.parse().map_err(bad)?),
+            Realm::Admin => Person::Admin(id.parse().map_err(bad)?),
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {

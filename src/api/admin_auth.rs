@@ -18,14 +18,19 @@ struct LoginBody {
 pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let b: LoginBody = body::json(req)?;
     let out = operators::admin_login(app, &req.origin(), &b.email, &b.password)?;
-    Ok(Response::json(
+    Ok(logged_in(&out))
+}
+
+/// The answer to a successful operator login, whether it took one step or two.
+pub(crate) fn logged_in(out: &operators::AdminLoggedIn) -> Response {
+    Response::json(
         200,
         &json!({ "session_token": out.session.token.expose(), "expires_at": out.session.expires_at, "admin": Admin::of(&out.admin) }),
-    ))
+    )
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::admin(app, req)?;
+    let who = credentials::admin_enrolling(app, req)?;
     operators::admin_logout(app, &who)?;
     Ok(Response::no_content())
 }

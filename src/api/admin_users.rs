@@ -4,6 +4,7 @@ use serde_json::json;
 use super::json::{Account, List};
 use crate::app::App;
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
+use crate::core::mfa;
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, body};
 use crate::types::{AccountStatus, TenantId};
@@ -41,4 +42,12 @@ pub fn delete(app: &App, req: &mut Req) -> Result<Response, Error> {
 
 pub fn restore(app: &App, req: &mut Req) -> Result<Response, Error> {
     change(app, req, AccountChange::Restore)
+}
+
+/// `POST /v1/admin/users/{id}/reset-mfa`: a locked-out person's factors removed.
+pub fn reset_mfa(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let who = credentials::staff(app, req)?;
+    let id = req.param("id").parse()?;
+    let view = mfa::reset::reset_factors(app, &who, id, &body::reason(req)?)?;
+    Ok(Response::json(200, &json!({ "account": Account::of(&view) })))
 }

@@ -45,8 +45,13 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let b: LoginBody = body::json(req)?;
     let out =
         auth::login(app, &req.origin(), auth::Login { email: b.email, password: b.password, tenant_id: b.tenant_id })?;
+    Ok(logged_in(&out))
+}
+
+/// The answer to a successful login, whether it took one step or two.
+pub(crate) fn logged_in(out: &auth::LoggedIn) -> Response {
     let p = &out.profile;
-    Ok(Response::json(
+    Response::json(
         200,
         &json!({
             "session_token": out.session.token.expose(),
@@ -55,7 +60,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
             "tenant": Tenant::of(&p.tenant),
             "memberships": json::memberships(&p.memberships),
         }),
-    ))
+    )
 }
 
 #[derive(Deserialize)]
@@ -64,7 +69,7 @@ struct SwitchBody {
 }
 
 pub fn switch_tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::portal(app, req)?;
+    let who = credentials::portal_enrolling(app, req)?;
     let b: SwitchBody = body::json(req)?;
     let tenant: TenantId = b.tenant_id.parse()?;
     let p = auth::switch_tenant(app, &who, tenant)?;
@@ -72,7 +77,7 @@ pub fn switch_tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::portal(app, req)?;
+    let who = credentials::portal_enrolling(app, req)?;
     sessions::logout(app, &who)?;
     Ok(Response::no_content())
 }

@@ -63,6 +63,7 @@ pub struct Tenant<'a> {
     pub has_provider_key: bool,
     pub provider_key_hint: Option<&'a str>,
     pub created_at: Timestamp,
+    pub require_mfa: bool,
 }
 
 impl<'a> Tenant<'a> {
@@ -77,6 +78,7 @@ impl<'a> Tenant<'a> {
             has_provider_key: t.has_provider_key,
             provider_key_hint: t.provider_key_hint.as_deref(),
             created_at: t.created_at,
+            require_mfa: t.require_mfa,
         }
     }
 }

@@ -20,7 +20,7 @@ struct Me<'a> {
 }
 
 pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::portal(app, req)?;
+    let who = credentials::portal_enrolling(app, req)?;
     let p = account::profile(app, &who)?;
     // The body is a function of the cached profile alone: rendered once per profile.
     if let Some(body) = p.rendered.get() {

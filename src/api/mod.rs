@@ -14,6 +14,7 @@ pub mod json;
 pub mod keys;
 pub mod me;
 pub mod members;
+pub mod mfa;
 pub mod oversight;
 pub mod recovery;
 pub mod sessions;

@@ -31,6 +31,7 @@ struct PatchBody {
     // Absent leaves the key; null clears it; a string replaces it.
     #[serde(default, deserialize_with = "present")]
     provider_key: Option<Option<Secret>>,
+    require_mfa: Option<bool>,
 }
 
 /// A field that is present, even as null, is `Some`.
@@ -42,6 +43,10 @@ pub fn patch(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let b: PatchBody = body::json(req)?;
     let name = b.name.map(|n| n.ok_or_else(|| Error::field("name", "must be a string, not null"))).transpose()?;
-    let tenant = tenants::update_tenant(app, &who, TenantChanges { name, provider_key: b.provider_key })?;
+    let tenant = tenants::update_tenant(
+        app,
+        &who,
+        TenantChanges { name, provider_key: b.provider_key, require_mfa: b.require_mfa },
+    )?;
     Ok(Response::json(200, &json!({ "tenant": Tenant::of(&tenant) })))
 }

@@ -9,7 +9,7 @@ use crate::config::{Config, SmtpSettings, parse_duration, show_duration};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::proxies::TrustedProxies;
-use crate::types::{AccountStatus, SignupMode, TenantStatus};
+use crate::types::{AccountStatus, MfaPolicy, SignupMode, TenantStatus};
 
 /// The database of a command not given `--db` (nor `KEYSTEAD_DB`).
 pub const DEFAULT_DB: &str = "keystead.db";
@@ -120,6 +120,8 @@ pub enum UsersCommand {
     Disable(ChangeArgs),
     /// Enable a disabled account.
     Enable(ChangeArgs),
+    /// Remove every second factor of an account (a lost phone) and end its sessions.
+    ResetMfa(ChangeArgs),
 }
 
 /// Paging and output of a `list` subcommand.
@@ -288,6 +290,10 @@ pub struct ServerArgs {
     /// The From of outgoing mail, e.g. "Acme <no-reply@acme.example>".
     #[arg(long, env = "KEYSTEAD_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Whether every operator must enrol a second factor before using the operator realm
+    /// (required, optional).
+    #[arg(long, env = "KEYSTEAD_OPERATOR_MFA", value_parser = parse_text::<MfaPolicy>)]
+    pub operator_mfa: Option<MfaPolicy>,
     /// How long a member's portal session lasts unused (30m, 12h, 7d…).
     #[arg(long, env = "KEYSTEAD_SESSION_IDLE", value_parser = parse_duration)]
     pub session_idle: Option<i64>,
@@ -337,6 +343,7 @@ impl ServerArgs {
             config.smtp.clone_from(&self.smtp_url);
         }
         set(&mut config.mail_from, self.mail_from.as_ref());
+        set(&mut config.operator_mfa, self.operator_mfa.as_ref());
         set(&mut config.sessions.member.idle, self.session_idle.as_ref());
         set(&mut config.sessions.member.absolute, self.session_lifetime.as_ref());
         set(&mut config.sessions.manager.idle, self.manager_session_idle.as_ref());
@@ -360,7 +367,7 @@ impl ServerArgs {
 pub fn command() -> clap::Command {
     let defaults = Config::new(DEFAULT_DB.into());
     let sessions = defaults.sessions;
-    let shown: [(&str, String); 15] = [
+    let shown: [(&str, String); 16] = [
         ("db", DEFAULT_DB.to_owned()),
         ("demo_db", DEMO_DB.to_owned()),
         ("bind", defaults.bind),
@@ -372,6 +379,7 @@ pub fn command() -> clap::Command {
         ("workers", defaults.workers.to_string()),
         ("max_connections", defaults.max_connections.to_string()),
         ("mail_from", defaults.mail_from),
+        ("operator_mfa", defaults.operator_mfa.to_string()),
         ("session_idle", show_duration(sessions.member.idle)),
         ("session_lifetime", show_duration(sessions.member.absolute)),
         ("manager_session_idle", show_duration(sessions.manager.idle)),

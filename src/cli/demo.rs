@@ -15,6 +15,7 @@ use crate::crypto::api_key;
 use crate::crypto::secret::random_token;
 use crate::error::Error;
 use crate::store;
+use crate::types::MfaPolicy;
 
 /// SQLite's `application_id` of a demo database: "KSDM".
 const DEMO_APPLICATION_ID: u32 = 0x4b53_444d;
@@ -24,7 +25,10 @@ const OWNER_EMAIL: &str = "owner@demo.test";
 
 pub fn run(args: &DemoArgs) -> Result<(), Error> {
     let db = args.db.clone().unwrap_or_else(|| DEMO_DB.into());
-    let config = args.server.overlay(Config::new(db))?;
+    let mut defaults = Config::new(db);
+    // A demo is tried on a laptop: its operator signs in with the printed password alone.
+    defaults.operator_mfa = MfaPolicy::Optional;
+    let config = args.server.overlay(defaults)?;
     clear_previous(&config.db_path)?;
     store::create_private(&config.db_path)?;
     store::set_application_id(&config.db_path, DEMO_APPLICATION_ID)?;

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::core::access_tokens;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
+use crate::core::mfa;
 use crate::core::operators::{self, NewAdmin};
 use crate::core::principal::{Actor, Staff};
 use crate::crypto::secret::Secret;
@@ -168,6 +169,11 @@ fn users(command: UsersCommand) -> Result<(), Error> {
         }
         UsersCommand::Disable(args) => (args, AccountChange::Disable),
         UsersCommand::Enable(args) => (args, AccountChange::Enable),
+        UsersCommand::ResetMfa(ChangeArgs { db, id, reason, json }) => {
+            let app = open(&db)?;
+            let view = mfa::reset::reset_factors(&app, &Staff::System, id.parse()?, &Reason::parse(Some(&reason))?)?;
+            return print_one(json, "account", &Account::of(&view), ACCOUNT_COLUMNS, account_row);
+        }
     };
     let ChangeArgs { db, id, reason, json } = args;
     let app = open(&db)?;

@@ -48,10 +48,13 @@ pub fn list_accounts(
 
 /// One account with its memberships (the operator's account page); unknown is 404.
 pub fn get_account(app: &App, _who: &Staff, id: UserId) -> Result<AccountView, Error> {
-    app.db.read(|c| {
-        let account = accounts::get(c, id)?.ok_or(Error::NotFound)?;
-        Ok(AccountView { memberships: memberships::list_for_account(c, id)?, account })
-    })
+    app.db.read(|c| view(c, id))
+}
+
+/// An account as operators see it, read on `conn` (also inside a change's transaction).
+pub(crate) fn view(conn: &rusqlite::Connection, id: UserId) -> Result<AccountView, Error> {
+    let account = accounts::get(conn, id)?.ok_or(Error::NotFound)?;
+    Ok(AccountView { memberships: memberships::list_for_account(conn, id)?, account })
 }
 
 /// The lifecycle of an account, in every tenant at once.

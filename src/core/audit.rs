@@ -53,6 +53,14 @@ pub enum Action {
     AccountDeleted,
     AccountRestored,
     SigningKeyRotated,
+    MfaTotpEnrolmentStarted,
+    MfaTotpEnabled,
+    MfaTotpDisabled,
+    MfaRecoveryCodesRegenerated,
+    MfaPassed,
+    MfaFailed,
+    MfaThrottled,
+    MfaReset,
 }
 
 impl Action {
@@ -98,6 +106,14 @@ impl Action {
             Action::AccountDeleted => "account.deleted",
             Action::AccountRestored => "account.restored",
             Action::SigningKeyRotated => "signing_key.rotated",
+            Action::MfaTotpEnrolmentStarted => "mfa.totp_enrolment_started",
+            Action::MfaTotpEnabled => "mfa.totp_enabled",
+            Action::MfaTotpDisabled => "mfa.totp_disabled",
+            Action::MfaRecoveryCodesRegenerated => "mfa.recovery_codes_regenerated",
+            Action::MfaPassed => "auth.mfa_passed",
+            Action::MfaFailed => "auth.mfa_failed",
+            Action::MfaThrottled => "auth.mfa_throttled",
+            Action::MfaReset => "mfa.reset",
         }
     }
 }

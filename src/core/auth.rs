@@ -1,6 +1,9 @@
 //! Sign-up, login and tenant switching for portal accounts.
+use rusqlite::Transaction;
+
 use super::audit::{Action, Event};
 use super::keys::CreatedKey;
+use super::mfa;
 use super::principal::{Actor, Origin, PortalUser};
 use super::sessions::{self, Holder, Opened};
 use super::tenants::{self, Founded};
@@ -13,7 +16,9 @@ use crate::limit::Scope;
 use crate::store::accounts::{self, NewAccount};
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::TenantRow;
-use crate::types::{AccountStatus, Email, MembershipStatus, SignupMode, TenantId, TenantStatus, Timestamp, UserId};
+use crate::types::{
+    AccountStatus, Email, MembershipStatus, Person, SignupMode, TenantId, TenantStatus, Timestamp, UserId,
+};
 
 pub struct Signup {
     pub tenant_name: String,
@@ -80,7 +85,8 @@ pub struct LoggedIn {
 }
 
 /// Checks the password (in constant time with respect to whether the account exists),
-/// then picks the tenant the new session acts in.
+/// then picks the tenant the new session acts in. An account with a second factor gets
+/// `mfa_required` instead, and the session opens at `POST /v1/auth/mfa`.
 pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error> {
     let now = app.clock.now();
     app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
@@ -104,6 +110,8 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
     let requested = input.tenant_id.as_deref().map(str::parse::<TenantId>).transpose()?;
     let tenant = choose_tenant(&memberships, requested, account.last_tenant_id)?;
     let rehash = if verified.needs_rehash { Some(app.hasher.hash(&input.password)?) } else { None };
+    // One transaction: either the second step is owed (the answer is `mfa_required`,
+    // its challenge committed) or the session opens.
     app.db.write(|tx| {
         if let (Some(hash), Some(old)) = (&rehash, &stored) {
             // Only the hash that was checked is replaced: a password changed meanwhile stands.
@@ -113,15 +121,49 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
                     .append(tx, now)?;
             }
         }
-        accounts::record_login(tx, account.id, tenant, now)?;
-        let session = sessions::open(tx, app, Holder::Portal { user: account.id, tenant }, origin, now)?;
-        Event::new(Actor::User(account.id), Some(origin), Action::LoginSucceeded)
-            .tenant(tenant)
-            .target("session", session.id)
-            .append(tx, now)?;
-        let profile = super::account::load_profile(tx, account.id, tenant)?;
-        Ok(LoggedIn { session, profile })
-    })
+        match mfa::challenge::demand(tx, Person::User(account.id), requested, None, now)? {
+            Some(mfa_required) => Ok(Err(mfa_required)),
+            None => open_login(tx, app, origin, account.id, tenant, now).map(Ok),
+        }
+    })?
+}
+
+/// A login after its second step: the account and the tenant asked for are checked again
+/// (minutes may have passed), then the session opens as `login`'s does.
+pub(crate) fn resume_login(
+    tx: &Transaction<'_>,
+    app: &App,
+    origin: &Origin,
+    user: UserId,
+    requested: Option<TenantId>,
+    now: Timestamp,
+) -> Result<LoggedIn, Error> {
+    let account = accounts::get(tx, user)?.ok_or(Error::Unauthorized)?;
+    if account.status != AccountStatus::Active {
+        return Err(Error::AccountDisabled);
+    }
+    let memberships = memberships::list_for_account(tx, user)?;
+    let tenant = choose_tenant(&memberships, requested, account.last_tenant_id)?;
+    open_login(tx, app, origin, user, tenant, now)
+}
+
+/// Opens the session of a successful login in `tenant`: the one place both steps end.
+fn open_login(
+    tx: &Transaction<'_>,
+    app: &App,
+    origin: &Origin,
+    user: UserId,
+    tenant: TenantId,
+    now: Timestamp,
+) -> Result<LoggedIn, Error> {
+    accounts::record_login(tx, user, tenant, now)?;
+    let session = sessions::open(tx, app, Holder::Portal { user, tenant }, origin, now)?;
+    Event::new(Actor::User(user), Some(origin), Action::LoginSucceeded)
+        .tenant(tenant)
+        .target("session", session.id)
+        .append(tx, now)?;
+    let profile = super::account::load_profile(tx, user, tenant)?;
+    Ok(LoggedIn { session, profile })
 }
 
 /// Checks a password under the per-account allowance, keyed on the account AND the client
@@ -234,6 +276,7 @@ mod tests {
             has_provider_key: false,
             provider_key_hint: None,
             created_at: Timestamp::from_unix(0),
+            require_mfa: false,
         };
         let m = MembershipRow {
             tenant_id: tenant.id,

@@ -19,13 +19,14 @@
 use rusqlite::{Connection, Transaction};
 
 use super::audit::{Action, Event};
+use super::mfa;
 use super::principal::{Actor, Origin, PortalUser, TenantActor};
 use super::sessions::{self, Opened};
 use super::tokens::{self, Grant};
 use super::{Member, clean_name};
 use crate::app::App;
 use crate::crypto::password::check_policy;
-use crate::crypto::secret::Secret;
+use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
 use crate::mail::{self, Letter, Queued};
 use crate::store::accounts::{self, AccountRow, NewAccount};
@@ -35,7 +36,7 @@ use crate::store::sessions as session_store;
 use crate::store::tenants::{self, TenantRow};
 use crate::store::{audit, tokens as token_store};
 use crate::types::{
-    AccountStatus, Email, MembershipStatus, Role, TenantId, TenantStatus, Timestamp, TokenKind, UserId,
+    AccountStatus, Email, MembershipStatus, Person, Role, TenantId, TenantStatus, Timestamp, TokenKind, UserId,
 };
 
 /// Whether `by` may manage a member whose role is (or would become) `target`.
@@ -394,41 +395,74 @@ pub fn activate(app: &App, origin: &Origin, input: Activate) -> Result<Activated
             None
         }
     };
+    let invitation = TokenHash::of(&input.token);
+    let acceptance = Acceptance { hash, name, checked: account.password_hash.clone() };
+    // One transaction: an account with a second factor owes it first (the invitation
+    // waits on the challenge, unspent); otherwise the membership becomes active.
     app.db.write(|tx| {
-        let token = tokens::consume(tx, TokenKind::Activation, &input.token, now)?;
-        let (user, tenant) = (token.user_id, token.tenant_id.ok_or(Error::InvalidToken)?);
-        let membership = memberships::get(tx, tenant, user)?;
-        if membership.is_none_or(|m| m.status != MembershipStatus::Invited) {
-            return Err(Error::InvalidToken);
-        }
-        let current = accounts::get(tx, user)?.ok_or(Error::InvalidToken)?;
-        // What was checked above (this password, or that there was none) must still hold: a
-        // concurrent activation or reset may have set another. Rolling back keeps the link.
-        if current.password_hash != account.password_hash {
-            return Err(Error::InvalidCredentials);
-        }
-        join(tx, &current, tenant, now)?;
-        if let Some(hash) = &hash {
-            accounts::set_password_hash(tx, user, hash, now)?;
-            if let Some(name) = &name {
-                accounts::set_name(tx, user, name, now)?;
+        if acceptance.checked.is_some() {
+            let person = Person::User(account.id);
+            if let Some(mfa_required) = mfa::challenge::demand(tx, person, None, Some(invitation), now)? {
+                return Ok(Err(mfa_required));
             }
         }
-        if !token.handed_over {
-            accounts::mark_email_verified(tx, user, now)?;
-        } else if current.email_verified_at.is_none() {
-            super::email::queue_verification(tx, app, user, &current.email, now)?;
+        accept_in(tx, app, origin, &invitation, &acceptance, now).map(Ok)
+    })?
+}
+
+/// What an activation sets and what it checked: a new account's password hash and name,
+/// and the password hash the given password matched (None: the account had none).
+pub(crate) struct Acceptance {
+    pub hash: Option<String>,
+    pub name: Option<String>,
+    pub checked: Option<String>,
+}
+
+/// Uses the invitation behind `invitation` in the caller's transaction: the membership
+/// becomes active and a session opens in its tenant (also the end of an activation's
+/// second step).
+pub(crate) fn accept_in(
+    tx: &Transaction<'_>,
+    app: &App,
+    origin: &Origin,
+    invitation: &TokenHash,
+    acceptance: &Acceptance,
+    now: Timestamp,
+) -> Result<Activated, Error> {
+    let Acceptance { hash, name, checked } = acceptance;
+    let token = tokens::consume_hashed(tx, TokenKind::Activation, invitation, now)?;
+    let (user, tenant) = (token.user_id, token.tenant_id.ok_or(Error::InvalidToken)?);
+    let membership = memberships::get(tx, tenant, user)?;
+    if membership.is_none_or(|m| m.status != MembershipStatus::Invited) {
+        return Err(Error::InvalidToken);
+    }
+    let current = accounts::get(tx, user)?.ok_or(Error::InvalidToken)?;
+    // What was checked before (this password, or that there was none) must still hold: a
+    // concurrent activation or reset may have set another. Rolling back keeps the link.
+    if current.password_hash != *checked {
+        return Err(Error::InvalidCredentials);
+    }
+    join(tx, &current, tenant, now)?;
+    if let Some(hash) = &hash {
+        accounts::set_password_hash(tx, user, hash, now)?;
+        if let Some(name) = &name {
+            accounts::set_name(tx, user, name, now)?;
         }
-        accounts::record_login(tx, user, tenant, now)?;
-        let session = sessions::open(tx, app, sessions::Holder::Portal { user, tenant }, origin, now)?;
-        Event::new(Actor::User(user), Some(origin), Action::MemberActivated)
-            .tenant(tenant)
-            .target("account", user)
-            .after(serde_json::json!({ "status": "active", "new_account": hash.is_some(), "by": "link" }))
-            .append(tx, now)?;
-        let profile = super::account::load_profile(tx, user, tenant)?;
-        Ok(Activated { session, member: profile.member, tenant: profile.tenant })
-    })
+    }
+    if !token.handed_over {
+        accounts::mark_email_verified(tx, user, now)?;
+    } else if current.email_verified_at.is_none() {
+        super::email::queue_verification(tx, app, user, &current.email, now)?;
+    }
+    accounts::record_login(tx, user, tenant, now)?;
+    let session = sessions::open(tx, app, sessions::Holder::Portal { user, tenant }, origin, now)?;
+    Event::new(Actor::User(user), Some(origin), Action::MemberActivated)
+        .tenant(tenant)
+        .target("account", user)
+        .after(serde_json::json!({ "status": "active", "new_account": hash.is_some(), "by": "link" }))
+        .append(tx, now)?;
+    let profile = super::account::load_profile(tx, user, tenant)?;
+    Ok(Activated { session, member: profile.member, tenant: profile.tenant })
 }
 
 /// `POST /v1/me/invitations/{tenant_id}/accept`: a signed-in account accepts an invitation

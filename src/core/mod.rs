@@ -11,6 +11,7 @@ pub mod email;
 pub mod forward_auth;
 pub mod keys;
 pub mod members;
+pub mod mfa;
 pub mod operators;
 pub mod oversight;
 pub mod principal;

@@ -1,7 +1,10 @@
 //! Operator accounts (the admin realm): creation, listing, disabling, login, logout.
+use rusqlite::Transaction;
+
 use super::audit::{Action, Event};
 use super::auth::{failed_login, verify_guarded};
 use super::clean_name;
+use super::mfa;
 use super::principal::{Actor, Operator, Origin, Staff};
 use super::sessions::{self, Holder, Opened};
 use crate::app::App;
@@ -12,7 +15,7 @@ use crate::limit::Scope;
 use crate::store::admins::{self, AdminRow};
 use crate::store::page::Page;
 use crate::store::sessions as session_store;
-use crate::types::{AdminId, AdminStatus, Email, Reason};
+use crate::types::{AdminId, AdminStatus, Email, Person, Reason, Timestamp};
 
 pub struct NewAdmin {
     pub email: String,
@@ -70,18 +73,37 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
         return Err(Error::AccountDisabled);
     }
     let rehash = if verified.needs_rehash { Some(app.hasher.hash(password)?) } else { None };
+    // As a portal login: the second step is owed, or the session opens.
     app.db.write(|tx| {
         if let Some(hash) = &rehash {
             admins::replace_password_hash(tx, admin.id, &admin.password_hash, hash, now)?;
         }
-        admins::record_login(tx, admin.id, now)?;
-        let session = sessions::open(tx, app, Holder::Admin(admin.id), origin, now)?;
-        Event::new(Actor::Admin(admin.id), Some(origin), Action::AdminLoginSucceeded)
-            .target("session", session.id)
-            .append(tx, now)?;
-        let admin = admins::get(tx, admin.id)?.ok_or_else(|| Error::internal("admin vanished"))?;
-        Ok(AdminLoggedIn { session, admin })
-    })
+        match mfa::challenge::demand(tx, Person::Admin(admin.id), None, None, now)? {
+            Some(mfa_required) => Ok(Err(mfa_required)),
+            None => open_admin_login(tx, app, origin, admin.id, now).map(Ok),
+        }
+    })?
+}
+
+/// Opens an operator's session: the one place both steps of an operator login end.
+pub(crate) fn open_admin_login(
+    tx: &Transaction<'_>,
+    app: &App,
+    origin: &Origin,
+    id: AdminId,
+    now: Timestamp,
+) -> Result<AdminLoggedIn, Error> {
+    let admin = admins::get(tx, id)?.ok_or(Error::Unauthorized)?;
+    if admin.status != AdminStatus::Active {
+        return Err(Error::AccountDisabled);
+    }
+    admins::record_login(tx, admin.id, now)?;
+    let session = sessions::open(tx, app, Holder::Admin(admin.id), origin, now)?;
+    Event::new(Actor::Admin(admin.id), Some(origin), Action::AdminLoginSucceeded)
+        .target("session", session.id)
+        .append(tx, now)?;
+    let admin = admins::get(tx, admin.id)?.ok_or_else(|| Error::internal("admin vanished"))?;
+    Ok(AdminLoggedIn { session, admin })
 }
 
 /// The operator behind a session, as the admin pages show it.

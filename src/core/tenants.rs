@@ -4,6 +4,7 @@ use rusqlite::Transaction;
 
 use super::audit::{Action, Event};
 use super::keys::{self, CreatedKey, NewKey};
+use super::mfa;
 use super::principal::{Actor, Origin, PortalUser};
 use super::sessions;
 use super::{Member, clean_tenant_name};
@@ -13,7 +14,7 @@ use crate::error::{Error, is_unique_violation};
 use crate::store::accounts;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::{self, NewTenant, TenantRow};
-use crate::types::{Email, MembershipStatus, Role, TenantId, Timestamp, UserId};
+use crate::types::{Email, MembershipStatus, Person, Role, TenantId, Timestamp, UserId};
 
 /// A tenant made with its owner's membership and its first API key.
 pub struct Founded {
@@ -154,12 +155,17 @@ pub fn create_tenant(app: &App, who: &PortalUser, tenant_name: &str) -> Result<(
 pub struct TenantChanges {
     pub name: Option<String>,
     pub provider_key: Option<Option<Secret>>,
+    /// Every member must hold a second factor; turning it on needs one's own first.
+    pub require_mfa: Option<bool>,
 }
 
 const PROVIDER_KEY_LEN: std::ops::RangeInclusive<usize> = 8..=4096;
 
 fn provider_snapshot(t: &TenantRow) -> serde_json::Value {
-    serde_json::json!({ "name": t.name, "has_provider_key": t.has_provider_key, "provider_key_hint": t.provider_key_hint })
+    serde_json::json!({
+        "name": t.name, "has_provider_key": t.has_provider_key, "provider_key_hint": t.provider_key_hint,
+        "require_mfa": t.require_mfa,
+    })
 }
 
 /// Who renames a tenant and sets its provider key.
@@ -193,6 +199,13 @@ pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Res
         if let Some(sealed) = &sealed {
             let (ciphertext, hint) = sealed.as_ref().map(|(c, h)| (c.as_slice(), h.as_str())).unzip();
             tenants::set_provider_key(tx, tenant, ciphertext, hint, now)?;
+        }
+        if let Some(on) = changes.require_mfa {
+            // The owner who demands a factor holds one, so the policy never shuts its author out.
+            if on && mfa::methods(tx, Person::User(who.user_id))?.is_empty() {
+                return Err(Error::MfaEnrolmentRequired);
+            }
+            tenants::set_requires_mfa(tx, tenant, on, now)?;
         }
         let after = tenants::get(tx, tenant)?.ok_or(Error::NotFound)?;
         Event::new(who.actor(), Some(&who.origin), Action::TenantUpdated)

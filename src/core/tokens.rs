@@ -84,9 +84,18 @@ pub(crate) fn peek(conn: &Connection, kind: TokenKind, raw: &str, now: Timestamp
 
 /// Uses a token in the caller's transaction and scrubs its link from stored mail.
 pub(crate) fn consume(tx: &Transaction<'_>, kind: TokenKind, raw: &str, now: Timestamp) -> Result<TokenRow, Error> {
-    let hash = TokenHash::of(raw);
-    let row = tokens::consume(tx, &hash, kind, now)?.ok_or(Error::InvalidToken)?;
-    mail::scrub_token(tx, &hash, now)?;
+    consume_hashed(tx, kind, &TokenHash::of(raw), now)
+}
+
+/// `consume` by the token's digest (an invitation a second-factor challenge waited on).
+pub(crate) fn consume_hashed(
+    tx: &Transaction<'_>,
+    kind: TokenKind,
+    hash: &TokenHash,
+    now: Timestamp,
+) -> Result<TokenRow, Error> {
+    let row = tokens::consume(tx, hash, kind, now)?.ok_or(Error::InvalidToken)?;
+    mail::scrub_token(tx, hash, now)?;
     Ok(row)
 }
 

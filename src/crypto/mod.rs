@@ -5,3 +5,4 @@ pub mod guessable;
 pub mod jwt;
 pub mod password;
 pub mod secret;
+pub mod totp;

@@ -4,7 +4,7 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
-use rusqlite::types::{ToSql, ToSqlOutput};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use sha2::{Digest as _, Sha256};
 
 /// A raw secret: a session token, an API key, a password. It cannot be printed,
@@ -61,6 +61,17 @@ impl TokenHash {
 impl ToSql for TokenHash {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::from(&self.0[..]))
+    }
+}
+
+// A stored digest read back (e.g. the invitation a second-factor challenge waits on).
+impl FromSql for TokenHash {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        let bytes: [u8; 32] = v.as_blob()?.try_into().map_err(|_| FromSqlError::InvalidBlobSize {
+            expected_size: 32,
+            blob_size: v.as_blob().map_or(0, <[u8]>::len),
+        })?;
+        Ok(Self(bytes))
     }
 }
 

@@ -64,6 +64,8 @@ fn known_field(name: &str) -> Option<&'static str> {
         "reason",
         "owner_email",
         "slug",
+        "code",
+        "mfa_token",
     ];
     FIELDS.iter().copied().find(|f| *f == name)
 }

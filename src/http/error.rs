@@ -1,4 +1,5 @@
-//! The one mapping from `Error` to the API's answer, `{"error": {code, message, fields?}}`,
+//! The one mapping from `Error` to the API's answer, `{"error": {code, message, fields?}}`
+//! (`mfa_required` adds `mfa_token`, `methods` and `expires_at`),
 //! with the status from `Error::status_and_code` and the sentence from `Error::message`.
 //! Pages show errors through `web::error`, from the same two.
 use serde_json::{Map, Value, json};
@@ -21,6 +22,11 @@ pub fn unlogged(e: &Error) -> Response {
                 fields.iter().map(|(k, v)| ((*k).to_owned(), Value::String(v.clone()))).collect();
             error["fields"] = Value::Object(map);
         }
+    }
+    if let Error::MfaRequired(c) = e {
+        error["mfa_token"] = json!(c.token.expose());
+        error["methods"] = json!(c.methods);
+        error["expires_at"] = json!(c.expires_at);
     }
     with_retry_headers(e, Response::json(status, &json!({ "error": error })))
 }

@@ -5,7 +5,7 @@ use super::page::{Cursor, Page};
 use super::search;
 use super::sessions::LIVE;
 use crate::error::Error;
-use crate::types::{TenantId, TenantStatus, Timestamp};
+use crate::types::{TenantId, TenantStatus, Timestamp, UserId};
 
 pub struct TenantRow {
     pub id: TenantId,
@@ -17,10 +17,12 @@ pub struct TenantRow {
     pub has_provider_key: bool,
     pub provider_key_hint: Option<String>,
     pub created_at: Timestamp,
+    /// The owner's policy: every member needs a second factor.
+    pub require_mfa: bool,
 }
 
 pub(crate) const COLUMNS: &str = "t.id, t.slug, t.name, t.status, t.plan, t.max_seats, \
-    t.provider_key IS NOT NULL, t.provider_key_hint, t.created_at";
+    t.provider_key IS NOT NULL, t.provider_key_hint, t.created_at, t.require_mfa";
 
 impl TenantRow {
     /// Reads the columns of `COLUMNS` starting at `at`.
@@ -35,6 +37,7 @@ impl TenantRow {
             has_provider_key: r.get(at + 6)?,
             provider_key_hint: r.get(at + 7)?,
             created_at: r.get(at + 8)?,
+            require_mfa: r.get(at + 9)?,
         })
     }
 
@@ -66,6 +69,28 @@ pub fn insert(tx: &Transaction<'_>, t: &NewTenant<'_>, now: Timestamp) -> rusqli
 pub fn get(conn: &Connection, id: TenantId) -> Result<Option<TenantRow>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM tenants t WHERE t.id = ?1");
     Ok(conn.prepare_cached(&sql)?.query_row([id], |r| TenantRow::from_row_at(r, 0)).optional()?)
+}
+
+/// Whether the tenant's owner requires every member to hold a second factor.
+pub fn requires_mfa(conn: &Connection, id: TenantId) -> Result<bool, Error> {
+    let found = conn.prepare_cached("SELECT require_mfa FROM tenants WHERE id = ?1")?.query_row([id], |r| r.get(0));
+    Ok(found.optional()?.unwrap_or(false))
+}
+
+/// Whether any tenant the account is an active member of requires a second factor.
+pub fn any_requires_mfa(conn: &Connection, user: UserId) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+             WHERE m.user_id = ?1 AND m.status = 'active' AND t.require_mfa = 1)",
+        )?
+        .query_row([user], |r| r.get(0))?)
+}
+
+pub fn set_requires_mfa(tx: &rusqlite::Transaction<'_>, id: TenantId, on: bool, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE tenants SET require_mfa = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(rusqlite::params![id, on, now])?;
+    Ok(())
 }
 
 /// Stores (or, with None, clears) the sealed provider key and its hint.

@@ -34,6 +34,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     match operators::admin_login(app, &req.origin(), f.text("email"), &f.secret("password")) {
         Ok(out) => Ok(enter(app, Cookie::Admin, &out.session.token, "/admin")),
+        Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/admin/login/mfa", &c, ""),
         Err(e) => {
             render(app, &login_page(Layout::new(app, req, "Operator sign in").failed(e)?, f.text("email").to_owned()))
         }
@@ -41,7 +42,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    if let Some(who) = optional(credentials::admin_cookie(app, req))? {
+    if let Some(who) = optional(credentials::admin_cookie_enrolling(app, req))? {
         operators::admin_logout(app, &who)?;
     }
     Ok(Response::redirect("/admin/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Admin)))

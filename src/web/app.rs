@@ -79,7 +79,7 @@ pub fn accept_invitation(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn switch_tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let who = credentials::portal_cookie(app, req)?;
+    let who = credentials::portal_cookie_enrolling(app, req)?;
     let f = Form::parse(req)?;
     auth::switch_tenant(app, &who, f.text("tenant_id").parse()?)?;
     Ok(Response::redirect("/app"))

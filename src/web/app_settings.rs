@@ -89,21 +89,23 @@ pub fn name(app: &App, req: &mut Req) -> Result<Response, Error> {
 
 pub fn tenant(app: &App, req: &mut Req) -> Result<Response, Error> {
     submit(app, req, "tenant", |who, f| {
-        let changes = TenantChanges { name: Some(f.text("name").to_owned()), provider_key: None };
+        let changes = TenantChanges { name: Some(f.text("name").to_owned()), provider_key: None, require_mfa: None };
         tenants::update_tenant(app, who, changes).map(|_| ())
     })
 }
 
 pub fn provider_key(app: &App, req: &mut Req) -> Result<Response, Error> {
     submit(app, req, "provider-key", |who, f| {
-        let changes = TenantChanges { name: None, provider_key: Some(Some(f.secret("provider_key"))) };
+        let changes =
+            TenantChanges { name: None, provider_key: Some(Some(f.secret("provider_key"))), require_mfa: None };
         tenants::update_tenant(app, who, changes).map(|_| ())
     })
 }
 
 pub fn clear_provider_key(app: &App, req: &mut Req) -> Result<Response, Error> {
     submit(app, req, "provider-key-cleared", |who, _| {
-        tenants::update_tenant(app, who, TenantChanges { name: None, provider_key: Some(None) }).map(|_| ())
+        tenants::update_tenant(app, who, TenantChanges { name: None, provider_key: Some(None), require_mfa: None })
+            .map(|_| ())
     })
 }
 

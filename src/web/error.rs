@@ -41,7 +41,12 @@ pub fn shown(e: &Error) -> Shown {
         | Error::LastOwner
         | Error::LastAdmin
         | Error::InvalidTransition
-        | Error::RateLimited { .. } => Shown::Form,
+        | Error::RateLimited { .. }
+        | Error::InvalidCode
+        | Error::MfaRequired(_)
+        | Error::MfaEnrolmentRequired
+        | Error::AlreadyEnrolled
+        | Error::NotPending => Shown::Form,
         Error::CsrfFailed
         | Error::SignupDisabled
         | Error::NotFound
@@ -59,6 +64,11 @@ pub fn to_page(req: &Req, e: &Error) -> Response {
     if shown(e) == Shown::Login {
         let operator = req.path == "/admin" || req.path.starts_with("/admin/");
         return Response::redirect(if operator { "/admin/login" } else { "/login" });
+    }
+    // A policy that needs a second factor sends the person to set one up.
+    if matches!(e, Error::MfaEnrolmentRequired) {
+        let operator = req.path == "/admin" || req.path.starts_with("/admin/");
+        return Response::redirect(if operator { "/admin/security" } else { "/app/security" });
     }
     let (status, _) = error::log_internal(e);
     let message = match e {

@@ -135,6 +135,7 @@ pub fn activate(app: &App, req: &mut Req) -> Result<Response, Error> {
     };
     match members::activate(app, &req.origin(), input) {
         Ok(out) => Ok(enter(app, Cookie::Portal, &out.session.token, "/app")),
+        Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/login/mfa", &c, ""),
         Err(e) => {
             let layout = Layout::new(app, req, "Accept the invitation").failed(e)?;
             // Which form to show again is only presentation: core decides on the next POST.

@@ -19,6 +19,8 @@ pub mod app_team;
 pub mod error;
 pub mod links;
 pub mod listing;
+pub mod login_mfa;
+pub mod security;
 pub mod session;
 
 use std::sync::Arc;
@@ -168,7 +170,15 @@ pub struct PortalVisit {
 }
 
 pub fn portal_visit(app: &App, req: &Req, title: &str) -> Result<PortalVisit, Error> {
-    let who = auth::portal_cookie(app, req)?;
+    visit_as(app, req, title, auth::portal_cookie(app, req)?)
+}
+
+/// As `portal_visit`, on the page a second-factor policy leaves open (`/app/security`).
+pub fn portal_visit_enrolling(app: &App, req: &Req, title: &str) -> Result<PortalVisit, Error> {
+    visit_as(app, req, title, auth::portal_cookie_enrolling(app, req)?)
+}
+
+fn visit_as(app: &App, req: &Req, title: &str, who: PortalUser) -> Result<PortalVisit, Error> {
     let profile = account::profile(app, &who)?;
     let layout = Layout::new(app, req, title).portal(&profile);
     Ok(PortalVisit { who, profile, layout })

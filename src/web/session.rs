@@ -44,7 +44,7 @@ pub struct SignedUpPage {
 page!(LoginPage, SignupPage, SignedUpPage);
 
 pub fn home(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let signed_in = optional(credentials::portal_cookie(app, req))?.is_some();
+    let signed_in = optional(credentials::portal_cookie_enrolling(app, req))?.is_some();
     Ok(Response::redirect(if signed_in { "/app" } else { "/login" }))
 }
 
@@ -77,6 +77,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
             let to = forward_auth::return_to(app, f.optional("next"));
             Ok(enter(app, Cookie::Portal, &out.session.token, &to))
         }
+        Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/login/mfa", &c, f.text("next")),
         Err(e) => {
             let layout = Layout::new(app, req, "Sign in").failed(e)?;
             let (email, next) = (f.text("email").to_owned(), f.text("next").to_owned());
@@ -86,7 +87,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn logout(app: &App, req: &mut Req) -> Result<Response, Error> {
-    if let Some(who) = optional(credentials::portal_cookie(app, req))? {
+    if let Some(who) = optional(credentials::portal_cookie_enrolling(app, req))? {
         sessions::logout(app, &who)?;
     }
     Ok(Response::redirect("/login?done=signed-out").with_cookie(cookies::clear(app, Cookie::Portal)))

@@ -183,6 +183,23 @@ fn a_tenant_is_created_from_the_command_line_and_its_owner_activates() {
 }
 
 #[test]
+fn a_locked_out_accounts_factors_are_reset_from_the_command_line() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let a = s.signup("ann@example.test");
+    s.enrol_totp("/v1/me/mfa", &a.token);
+    assert_error(&s.login(&a.email, PASSWORD), 403, "mfa_required");
+    fails(&s, &["users", "reset-mfa", &a.user_id, "--reason", " "], "reason_required");
+    fails(&s, &["users", "reset-mfa", "00000000-0000-4000-8000-000000000000", "--reason", "x"], "not_found");
+    let out = json_of(&ok(&s, &["users", "reset-mfa", &a.user_id, "--reason", "lost phone", "--json"]));
+    assert_eq!(out["account"]["id"], a.user_id.as_str());
+    assert_error(&s.get("/v1/me", Some(&a.token)), 401, "unauthorized");
+    assert_eq!(s.login(&a.email, PASSWORD).status, 200, "the password alone again");
+    let event = s.last_event(&op, "mfa.reset");
+    assert_eq!((event["actor_type"].as_str(), event["reason"].as_str()), (Some("system"), Some("lost phone")));
+}
+
+#[test]
 fn a_signing_key_rotated_from_the_command_line_is_published_and_signs_in_the_running_server() {
     let s = TestServer::spawn();
     let a = s.signup("ann@example.test");

@@ -2,6 +2,7 @@
 //! HTTP client that speaks to it as any client would.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod mfa;
 pub mod operator;
 pub mod smtp;
 pub mod web;
@@ -69,6 +70,7 @@ pub fn loose_limits() -> Limits {
         failed_verify_by_ip: loose,
         token_use_by_ip: loose,
         forgot_by_ip: loose,
+        mfa_by_account: loose,
     }
 }
 
@@ -136,6 +138,8 @@ impl TestServer {
         config.limits = loose_limits();
         config.workers = 4;
         config.base_url = base.clone();
+        // Operators enrol a second factor only in the tests of that policy.
+        config.operator_mfa = keystead::types::MfaPolicy::Optional;
         configure(&mut config);
         let app = Arc::new(App::open(config).expect("app opens"));
         let running = server::start_on(app.clone(), listener).expect("server starts");

@@ -1,0 +1,113 @@
+//! The second step of a sign-in. A correct password on an account with a factor earns an
+//! `mfa_token` (random, SHA-256 only, 5 minutes, one use, bound to the person, the tenant
+//! the login asked for, and the invitation when it came from an activation) instead of a
+//! session; `complete` trades it and a code for what the first step would have given.
+//! Wrong codes are counted on the token (five end it) and on the person across tokens.
+use rusqlite::Transaction;
+
+use super::{Method, limit_key, methods, spend_code, target_kind};
+use crate::app::App;
+use crate::core::audit::{Action, Event};
+use crate::core::principal::{Actor, Origin};
+use crate::crypto::secret::{Secret, TokenHash, random_token};
+use crate::error::{Error, MfaChallenge};
+use crate::limit::Scope;
+use crate::store::mfa_challenges::{self, ChallengeRow, MAX_FAILURES, NewChallenge};
+use crate::types::{Person, Realm, TenantId, Timestamp};
+
+pub const LIFETIME_SECS: i64 = 5 * 60;
+
+/// When the person has a factor: a new challenge in the caller's transaction, as the
+/// `mfa_required` error to answer with. None: no factor, the sign-in goes on.
+pub(crate) fn demand(
+    tx: &Transaction<'_>,
+    person: Person,
+    tenant_id: Option<TenantId>,
+    invitation: Option<TokenHash>,
+    now: Timestamp,
+) -> Result<Option<Error>, Error> {
+    let methods = methods(tx, person)?;
+    if methods.is_empty() {
+        return Ok(None);
+    }
+    let token = random_token();
+    let expires_at = now.plus_secs(LIFETIME_SECS);
+    mfa_challenges::insert(
+        tx,
+        &NewChallenge { hash: token.digest(), who: person, tenant_id, invitation, expires_at },
+        now,
+    )?;
+    Ok(Some(Error::MfaRequired(Box::new(MfaChallenge { token, methods, expires_at }))))
+}
+
+enum Outcome<T> {
+    Passed(T),
+    Wrong { person: Person, failures: i64 },
+}
+
+/// Checks `code` against the challenge behind `token` of `realm` and, when it is right,
+/// spends the challenge and runs `finish` (which opens the session) in the same
+/// transaction. 401 for an unknown, used, expired or ended token; `invalid_code` for a
+/// wrong code; 429 when the code is the fifth wrong one on this token, or the person's
+/// allowance across tokens is spent.
+pub(crate) fn complete<T>(
+    app: &App,
+    origin: &Origin,
+    realm: Realm,
+    token: &Secret,
+    code: &str,
+    finish: impl FnOnce(&Transaction<'_>, &ChallengeRow, Method, Timestamp) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let now = app.clock.now();
+    app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
+    let hash = token.digest();
+    let (person, key) = app.db.read(|c| {
+        let row = mfa_challenges::find_live(c, &hash, realm, now)?.ok_or(Error::Unauthorized)?;
+        Ok((row.who, limit_key(c, row.who)?))
+    })?;
+    if let Err(e) = app.limits.check(Scope::MfaByAccount, &key, now) {
+        throttled(app, origin, person, "account", now)?;
+        return Err(e);
+    }
+    let outcome = app.db.write(|tx| {
+        let row = mfa_challenges::find_live(tx, &hash, realm, now)?.ok_or(Error::Unauthorized)?;
+        match spend_code(tx, app, row.who, code, now) {
+            Ok(method) => {
+                if !mfa_challenges::spend(tx, &hash, now)? {
+                    return Err(Error::Unauthorized);
+                }
+                finish(tx, &row, method, now).map(Outcome::Passed)
+            }
+            Err(Error::InvalidCode) => {
+                let failures = mfa_challenges::record_failure(tx, &hash)?;
+                Event::new(Actor::Anonymous, Some(origin), Action::MfaFailed)
+                    .target(target_kind(row.who), row.who.id())
+                    .after(serde_json::json!({ "failures": failures }))
+                    .append(tx, now)?;
+                Ok(Outcome::Wrong { person: row.who, failures })
+            }
+            Err(e) => Err(e),
+        }
+    })?;
+    match outcome {
+        Outcome::Passed(out) => Ok(out),
+        Outcome::Wrong { person, failures } => {
+            app.limits.charge(Scope::MfaByAccount, &key, now);
+            if failures >= MAX_FAILURES {
+                throttled(app, origin, person, "mfa_token", now)?;
+                return Err(Error::RateLimited { retry_after: LIFETIME_SECS as u64 });
+            }
+            Err(Error::InvalidCode)
+        }
+    }
+}
+
+/// Audits a throttle: `scope` says whether the token ended or the person's allowance ran out.
+fn throttled(app: &App, origin: &Origin, person: Person, scope: &str, now: Timestamp) -> Result<(), Error> {
+    app.db.write(|tx| {
+        Event::new(Actor::Anonymous, Some(origin), Action::MfaThrottled)
+            .target(target_kind(person), person.id())
+            .after(serde_json::json!({ "scope": scope }))
+            .append(tx, now)
+    })
+}

@@ -1,0 +1,166 @@
+//! Second factors of portal accounts and operators: TOTP (`totp`), recovery codes
+//! (`recovery`), the second step of a sign-in (`challenge`) and the policies that demand
+//! a factor (`policy`). Every door (API, pages, command line) calls these.
+pub mod challenge;
+pub mod policy;
+pub mod recovery;
+pub mod reset;
+pub mod signin;
+pub mod totp;
+
+use rusqlite::{Connection, Transaction};
+
+use super::audit::{Action, Event};
+use super::principal::{Actor, Operator, Origin, PortalUser};
+use crate::app::App;
+use crate::crypto::secret::Secret;
+use crate::error::Error;
+use crate::limit::Scope;
+use crate::store::{accounts, admins, recovery_codes, totp_factors};
+use crate::types::{Person, TenantId, Timestamp};
+
+/// Someone acting on their own factors: a portal session (in its tenant) or an operator's.
+pub struct Holder<'a> {
+    pub person: Person,
+    pub origin: &'a Origin,
+    /// The tenant a portal session acts in (its policy may require a factor).
+    pub tenant: Option<TenantId>,
+}
+
+impl<'a> From<&'a PortalUser> for Holder<'a> {
+    fn from(who: &'a PortalUser) -> Self {
+        Holder { person: Person::User(who.user_id), origin: &who.origin, tenant: Some(who.tenant_id) }
+    }
+}
+
+impl<'a> From<&'a Operator> for Holder<'a> {
+    fn from(who: &'a Operator) -> Self {
+        Holder { person: Person::Admin(who.admin_id), origin: &who.origin, tenant: None }
+    }
+}
+
+impl Holder<'_> {
+    /// An audit event of this person about their own factors.
+    fn event(&self, action: Action) -> Event<'_> {
+        let event = Event::new(actor(self.person), Some(self.origin), action)
+            .target(target_kind(self.person), self.person.id());
+        match self.tenant {
+            Some(t) => event.tenant(t),
+            None => event,
+        }
+    }
+}
+
+pub fn actor(person: Person) -> Actor {
+    match person {
+        Person::User(id) => Actor::User(id),
+        Person::Admin(id) => Actor::Admin(id),
+    }
+}
+
+/// What audit events name a person as.
+pub fn target_kind(person: Person) -> &'static str {
+    match person {
+        Person::User(_) => "account",
+        Person::Admin(_) => "admin",
+    }
+}
+
+/// What `GET /v1/me/mfa` shows.
+pub struct Status {
+    pub totp: bool,
+    pub recovery_codes_left: i64,
+    pub required: bool,
+}
+
+pub fn status(app: &App, holder: &Holder<'_>) -> Result<Status, Error> {
+    app.db.read(|c| {
+        let totp = totp_factors::get(c, holder.person)?.is_some_and(|t| t.confirmed);
+        let (_, left) = recovery_codes::count(c, holder.person)?;
+        Ok(Status { totp, recovery_codes_left: left, required: policy::required(app, c, holder.person)? })
+    })
+}
+
+/// The factors a person can sign in with, as `mfa_required` names them; empty: none.
+pub fn methods(conn: &Connection, person: Person) -> Result<Vec<&'static str>, Error> {
+    let mut methods = Vec::new();
+    if totp_factors::get(conn, person)?.is_some_and(|t| t.confirmed) {
+        methods.push("totp");
+        if recovery_codes::count(conn, person)?.1 > 0 {
+            methods.push("recovery_code");
+        }
+    }
+    Ok(methods)
+}
+
+/// How a second step was passed (named in the audit event, never the code itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Totp,
+    RecoveryCode,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Totp => "totp",
+            Method::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// Spends a code of the person's in the caller's transaction: six digits are a TOTP code
+/// (of a later step than the last one accepted), anything else a recovery code.
+/// `invalid_code` when it is neither.
+pub(crate) fn spend_code(
+    tx: &Transaction<'_>,
+    app: &App,
+    person: Person,
+    code: &str,
+    now: Timestamp,
+) -> Result<Method, Error> {
+    let code = code.trim();
+    if code.len() == crate::crypto::totp::DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit()) {
+        let step = totp::matching_step(tx, app, person, code, now, false)?.ok_or(Error::InvalidCode)?;
+        if totp_factors::accept_step(tx, person, step, None)? { Ok(Method::Totp) } else { Err(Error::InvalidCode) }
+    } else if recovery_codes::consume(tx, person, &recovery::digest(code), now)? {
+        Ok(Method::RecoveryCode)
+    } else {
+        Err(Error::InvalidCode)
+    }
+}
+
+/// The key of a person's per-account allowances (wrong passwords, wrong codes).
+pub(crate) fn limit_key(conn: &Connection, person: Person) -> Result<String, Error> {
+    Ok(match person {
+        Person::User(id) => accounts::get(conn, id)?.ok_or(Error::Unauthorized)?.email.to_string(),
+        Person::Admin(id) => format!("admin:{}", admins::get(conn, id)?.ok_or(Error::Unauthorized)?.email),
+    })
+}
+
+/// Checks the person's current password (factor changes need it), charged to the same
+/// per-account allowance as logins; `invalid_credentials` when wrong. The address, for
+/// the authenticator's label.
+fn check_password(app: &App, holder: &Holder<'_>, password: &Secret) -> Result<String, Error> {
+    let now = app.clock.now();
+    let (stored, email, key) = app.db.read(|c| {
+        let key = limit_key(c, holder.person)?;
+        Ok(match holder.person {
+            Person::User(id) => {
+                let a = accounts::get(c, id)?.ok_or(Error::Unauthorized)?;
+                (a.password_hash, a.email.to_string(), key)
+            }
+            Person::Admin(id) => {
+                let a = admins::get(c, id)?.ok_or(Error::Unauthorized)?;
+                (Some(a.password_hash), a.email.to_string(), key)
+            }
+        })
+    })?;
+    app.limits.check(Scope::LoginByAccount, &key, now)?;
+    if app.hasher.verify(stored.as_deref(), password)?.ok {
+        Ok(email)
+    } else {
+        app.limits.charge(Scope::LoginByAccount, &key, now);
+        Err(Error::InvalidCredentials)
+    }
+}

@@ -1,0 +1,80 @@
+//! `mfa_challenges`: the `mfa_token` between a correct password and the second factor,
+//! SHA-256 only; live while unused, unexpired and under five wrong codes.
+use rusqlite::{Connection, OptionalExtension as _, Transaction, named_params};
+
+use crate::crypto::secret::TokenHash;
+use crate::error::Error;
+use crate::types::{Person, Realm, TenantId, Timestamp};
+
+/// Wrong codes that end a challenge.
+pub const MAX_FAILURES: i64 = 5;
+
+pub struct NewChallenge {
+    pub hash: TokenHash,
+    pub who: Person,
+    pub tenant_id: Option<TenantId>,
+    pub invitation: Option<TokenHash>,
+    pub expires_at: Timestamp,
+}
+
+pub struct ChallengeRow {
+    pub who: Person,
+    pub tenant_id: Option<TenantId>,
+    pub invitation: Option<TokenHash>,
+}
+
+pub fn insert(tx: &Transaction<'_>, c: &NewChallenge, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached(
+        "INSERT INTO mfa_challenges (hash, realm, owner_id, tenant_id, invitation, created_at, expires_at)
+         VALUES (:hash, :realm, :owner, :tenant, :invitation, :now, :expires)",
+    )?
+    .execute(named_params! {
+        ":hash": c.hash, ":realm": c.who.realm(), ":owner": c.who.id(), ":tenant": c.tenant_id,
+        ":invitation": c.invitation, ":now": now, ":expires": c.expires_at,
+    })?;
+    Ok(())
+}
+
+/// The live challenge of this realm behind a token hash.
+pub fn find_live(
+    conn: &Connection,
+    hash: &TokenHash,
+    realm: Realm,
+    now: Timestamp,
+) -> Result<Option<ChallengeRow>, Error> {
+    let row = conn
+        .prepare_cached(
+            "SELECT owner_id, tenant_id, invitation FROM mfa_challenges
+             WHERE hash = :hash AND realm = :realm AND used_at IS NULL AND expires_at > :now AND failures < :max",
+        )?
+        .query_row(named_params! { ":hash": hash, ":realm": realm, ":now": now, ":max": MAX_FAILURES }, |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    row.map(|(owner, tenant_id, invitation)| {
+        Ok(ChallengeRow { who: Person::from_columns(realm, &owner)?, tenant_id, invitation })
+    })
+    .transpose()
+}
+
+/// Spends a challenge (its one success).
+pub fn spend(tx: &Transaction<'_>, hash: &TokenHash, now: Timestamp) -> Result<bool, Error> {
+    let n = tx
+        .prepare_cached("UPDATE mfa_challenges SET used_at = :now WHERE hash = :hash AND used_at IS NULL")?
+        .execute(named_params! { ":hash": hash, ":now": now })?;
+    Ok(n == 1)
+}
+
+/// Ends every challenge of the person (its factors were reset).
+pub fn delete_for(tx: &Transaction<'_>, who: Person) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached("DELETE FROM mfa_challenges WHERE realm = ?1 AND owner_id = ?2")?
+        .execute(rusqlite::params![who.realm(), who.id()])?)
+}
+
+/// Counts a wrong code; the failures so far.
+pub fn record_failure(tx: &Transaction<'_>, hash: &TokenHash) -> Result<i64, Error> {
+    Ok(tx
+        .prepare_cached("UPDATE mfa_challenges SET failures = failures + 1 WHERE hash = ?1 RETURNING failures")?
+        .query_row([hash], |r| r.get(0))?)
+}
