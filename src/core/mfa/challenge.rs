@@ -65,7 +65,9 @@ pub(crate) fn complete<T>(
         let row = mfa_challenges::find_live(c, &hash, realm, now)?.ok_or(Error::Unauthorized)?;
         Ok((row.who, limit_key(c, row.who)?))
     })?;
-    if let Err(e) = app.limits.check(Scope::MfaByAccount, &key, now) {
+    // Taken before the code is tried, so concurrent guesses cannot overrun the allowance;
+    // a right code gives it back, so only wrong ones count.
+    if let Err(e) = app.limits.hit(Scope::MfaByAccount, &key, now) {
         throttled(app, origin, person, "account", now)?;
         return Err(e);
     }
@@ -90,9 +92,11 @@ pub(crate) fn complete<T>(
         }
     })?;
     match outcome {
-        Outcome::Passed(out) => Ok(out),
+        Outcome::Passed(out) => {
+            app.limits.refund(Scope::MfaByAccount, &key, now);
+            Ok(out)
+        }
         Outcome::Wrong { person, failures } => {
-            app.limits.charge(Scope::MfaByAccount, &key, now);
             if failures >= MAX_FAILURES {
                 throttled(app, origin, person, "mfa_token", now)?;
                 return Err(Error::RateLimited { retry_after: LIFETIME_SECS as u64 });

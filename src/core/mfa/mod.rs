@@ -15,7 +15,6 @@ use super::principal::{Actor, Operator, Origin, PortalUser};
 use crate::app::App;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
-use crate::limit::Scope;
 use crate::store::{accounts, admins, recovery_codes, totp_factors};
 use crate::types::{Person, TenantId, Timestamp};
 
@@ -156,11 +155,10 @@ fn check_password(app: &App, holder: &Holder<'_>, password: &Secret) -> Result<S
             }
         })
     })?;
-    app.limits.check(Scope::LoginByAccount, &key, now)?;
-    if app.hasher.verify(stored.as_deref(), password)?.ok {
+    // The same guard as every password check: its attempt taken before argon2 runs.
+    if super::auth::verify_guarded(app, &key, holder.origin, stored.as_deref(), password, now)?.ok {
         Ok(email)
     } else {
-        app.limits.charge(Scope::LoginByAccount, &key, now);
         Err(Error::InvalidCredentials)
     }
 }
