@@ -19,6 +19,7 @@ const DAY: i64 = 24 * 3600;
 /// token goes only once no message names it). Mail is kept a month after delivery so that
 /// operators can tell what was sent.
 pub const SESSION_GRACE_SECS: i64 = 30 * DAY;
+/// Also how long an expired second-step challenge (`mfa_token`) is kept.
 pub const TOKEN_GRACE_SECS: i64 = DAY;
 pub const MAIL_KEPT_SECS: i64 = 30 * DAY;
 /// A signing key replaced by `keystead signing-keys rotate` goes, private half and all, a
@@ -42,6 +43,7 @@ pub struct Pruned {
     pub tokens: usize,
     pub mail: usize,
     pub signing_keys: usize,
+    pub mfa_challenges: usize,
 }
 
 impl Pruned {
@@ -50,6 +52,7 @@ impl Pruned {
         self.tokens += other.tokens;
         self.mail += other.mail;
         self.signing_keys += other.signing_keys;
+        self.mfa_challenges += other.mfa_challenges;
     }
 }
 
@@ -64,7 +67,9 @@ pub fn prune_batch(app: &App, limit: i64) -> Result<Pruned, Error> {
     let tokens = app.db.write(|tx| store::tokens::delete_expired(tx, before(TOKEN_GRACE_SECS), limit))?;
     let signing_keys =
         app.db.write(|tx| store::signing_keys::delete_retired(tx, before(SIGNING_KEY_GRACE_SECS), limit))?;
-    Ok(Pruned { sessions, tokens, mail, signing_keys })
+    let mfa_challenges =
+        app.db.write(|tx| store::mfa_challenges::delete_expired(tx, before(TOKEN_GRACE_SECS), limit))?;
+    Ok(Pruned { sessions, tokens, mail, signing_keys, mfa_challenges })
 }
 
 /// Batches until one finds less than `limit` of every kind, or `stopping` is set.
@@ -74,7 +79,7 @@ pub fn prune(app: &App, limit: i64, pause: Duration, stopping: &AtomicBool) -> R
         let batch = prune_batch(app, limit)?;
         total.add(batch);
         let full = |n: usize| i64::try_from(n).is_ok_and(|n| n >= limit);
-        if ![batch.sessions, batch.tokens, batch.mail, batch.signing_keys].into_iter().any(full) {
+        if ![batch.sessions, batch.tokens, batch.mail, batch.signing_keys, batch.mfa_challenges].into_iter().any(full) {
             break;
         }
         std::thread::sleep(pause);
@@ -95,11 +100,12 @@ fn run(app: &App, stopping: &AtomicBool) {
             match prune(app, BATCH, PAUSE, stopping) {
                 Ok(p) if p == Pruned::default() => {}
                 Ok(p) => log::info!(
-                    "pruned {} sessions, {} tokens, {} messages and {} signing keys",
+                    "pruned {} sessions, {} tokens, {} messages, {} signing keys and {} second-step challenges",
                     p.sessions,
                     p.tokens,
                     p.mail,
-                    p.signing_keys
+                    p.signing_keys,
+                    p.mfa_challenges
                 ),
                 Err(e) => log::warn!("pruning failed, to be tried again in an hour: {e}"),
             }

@@ -78,3 +78,14 @@ pub fn record_failure(tx: &Transaction<'_>, hash: &TokenHash) -> Result<i64, Err
         .prepare_cached("UPDATE mfa_challenges SET failures = failures + 1 WHERE hash = ?1 RETURNING failures")?
         .query_row([hash], |r| r.get(0))?)
 }
+
+/// Deletes at most `limit` challenges that expired before `before` (spent or not: an
+/// expired one opens nothing); returns how many.
+pub fn delete_expired(tx: &Transaction<'_>, before: Timestamp, limit: i64) -> Result<usize, Error> {
+    Ok(tx
+        .prepare_cached(
+            "DELETE FROM mfa_challenges WHERE hash IN (
+                 SELECT hash FROM mfa_challenges WHERE expires_at < ?1 LIMIT ?2)",
+        )?
+        .execute(rusqlite::params![before, limit])?)
+}

@@ -110,3 +110,20 @@ fn a_replaced_signing_key_goes_a_day_after_it_left_the_jwks() {
     let left: String = s.db().query_row("SELECT kid FROM signing_keys", [], |r| r.get(0)).expect("one key");
     assert_eq!(left, rotated.kid, "the key that signs stays");
 }
+
+#[test]
+fn second_step_challenges_go_a_day_after_they_expired() {
+    let s = TestServer::spawn();
+    let a = s.signup("a@example.test");
+    s.enrol_totp("/v1/me/mfa", &a.token);
+    let first = TestServer::mfa_token(&s.login(&a.email, PASSWORD));
+    assert_eq!(count(&s, "mfa_challenges"), 1);
+    // A day after it expired (5 minutes after it was issued) it goes; a newer one stays.
+    s.app.clock.advance(DAY);
+    let second = TestServer::mfa_token(&s.login(&a.email, PASSWORD));
+    assert_ne!(first, second);
+    assert_eq!(prune_all(&s, 500).mfa_challenges, 0, "the first expired less than a day ago");
+    s.app.clock.advance(301);
+    assert_eq!(prune_all(&s, 500).mfa_challenges, 1);
+    assert_eq!(count(&s, "mfa_challenges"), 1, "the second is kept");
+}
