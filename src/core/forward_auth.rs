@@ -5,11 +5,11 @@
 //! login page applies to its `next`.
 use super::principal::{Origin, PortalUser};
 use super::verify::{self, KeyVerdict};
-use super::{Profile, access_tokens, account, auth, sessions};
+use super::{Profile, access_tokens, account, auth, mfa, sessions};
 use crate::app::App;
 use crate::crypto::api_key;
 use crate::error::Error;
-use crate::types::{Email, KeyId, Role, TenantId, UserId};
+use crate::types::{Email, KeyId, Person, Role, TenantId, UserId};
 
 /// What the proxy's request carries.
 pub enum Credential<'a> {
@@ -78,15 +78,16 @@ pub fn check(
         }
     };
     let Some(profile) = person else { return Ok(Verdict::SignIn) };
-    Ok(match admitted(&profile, demand) {
-        Some((tenant, role)) => Verdict::Pass(Identity::Person {
-            user: profile.member.account.id,
-            email: profile.member.account.email.clone(),
-            tenant,
-            role,
-        }),
-        None => Verdict::Refused,
-    })
+    let Some((tenant, role)) = admitted(&profile, demand) else { return Ok(Verdict::Refused) };
+    let user = profile.member.account.id;
+    // The tenant's second-factor policy holds here as on its portal routes: a member
+    // without a factor does not pass for a tenant that requires one.
+    match mfa::policy::gate(app, Person::User(user), Some(tenant)) {
+        Ok(()) => {}
+        Err(Error::MfaEnrolmentRequired) => return Ok(Verdict::Refused),
+        Err(e) => return Err(e),
+    }
+    Ok(Verdict::Pass(Identity::Person { user, email: profile.member.account.email.clone(), tenant, role }))
 }
 
 /// The profile of a person still allowed in the tenant the credential acts in (an access

@@ -201,3 +201,16 @@ fn a_cookie_domain_must_hold_the_base_url() {
         assert_eq!(config.validate().is_ok(), ok, "{domain}");
     }
 }
+
+#[test]
+fn a_tenant_that_requires_a_second_factor_lets_through_only_members_who_hold_one() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@fm.test");
+    let member = s.join(&owner.token, "member@fm.test", "member");
+    s.enrol_totp("/v1/me/mfa", &owner.token);
+    assert_eq!(s.patch("/v1/tenant", Some(&owner.token), json!({ "require_mfa": true })).status, 200);
+    let h = [("Authorization", &*bearer(&member.token))];
+    assert_error(&ask(&s, "", &h), 403, "forbidden");
+    s.enrol_totp("/v1/me/mfa", &member.token);
+    assert_person(&ask(&s, "", &h), &member.user_id, "member@fm.test", &owner.tenant_id, "member");
+}
