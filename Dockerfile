@@ -5,6 +5,9 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
+# `keystead --version` names the commit: git reads it from the copied .git, or pass
+# --build-arg KEYSTEAD_COMMIT=… when building from a tree without one.
+ARG KEYSTEAD_COMMIT
 RUN cargo build --release --locked && strip target/release/keystead
 
 FROM debian:bookworm-slim

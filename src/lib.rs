@@ -11,9 +11,13 @@ pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod limit;
+pub mod logging;
 pub mod mail;
 pub mod maintenance;
 pub mod server;
 pub mod store;
 pub mod types;
 pub mod web;
+
+/// What `keystead --version` prints after the name: the release and the commit built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("KEYSTEAD_COMMIT"), ")");

@@ -164,11 +164,11 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
         log::debug!("{request_id} could not send the response: {e}");
     }
     // Security: the route template and ids only; never the URL (it may carry ?token=), a body or a header.
+    let duration_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 1e2;
+    let (method, route, tenant_id) = (method.as_str(), req.route, req.acting_tenant.get().map(|t| t.to_string()));
     log::info!(
-        "{request_id} {} {} {status} {:.2}ms",
-        method.as_str(),
-        req.route,
-        started.elapsed().as_secs_f64() * 1e3
+        target: "request", request_id, method, route, status, duration_ms, tenant_id = tenant_id.as_deref();
+        "{request_id} {method} {route} {status} {duration_ms:.2}ms"
     );
 }
 

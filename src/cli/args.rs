@@ -17,16 +17,23 @@ pub const DEFAULT_DB: &str = "keystead.db";
 pub const DEMO_DB: &str = "keystead-demo.db";
 
 #[derive(Parser, Debug)]
-#[command(name = "keystead", version, about = "Portal and authentication server for multi-tenant products")]
+#[command(name = "keystead", version = crate::VERSION, about = "Portal and authentication server for multi-tenant products")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines on standard error look: text, or JSON lines for a log collector.
+    #[arg(long, global = true, env = "KEYSTEAD_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: crate::logging::LogFormat,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (creates the database and applies migrations on first start).
     Serve(ServeArgs),
+    /// Check an installation without changing it: the settings `serve` would run with, the
+    /// database (file mode, schema and pending migrations, PRAGMA quick_check) and that the
+    /// master key opens every sealed value. Exits 0 only when all is well.
+    Check(ServeArgs),
     /// Manage operator accounts.
     Admin {
         #[command(subcommand)]

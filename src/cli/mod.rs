@@ -1,4 +1,4 @@
-//! The command line: `serve`, `admin create`, `backup`, `demo`, `tenants`, `users`,
+//! The command line: `serve`, `check`, `admin create`, `backup`, `demo`, `tenants`, `users`,
 //! `signing-keys rotate`. A door
 //! like the API: it parses, calls the same core operations, and prints a table or, with
 //! `--json`, the API's objects.
@@ -25,6 +25,7 @@ use crate::store::page::Page;
 use crate::types::{Reason, TenantId, TokenKind};
 
 pub mod args;
+mod check;
 mod demo;
 
 use args::{
@@ -35,6 +36,7 @@ use args::{
 pub fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Serve(args) => serve(args.config()?),
+        Command::Check(args) => check::run(&args),
         Command::Admin { command: AdminCommand::Create { db, email, name } } => {
             let app = open(&db)?;
             let password = read_password()?;

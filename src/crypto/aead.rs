@@ -47,8 +47,20 @@ impl MasterKey {
                 ))
             })?,
         };
+        Self::decode(&encoded)
+    }
+
+    /// The configured key, else the key file's, else None: never creates a file.
+    pub fn existing(configured: Option<&Secret>, db_path: &Path) -> Result<Option<Self>, Error> {
+        match configured {
+            Some(k) => Self::decode(k.expose().trim()).map(Some),
+            None => read(&key_file(db_path))?.map(|encoded| Self::decode(&encoded)).transpose(),
+        }
+    }
+
+    fn decode(encoded: &str) -> Result<Self, Error> {
         let bytes =
-            STANDARD.decode(&encoded).map_err(|_| Error::invalid("the master key must be base64 of 32 bytes"))?;
+            STANDARD.decode(encoded).map_err(|_| Error::invalid("the master key must be base64 of 32 bytes"))?;
         let key =
             UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| Error::invalid("the master key must be 32 bytes"))?;
         Ok(Self(LessSafeKey::new(key)))

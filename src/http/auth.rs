@@ -25,7 +25,7 @@ pub fn portal(app: &App, req: &Req) -> Result<PortalUser, Error> {
 /// use (`GET /v1/me`, `/v1/me/mfa…`, logout, switch-tenant).
 pub fn portal_enrolling(app: &App, req: &Req) -> Result<PortalUser, Error> {
     let token = bearer(req).ok_or(Error::Unauthorized)?;
-    sessions::authenticate_portal(app, token, req.origin())
+    acting(req, sessions::authenticate_portal(app, token, req.origin()))
 }
 
 /// An operator session, on a route that `--operator-mfa required` closes until the
@@ -54,7 +54,15 @@ pub fn portal_cookie(app: &App, req: &Req) -> Result<PortalUser, Error> {
 /// As `portal_cookie`, on the pages a policy leaves open (logout, switching tenant).
 pub fn portal_cookie_enrolling(app: &App, req: &Req) -> Result<PortalUser, Error> {
     let token = cookies::get(app, req, Cookie::Portal).ok_or(Error::Unauthorized)?;
-    sessions::authenticate_portal(app, token, req.origin())
+    acting(req, sessions::authenticate_portal(app, token, req.origin()))
+}
+
+/// Notes the tenant a portal session acts in on the request, for its log line.
+fn acting(req: &Req, who: Result<PortalUser, Error>) -> Result<PortalUser, Error> {
+    if let Ok(who) = &who {
+        req.acting_tenant.set(Some(who.tenant_id));
+    }
+    who
 }
 
 /// The operator session of a page, from the `ks_admin` cookie (401: the page redirects to `/admin/login`).

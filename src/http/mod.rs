@@ -13,11 +13,13 @@ mod properties;
 pub mod proxies;
 pub mod router;
 
+use std::cell::Cell;
 use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::core::principal::Origin;
+use crate::types::TenantId;
 use proxies::TrustedProxies;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,6 +76,8 @@ pub struct Req {
     /// The matched route's template (for logs: never the raw URL, which may hold a token).
     pub route: &'static str,
     params: Vec<(&'static str, String)>,
+    /// The tenant a portal session on this request acts in, once authenticated (for logs).
+    pub acting_tenant: Cell<Option<TenantId>>,
 }
 
 impl Req {
@@ -95,6 +99,7 @@ impl Req {
             ip: String::new(),
             route: "(unmatched)",
             params: Vec::new(),
+            acting_tenant: Cell::new(None),
         };
         req.ip = req.client_ip(peer, proxies);
         req

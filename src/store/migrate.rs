@@ -40,3 +40,33 @@ pub fn run(conn: &mut Connection, now: Timestamp) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Where a database stands against this binary's migrations.
+pub struct Schema {
+    /// The highest step applied (None: a new, empty database).
+    pub version: Option<i64>,
+    /// Steps this binary would apply on its next start, as (number, name).
+    pub pending: Vec<(i64, &'static str)>,
+    /// Steps the database records that this binary does not know: a newer binary ran on it.
+    pub unknown: Vec<i64>,
+}
+
+/// Reads the recorded steps without applying any.
+pub fn status(conn: &Connection) -> Result<Schema, Error> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations')",
+        [],
+        |r| r.get(0),
+    )?;
+    let applied: Vec<i64> = if exists {
+        let mut stmt = conn.prepare("SELECT version FROM schema_migrations ORDER BY version")?;
+        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    Ok(Schema {
+        version: applied.last().copied(),
+        pending: STEPS.iter().filter(|s| !applied.contains(&s.0)).map(|s| (s.0, s.1)).collect(),
+        unknown: applied.iter().copied().filter(|v| !STEPS.iter().any(|s| s.0 == *v)).collect(),
+    })
+}

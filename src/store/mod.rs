@@ -179,6 +179,11 @@ pub fn create_private(path: &Path) -> Result<(), Error> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(Error::internal(format!("cannot create {}: {e}", path.display()))),
     }
+    refuse_shared(path)
+}
+
+/// Refuses a database file that others may read or write.
+pub fn refuse_shared(path: &Path) -> Result<(), Error> {
     let mode = std::fs::metadata(path)
         .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?
         .permissions()
@@ -216,6 +221,23 @@ pub fn set_application_id(path: &Path, id: u32) -> Result<(), Error> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "application_id", i32::from_ne_bytes(id.to_ne_bytes()))?;
     Ok(())
+}
+
+/// A connection that can neither create the file nor change it (`keystead check`).
+pub fn open_read_only(path: &Path) -> Result<Connection, Error> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.execute_batch("PRAGMA busy_timeout = 5000;")?;
+    Ok(conn)
+}
+
+/// SQLite's `PRAGMA quick_check`: empty when the file is sound, else what it found (at most
+/// a few lines).
+pub fn quick_check(conn: &Connection) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare("PRAGMA quick_check(10)")?;
+    let found: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(found.into_iter().filter(|line| line != "ok").collect())
 }
 
 impl Db {

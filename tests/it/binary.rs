@@ -555,3 +555,18 @@ fn a_key_file_that_does_not_open_the_database_stops_the_start() {
     let restore = format!("restore {}", key_file(&db).display());
     assert_plain_refusal(run(serve_flags(&db, free_port())), &["does not open", &restore]);
 }
+
+#[test]
+fn the_version_names_the_commit_it_was_built_from() {
+    let out = keystead(&["--version"]).output().expect("runs");
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git runs");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    assert_eq!(head.len(), 12, "the tests run in a git checkout");
+    assert_eq!(printed, format!("keystead {} (commit {head})", env!("CARGO_PKG_VERSION")));
+}

@@ -14,6 +14,7 @@ mod audit;
 mod backup;
 mod binary;
 mod cache;
+mod check;
 mod cli;
 mod client_addresses;
 mod connections;
