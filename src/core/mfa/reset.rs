@@ -5,6 +5,7 @@
 use crate::app::App;
 use crate::core::admin_users::{self, AccountView};
 use crate::core::audit::{Action, Event};
+use crate::core::notices::{self, FactorChange};
 use crate::core::principal::Staff;
 use crate::error::Error;
 use crate::store::{accounts, mfa_challenges, recovery_codes, sessions, totp_factors};
@@ -26,6 +27,7 @@ pub fn reset_factors(app: &App, who: &Staff, id: UserId, reason: &Reason) -> Res
                 "totp_removed": totp, "recovery_codes_removed": codes, "sessions_revoked": sessions_revoked,
             }))
             .append(tx, now)?;
+        notices::factor_changed(tx, app, person, FactorChange::ResetByOperator, now)?;
         admin_users::view(tx, id)
     })
 }
