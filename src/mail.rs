@@ -28,7 +28,7 @@ use crate::crypto::aead::MasterKey;
 use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
 use crate::store::outbox::{self, NewMessage, PendingRow};
-use crate::types::{Email, Timestamp, TokenKind};
+use crate::types::{Email, Realm, Timestamp, TokenKind};
 
 /// The product name every message is signed with.
 pub const PRODUCT: &str = "Keystead";
@@ -36,11 +36,102 @@ pub const PRODUCT: &str = "Keystead";
 /// One message and what it needs to say. Those carrying a link hold the raw token, which
 /// only the sealed body (until scrubbed) and the mail itself ever contain.
 pub enum Letter<'a> {
-    Invitation { tenant: &'a str, new_account: bool, token: &'a Secret },
-    VerifyEmail { token: &'a Secret },
-    PasswordReset { token: &'a Secret },
-    ConfirmEmailChange { new_email: &'a Email, token: &'a Secret },
-    EmailChanged { new_email: &'a Email },
+    Invitation {
+        tenant: &'a str,
+        new_account: bool,
+        token: &'a Secret,
+    },
+    VerifyEmail {
+        token: &'a Secret,
+    },
+    PasswordReset {
+        token: &'a Secret,
+    },
+    ConfirmEmailChange {
+        new_email: &'a Email,
+        token: &'a Secret,
+    },
+    EmailChanged {
+        new_email: &'a Email,
+    },
+    /// A security notice to the person it concerns (an account or an operator).
+    Notice {
+        notice: Notice<'a>,
+        realm: Realm,
+    },
+}
+
+/// What a security notice tells. Never a secret: no password, code, token or key.
+pub enum Notice<'a> {
+    /// A sign-in from a device or network the account had not used (`device`: "Firefox on
+    /// Linux"; `network`: "203.0.113.0/24").
+    NewDevice {
+        device: &'a str,
+        network: &'a str,
+    },
+    PasswordChanged,
+    PasswordReset,
+    /// A second factor added, removed or reset; `what` is core's sentence for it.
+    FactorChanged {
+        what: &'a str,
+    },
+    /// An API key the person created: its name, its shown prefix and its tenant.
+    ApiKeyCreated {
+        name: &'a str,
+        prefix: &'a str,
+        tenant: &'a str,
+    },
+}
+
+impl Notice<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Notice::NewDevice { .. } => "notice_new_device",
+            Notice::PasswordChanged => "notice_password_changed",
+            Notice::PasswordReset => "notice_password_reset",
+            Notice::FactorChanged { .. } => "notice_factor_changed",
+            Notice::ApiKeyCreated { .. } => "notice_api_key_created",
+        }
+    }
+
+    fn subject(&self) -> String {
+        match self {
+            Notice::NewDevice { .. } => format!("New sign-in to your {PRODUCT} account"),
+            Notice::PasswordChanged => format!("The password of your {PRODUCT} account was changed"),
+            Notice::PasswordReset => format!("The password of your {PRODUCT} account was reset"),
+            Notice::FactorChanged { .. } => format!("A second factor of your {PRODUCT} account changed"),
+            Notice::ApiKeyCreated { .. } => format!("A new API key was created with your {PRODUCT} account"),
+        }
+    }
+
+    /// What happened, in one sentence.
+    fn what(&self) -> String {
+        match self {
+            Notice::NewDevice { device, network } => format!(
+                "Your account was signed in to from {device}, on the network {network}: a device or network it had not used before."
+            ),
+            Notice::PasswordChanged => {
+                "The password of your account was changed, and its other sessions were ended.".to_owned()
+            }
+            Notice::PasswordReset => {
+                "The password of your account was reset through a link sent to this address, and every session of the account was ended."
+                    .to_owned()
+            }
+            Notice::FactorChanged { what } => (*what).to_owned(),
+            Notice::ApiKeyCreated { name, prefix, tenant } => {
+                format!("A new API key named \"{name}\" (it starts with {prefix}) was created in {tenant} by your account.")
+            }
+        }
+    }
+}
+
+/// The page a notice sends its reader to: where an account ends the sessions it does not
+/// recognise; an operator, who has no such page, to its second factor.
+fn notice_page(realm: Realm) -> &'static str {
+    match realm {
+        Realm::Portal => "/app/sessions",
+        Realm::Admin => "/admin/security",
+    }
 }
 
 impl Letter<'_> {
@@ -52,6 +143,7 @@ impl Letter<'_> {
             Letter::PasswordReset { .. } => "password_reset",
             Letter::ConfirmEmailChange { .. } => "email_change",
             Letter::EmailChanged { .. } => "email_changed",
+            Letter::Notice { notice, .. } => notice.kind(),
         }
     }
 
@@ -62,7 +154,7 @@ impl Letter<'_> {
             Letter::VerifyEmail { token } => Some(("/verify-email", TokenKind::VerifyEmail, token)),
             Letter::PasswordReset { token } => Some(("/reset-password", TokenKind::Reset, token)),
             Letter::ConfirmEmailChange { token, .. } => Some(("/confirm-email", TokenKind::ChangeEmail, token)),
-            Letter::EmailChanged { .. } => None,
+            Letter::EmailChanged { .. } | Letter::Notice { .. } => None,
         }
     }
 
@@ -73,6 +165,7 @@ impl Letter<'_> {
             Letter::PasswordReset { .. } => format!("Reset your {PRODUCT} password"),
             Letter::ConfirmEmailChange { .. } => format!("Confirm your new {PRODUCT} email address"),
             Letter::EmailChanged { .. } => format!("The email address of your {PRODUCT} account changed"),
+            Letter::Notice { notice, .. } => notice.subject(),
         }
     }
 }
@@ -86,6 +179,11 @@ struct View<'a> {
     tenant: &'a str,
     new_account: bool,
     new_email: &'a str,
+    /// A notice's sentence, its time, the page it sends to and whether that is the portal's.
+    what: &'a str,
+    when: &'a str,
+    page_url: &'a str,
+    portal: bool,
 }
 
 /// A text and an HTML template per kind of letter, each over the same `View`.
@@ -111,6 +209,7 @@ templates! {
     ResetText "mail/password_reset.txt", ResetHtml "mail/password_reset.html";
     ChangeText "mail/email_change.txt", ChangeHtml "mail/email_change.html";
     ChangedText "mail/email_changed.txt", ChangedHtml "mail/email_changed.html";
+    NoticeText "mail/notice.txt", NoticeHtml "mail/notice.html";
 }
 
 /// How long a link of this kind stays usable, in words ("7 days", "1 hour"), from
@@ -131,11 +230,28 @@ fn duration_text(secs: i64) -> String {
     if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 
-/// Subject, text body and HTML body of a letter.
-fn render(letter: &Letter<'_>, base_url: &str, link: &str) -> Result<(String, String, String), Error> {
+/// Subject, text body and HTML body of a letter, written at `now`.
+fn render(letter: &Letter<'_>, base_url: &str, link: &str, now: Timestamp) -> Result<(String, String, String), Error> {
     let valid = letter.link().map(|(_, kind, _)| valid_for(kind)).unwrap_or_default();
-    let mut v =
-        View { product: PRODUCT, base_url, link, valid_for: &valid, tenant: "", new_account: false, new_email: "" };
+    let (what, when, page_url, portal) = match letter {
+        Letter::Notice { notice, realm } => {
+            (notice.what(), now.rfc3339(), format!("{base_url}{}", notice_page(*realm)), *realm == Realm::Portal)
+        }
+        _ => Default::default(),
+    };
+    let mut v = View {
+        product: PRODUCT,
+        base_url,
+        link,
+        valid_for: &valid,
+        tenant: "",
+        new_account: false,
+        new_email: "",
+        what: &what,
+        when: &when,
+        page_url: &page_url,
+        portal,
+    };
     match letter {
         Letter::Invitation { tenant, new_account, .. } => {
             v.tenant = tenant;
@@ -144,7 +260,7 @@ fn render(letter: &Letter<'_>, base_url: &str, link: &str) -> Result<(String, St
         Letter::ConfirmEmailChange { new_email, .. } | Letter::EmailChanged { new_email } => {
             v.new_email = new_email.as_str();
         }
-        Letter::VerifyEmail { .. } | Letter::PasswordReset { .. } => {}
+        Letter::VerifyEmail { .. } | Letter::PasswordReset { .. } | Letter::Notice { .. } => {}
     }
     let v = &v;
     let bodies = match letter {
@@ -153,6 +269,7 @@ fn render(letter: &Letter<'_>, base_url: &str, link: &str) -> Result<(String, St
         Letter::PasswordReset { .. } => (ResetText { v }.render(), ResetHtml { v }.render()),
         Letter::ConfirmEmailChange { .. } => (ChangeText { v }.render(), ChangeHtml { v }.render()),
         Letter::EmailChanged { .. } => (ChangedText { v }.render(), ChangedHtml { v }.render()),
+        Letter::Notice { .. } => (NoticeText { v }.render(), NoticeHtml { v }.render()),
     };
     Ok((letter.subject(), bodies.0.map_err(Error::internal)?, bodies.1.map_err(Error::internal)?))
 }
@@ -176,7 +293,7 @@ pub fn queue(
 ) -> Result<Queued, Error> {
     let base_url = &app.config.base_url;
     let link = letter.link().map(|(path, _, token)| Secret::new(format!("{base_url}{path}?token={}", token.expose())));
-    let (subject, text, html) = render(letter, base_url, link.as_ref().map_or("", |l| l.expose()))?;
+    let (subject, text, html) = render(letter, base_url, link.as_ref().map_or("", |l| l.expose()), now)?;
     let id = uuid::Uuid::new_v4().to_string();
     let sealed_body = match link {
         Some(_) => Some(seal_bodies(&app.master_key, &id, &text, &html)?),
@@ -375,6 +492,8 @@ fn send(app: &App, transport: &SmtpTransport, from: &Mailbox, m: &PendingRow) ->
 mod tests {
     use super::*;
 
+    const NOW: Timestamp = Timestamp::from_unix(1_700_000_000);
+
     #[test]
     fn scrubbing_cuts_token_values_and_keeps_the_rest() {
         let body = "Go to http://x/activate?token=abc-DEF_123 now.\n<a href=\"http://x/activate?token=abc-DEF_123\">";
@@ -413,9 +532,20 @@ mod tests {
                 TokenKind::Reset => Letter::PasswordReset { token: &token },
                 _ => Letter::VerifyEmail { token: &token },
             };
-            let rendered = render(&letter, "https://b", "https://b/x?token=T").map(|(_, text, _)| text);
+            let rendered = render(&letter, "https://b", "https://b/x?token=T", NOW).map(|(_, text, _)| text);
             assert!(rendered.is_ok_and(|text| text.contains(&said)), "{said}");
         }
+    }
+
+    #[test]
+    fn a_notice_sends_accounts_to_their_sessions_and_operators_to_their_factor() -> Result<(), Error> {
+        for (realm, page) in [(Realm::Portal, "https://b/app/sessions"), (Realm::Admin, "https://b/admin/security")] {
+            let letter = Letter::Notice { notice: Notice::PasswordChanged, realm };
+            let (_, text, html) = render(&letter, "https://b", "", NOW)?;
+            assert!(text.contains(page) && html.contains(&format!("href=\"{page}\"")), "{text}");
+            assert!(text.contains(&NOW.rfc3339()) && !text.contains("ignore this message"), "{text}");
+        }
+        Ok(())
     }
 
     #[test]
@@ -434,17 +564,31 @@ mod tests {
             Letter::PasswordReset { token: &token },
             Letter::ConfirmEmailChange { new_email: &email, token: &token },
             Letter::EmailChanged { new_email: &email },
+            Letter::Notice {
+                notice: Notice::NewDevice { device: "Firefox on Linux", network: "192.0.2.0/24" },
+                realm: Realm::Portal,
+            },
+            Letter::Notice { notice: Notice::PasswordChanged, realm: Realm::Portal },
+            Letter::Notice { notice: Notice::PasswordReset, realm: Realm::Portal },
+            Letter::Notice {
+                notice: Notice::FactorChanged { what: "An authenticator was added." },
+                realm: Realm::Admin,
+            },
+            Letter::Notice {
+                notice: Notice::ApiKeyCreated { name: "ci <&>", prefix: "ks_live_abcd", tenant: "Acme" },
+                realm: Realm::Portal,
+            },
         ];
         for letter in &letters {
             let (subject, text, html) =
-                render(letter, "https://id.example.test", "https://id.example.test/x?token=T0KEN")?;
+                render(letter, "https://id.example.test", "https://id.example.test/x?token=T0KEN", NOW)?;
             assert!(!subject.is_empty());
             for body in [&text, &html] {
                 assert!(body.contains(PRODUCT) && body.contains("https://id.example.test"), "{body}");
                 assert_eq!(body.contains("token=T0KEN"), letter.link().is_some(), "{}: {body}", letter.kind());
             }
         }
-        let (_, _, html) = render(&letters[0], "https://b", "https://b/activate?token=T0KEN")?;
+        let (_, _, html) = render(&letters[0], "https://b", "https://b/activate?token=T0KEN", NOW)?;
         assert!(html.contains("Acme &#60;&#38;&#62;") && !html.contains("Acme <&>"), "HTML is escaped: {html}");
         Ok(())
     }

@@ -17,6 +17,8 @@ struct Me<'a> {
     user: User<'a>,
     tenant: Tenant<'a>,
     memberships: Vec<json::Membership<'a>>,
+    /// The caller's own setting (not in `user`, which is also what a tenant sees of it).
+    new_device_notices: bool,
 }
 
 pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
@@ -26,8 +28,12 @@ pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
     if let Some(body) = p.rendered.get() {
         return Ok(Response::json_bytes(200, body.clone()));
     }
-    let me =
-        Me { user: User::of(&p.member), tenant: Tenant::of(&p.tenant), memberships: json::memberships(&p.memberships) };
+    let me = Me {
+        user: User::of(&p.member),
+        tenant: Tenant::of(&p.tenant),
+        memberships: json::memberships(&p.memberships),
+        new_device_notices: p.member.account.new_device_notices,
+    };
     let body = serde_json::to_vec(&me).map_err(Error::internal)?;
     let _ = p.rendered.set(body.clone());
     Ok(Response::json_bytes(200, body))
@@ -35,14 +41,17 @@ pub fn get(app: &App, req: &mut Req) -> Result<Response, Error> {
 
 #[derive(Deserialize)]
 struct PatchBody {
-    name: String,
+    name: Option<String>,
+    new_device_notices: Option<bool>,
 }
 
 pub fn patch(app: &App, req: &mut Req) -> Result<Response, Error> {
     let who = credentials::portal(app, req)?;
     let b: PatchBody = body::json(req)?;
-    let member = account::update_name(app, &who, &b.name)?;
-    Ok(Response::json(200, &json!({ "user": User::of(&member) })))
+    let change = account::ProfileChange { name: b.name.as_deref(), new_device_notices: b.new_device_notices };
+    let member = account::update_profile(app, &who, change)?;
+    let on = member.account.new_device_notices;
+    Ok(Response::json(200, &json!({ "user": User::of(&member), "new_device_notices": on })))
 }
 
 #[derive(Deserialize)]

@@ -202,6 +202,17 @@ pub enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Remove every second factor of an operator who lost them, and end its sessions: it
+    /// then signs in with its password and enrols again.
+    ResetMfa {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The operator's email address.
+        email: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// The database and the key that opens its sealed values: every command that opens a

@@ -44,6 +44,13 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             println!("created operator {} <{}>", admin.id, admin.email);
             Ok(())
         }
+        Command::Admin { command: AdminCommand::ResetMfa { db, email, reason } } => {
+            let app = open(&db)?;
+            let reason = Reason::parse(Some(&reason))?;
+            let admin = mfa::reset::reset_operator_factors(&app, &Staff::System, &email, &reason)?;
+            println!("removed every second factor of operator {} <{}> and ended its sessions", admin.id, admin.email);
+            Ok(())
+        }
         Command::Backup { db, out } => {
             if out.exists() {
                 return Err(Error::invalid(format!("{} already exists", out.display())));

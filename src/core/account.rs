@@ -35,17 +35,38 @@ pub fn profile(app: &App, who: &PortalUser) -> Result<Arc<Profile>, Error> {
     found.ok_or(Error::Unauthorized)
 }
 
-pub fn update_name(app: &App, who: &PortalUser, name: &str) -> Result<Member, Error> {
-    let name = clean_name("name", name, false)?;
+/// What `PATCH /v1/me` changes: the display name, whether a sign-in from a new device
+/// sends a notice (`core::notices`), or both.
+#[derive(Default)]
+pub struct ProfileChange<'a> {
+    pub name: Option<&'a str>,
+    pub new_device_notices: Option<bool>,
+}
+
+pub fn update_profile(app: &App, who: &PortalUser, change: ProfileChange<'_>) -> Result<Member, Error> {
+    let name = change.name.map(|n| clean_name("name", n, false)).transpose()?;
+    if name.is_none() && change.new_device_notices.is_none() {
+        return Err(Error::field("name", "is required"));
+    }
     let now = app.clock.now();
     app.db.write(|tx| {
-        let before = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
-        accounts::set_name(tx, who.user_id, &name, now)?;
+        let account = accounts::get(tx, who.user_id)?.ok_or(Error::Unauthorized)?;
+        let (mut before, mut after) = (serde_json::Map::new(), serde_json::Map::new());
+        if let Some(name) = &name {
+            accounts::set_name(tx, who.user_id, name, now)?;
+            before.insert("name".into(), account.name.into());
+            after.insert("name".into(), name.as_str().into());
+        }
+        if let Some(on) = change.new_device_notices {
+            accounts::set_new_device_notices(tx, who.user_id, on, now)?;
+            before.insert("new_device_notices".into(), account.new_device_notices.into());
+            after.insert("new_device_notices".into(), on.into());
+        }
         // Account-level events carry no tenant: no tenant's audit log shows them.
         Event::new(who.actor(), Some(&who.origin), Action::ProfileUpdated)
             .target("account", who.user_id)
-            .before(serde_json::json!({ "name": before.name }))
-            .after(serde_json::json!({ "name": name }))
+            .before(before.into())
+            .after(after.into())
             .append(tx, now)?;
         Ok(load_profile(tx, who.user_id, who.tenant_id)?.member)
     })
@@ -71,6 +92,7 @@ pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secr
         Event::new(who.actor(), Some(&who.origin), Action::PasswordChanged)
             .target("account", who.user_id)
             .after(serde_json::json!({ "other_sessions_revoked": revoked }))
-            .append(tx, now)
+            .append(tx, now)?;
+        super::notices::password_changed(tx, app, who.user_id, false, now)
     })
 }

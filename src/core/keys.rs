@@ -148,6 +148,7 @@ pub fn create_key(app: &App, who: &PortalUser, input: NewKey) -> Result<CreatedK
     app.db.write(|tx| {
         let created = issue(tx, app, tenant, Some(who.user_id), input, now)?;
         audit_created(tx, who.actor(), Some(&who.origin), &created, now)?;
+        super::notices::api_key_created(tx, app, who.user_id, &created.row, now)?;
         Ok(created)
     })
 }

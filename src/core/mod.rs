@@ -12,6 +12,7 @@ pub mod forward_auth;
 pub mod keys;
 pub mod members;
 pub mod mfa;
+pub mod notices;
 pub mod operators;
 pub mod oversight;
 pub mod principal;

@@ -66,6 +66,7 @@ pub fn reset_password(app: &App, origin: &Origin, token: &str, password: &Secret
         Event::new(Actor::User(t.user_id), Some(origin), Action::PasswordReset)
             .target("account", t.user_id)
             .after(serde_json::json!({ "sessions_revoked": revoked }))
-            .append(tx, now)
+            .append(tx, now)?;
+        super::notices::password_changed(tx, app, t.user_id, true, now)
     })
 }

@@ -56,6 +56,7 @@ pub(crate) fn open(
     let token = random_token();
     let (realm, user_id, admin_id, tenant_id, SessionLifetime { idle, absolute }) = match holder {
         Holder::Portal { user, tenant } => {
+            super::notices::signed_in(tx, app, user, origin, now)?;
             (Realm::Portal, Some(user), None, Some(tenant), lifetime(app, role_in(tx, tenant, user)?))
         }
         Holder::Admin(admin) => (Realm::Admin, None, Some(admin), None, app.config.sessions.admin),

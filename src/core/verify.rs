@@ -11,7 +11,7 @@ use crate::limit::Scope;
 use crate::store::cache::Bounded;
 use crate::store::keys::{self, KeyForVerify};
 use crate::store::sessions::PortalSessionRow;
-use crate::types::{TenantStatus, Timestamp};
+use crate::types::{Person, TenantStatus, Timestamp};
 
 /// Keys by hash, cached per thread until the next commit (a revocation is one).
 type VerifiedKeys = Bounded<TokenHash, KeyForVerify, 2048>;
@@ -49,15 +49,23 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     Ok(verdict)
 }
 
-/// A live portal session (for `/v1/verify/session`), or None.
+/// A live portal session (for `/v1/verify/session`), or None. A session whose holder a
+/// tenant's second-factor policy shuts out (`mfa::policy::gate`) is not valid either, as
+/// forward authentication and the portal routes refuse it: the product's backend must not
+/// let in whom Keystead keeps out. It is no guess, so it costs no failed attempt.
 pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
     let now = app.clock.now();
-    let found = sessions::find_portal(app, TokenHash::of(token), now)?;
-    match &found {
-        Some(s) => touch_if_stale(app, s.id, s.last_seen_at, now),
-        None => failed(app, ip, now)?,
+    let Some(found) = sessions::find_portal(app, TokenHash::of(token), now)? else {
+        failed(app, ip, now)?;
+        return Ok(None);
+    };
+    match super::mfa::policy::gate(app, Person::User(found.user_id), Some(found.tenant_id)) {
+        Ok(()) => {}
+        Err(Error::MfaEnrolmentRequired) => return Ok(None),
+        Err(e) => return Err(e),
     }
-    Ok(found)
+    touch_if_stale(app, found.id, found.last_seen_at, now);
+    Ok(Some(found))
 }
 
 /// Counts a failed verification; 429 once the IP has used up its allowance.

@@ -147,6 +147,7 @@ pub static PAGES: &[Route] = &[
     route(Post, "/app/security/totp/confirm", web::security::confirm),
     route(Post, "/app/security/totp/disable", web::security::disable),
     route(Post, "/app/security/recovery-codes", web::security::regenerate),
+    route(Post, "/app/security/notices", web::security::notices),
     route(Get, "/admin/login", web::admin::login_form),
     route(Post, "/admin/login", web::admin::login),
     route(Post, "/admin/login/mfa", web::login_mfa::operator),

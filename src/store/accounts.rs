@@ -17,10 +17,12 @@ pub struct AccountRow {
     pub last_tenant_id: Option<TenantId>,
     pub created_at: Timestamp,
     pub last_login_at: Option<Timestamp>,
+    /// Whether a sign-in from a new device or network sends a notice.
+    pub new_device_notices: bool,
 }
 
 pub(crate) const COLUMNS: &str = "u.id, u.email, u.name, u.password_hash, u.email_verified_at, u.status, \
-    u.last_tenant_id, u.created_at, u.last_login_at";
+    u.last_tenant_id, u.created_at, u.last_login_at, u.new_device_notices";
 
 impl AccountRow {
     pub(crate) fn from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
@@ -34,6 +36,7 @@ impl AccountRow {
             last_tenant_id: r.get(at + 6)?,
             created_at: r.get(at + 7)?,
             last_login_at: r.get(at + 8)?,
+            new_device_notices: r.get(at + 9)?,
         })
     }
 
@@ -109,6 +112,12 @@ pub fn replace_password_hash(
 pub fn set_name(tx: &Transaction<'_>, id: UserId, name: &str, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached("UPDATE portal_users SET name = :name, updated_at = :now WHERE id = :id")?
         .execute(named_params! { ":id": id, ":name": name, ":now": now })?;
+    Ok(())
+}
+
+pub fn set_new_device_notices(tx: &Transaction<'_>, id: UserId, on: bool, now: Timestamp) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE portal_users SET new_device_notices = :on, updated_at = :now WHERE id = :id")?
+        .execute(named_params! { ":id": id, ":on": on, ":now": now })?;
     Ok(())
 }
 

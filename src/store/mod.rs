@@ -5,6 +5,7 @@ pub mod admins;
 pub mod audit;
 pub mod cache;
 pub mod keys;
+pub mod known_devices;
 pub mod memberships;
 pub mod mfa_challenges;
 pub mod migrate;

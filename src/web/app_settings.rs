@@ -84,7 +84,10 @@ fn submit(
 }
 
 pub fn name(app: &App, req: &mut Req) -> Result<Response, Error> {
-    submit(app, req, "name", |who, f| account::update_name(app, who, f.text("name")).map(|_| ()))
+    submit(app, req, "name", |who, f| {
+        let change = account::ProfileChange { name: Some(f.text("name")), ..Default::default() };
+        account::update_profile(app, who, change).map(|_| ())
+    })
 }
 
 pub fn tenant(app: &App, req: &mut Req) -> Result<Response, Error> {

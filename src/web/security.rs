@@ -3,8 +3,9 @@
 //! policy never closes these pages (they are where a policy sends people).
 use askama::Template;
 
-use super::{Layout, page, portal_visit_enrolling, render};
+use super::{Layout, page, portal_visit, portal_visit_enrolling, render};
 use crate::app::App;
+use crate::core::account::{self, ProfileChange};
 use crate::core::mfa::{self, Holder, recovery, totp};
 use crate::core::operators;
 use crate::core::principal::{Operator, PortalUser};
@@ -26,6 +27,8 @@ pub struct SecurityPage {
     pending: Option<PendingView>,
     /// Recovery codes just issued, shown this once.
     codes: Vec<String>,
+    /// A portal account's new-device notice setting (operators have none: None).
+    new_device_notices: Option<bool>,
 }
 
 struct PendingView {
@@ -38,14 +41,15 @@ page!(SecurityPage);
 
 /// Whose page this is: a portal account's or an operator's.
 enum Visitor {
-    Portal(PortalUser),
+    /// With its new-device notice setting.
+    Portal(PortalUser, bool),
     Operator(Operator),
 }
 
 impl Visitor {
     fn holder(&self) -> Holder<'_> {
         match self {
-            Visitor::Portal(who) => Holder::from(who),
+            Visitor::Portal(who, _) => Holder::from(who),
             Visitor::Operator(who) => Holder::from(who),
         }
     }
@@ -63,7 +67,8 @@ fn visit(app: &App, req: &Req) -> Result<(Visitor, Layout), Error> {
         Ok((Visitor::Operator(who), Layout::new(app, req, "Security").operator(&admin)))
     } else {
         let v = portal_visit_enrolling(app, req, "Security")?;
-        Ok((Visitor::Portal(v.who), v.layout))
+        let notices = v.profile.member.account.new_device_notices;
+        Ok((Visitor::Portal(v.who, notices), v.layout))
     }
 }
 
@@ -77,6 +82,10 @@ fn show_with(
 ) -> Result<Response, Error> {
     let (who, layout) = visit(app, req)?;
     let status = mfa::status(app, &who.holder())?;
+    let new_device_notices = match who {
+        Visitor::Portal(_, on) => Some(on),
+        Visitor::Operator(_) => None,
+    };
     let layout = match failure {
         Some(e) => layout.failed(e)?,
         None => layout,
@@ -96,6 +105,7 @@ fn show_with(
             required: status.required,
             pending,
             codes,
+            new_device_notices,
         },
     )
 }
@@ -136,6 +146,18 @@ pub fn regenerate(app: &App, req: &mut Req) -> Result<Response, Error> {
     let f = Form::parse(req)?;
     match recovery::regenerate(app, &who.holder(), &f.secret("password"), f.text("code")) {
         Ok(codes) => show_with(app, req, None, Some(codes), None),
+        Err(e) => show_with(app, req, None, None, Some(e)),
+    }
+}
+
+/// `POST /app/security/notices`: the new-device notice on or off (`PATCH /v1/me`'s
+/// `new_device_notices`). Behind the policy gate, as that route is.
+pub fn notices(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let v = portal_visit(app, req, "Security")?;
+    let f = Form::parse(req)?;
+    let change = ProfileChange { new_device_notices: Some(f.optional("new_device_notices").is_some()), name: None };
+    match account::update_profile(app, &v.who, change) {
+        Ok(_) => Ok(Response::redirect("/app/security")),
         Err(e) => show_with(app, req, None, None, Some(e)),
     }
 }

@@ -3,6 +3,7 @@
 // A failed expectation in a test is a failed test: the no-unwrap rule is for the product.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod admin;
+mod mfa;
 #[path = "../it/support/mod.rs"]
 mod support;
 mod webdriver;

@@ -199,6 +199,38 @@ fn a_locked_out_accounts_factors_are_reset_from_the_command_line() {
     assert_eq!((event["actor_type"].as_str(), event["reason"].as_str()), (Some("system"), Some("lost phone")));
 }
 
+/// An operator locked out of its own factor (there may be no other operator to ask) is
+/// recovered on the server's machine.
+#[test]
+fn a_locked_out_operators_factors_are_reset_from_the_command_line() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let other = s.admin("other@example.test");
+    s.enrol_totp("/v1/admin/me/mfa", &op);
+    let login = json!({ "email": "op@example.test", "password": PASSWORD });
+    assert_error(&s.post("/v1/admin/auth/login", None, login.clone()), 403, "mfa_required");
+    fails(&s, &["admin", "reset-mfa", "op@example.test", "--reason", " "], "reason_required");
+    fails(&s, &["admin", "reset-mfa", "op@example.test"], "--reason");
+    fails(&s, &["admin", "reset-mfa", "nobody@example.test", "--reason", "x"], "not_found");
+    fails(&s, &["admin", "reset-mfa", "not an address", "--reason", "x"], "email");
+    assert_eq!(s.get("/v1/admin/me/mfa", Some(&op)).body["totp"], json!(true), "failed commands change nothing");
+
+    let out = ok(&s, &["admin", "reset-mfa", "OP@example.test", "--reason", "lost phone, checked in person"]);
+    assert!(out.contains("op@example.test") && out.contains("ended its sessions"), "{out}");
+    assert_error(&s.get("/v1/admin/me/mfa", Some(&op)), 401, "unauthorized");
+    let res = s.post("/v1/admin/auth/login", None, login);
+    assert_eq!(res.status, 200, "the password alone again: {}", res.text);
+    assert_eq!(s.get("/v1/admin/me/mfa", Some(&res.str("/session_token"))).body["totp"], json!(false));
+    let event = s.last_event(&other, "mfa.reset");
+    assert_eq!(
+        (event["actor_type"].as_str(), event["target_type"].as_str(), event["reason"].as_str()),
+        (Some("system"), Some("admin"), Some("lost phone, checked in person"))
+    );
+    assert_eq!(event["after"]["sessions_revoked"], json!(1));
+    let notice = s.outbox_to("op@example.test", "notice_factor_changed").pop().expect("told");
+    assert!(notice.holds("An operator removed every second factor") && notice.holds("/admin/security"));
+}
+
 #[test]
 fn a_signing_key_rotated_from_the_command_line_is_published_and_signs_in_the_running_server() {
     let s = TestServer::spawn();

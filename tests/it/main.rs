@@ -30,6 +30,7 @@ mod mail;
 mod members;
 mod mfa;
 mod mfa_policy;
+mod notices;
 mod proxies;
 mod prune;
 mod sessions;

@@ -152,3 +152,34 @@ fn an_operator_resets_a_locked_out_persons_factors() {
 fn uuid_like() -> &'static str {
     "00000000-0000-4000-8000-000000000000"
 }
+
+/// README "Choices": the product's backend sees what forward authentication sees. A
+/// member shut out by the tenant's policy verifies as `{valid: false}` (no failed attempt
+/// charged: the token is real) and gets no access token, until it enrols.
+#[test]
+fn a_session_shut_out_by_a_policy_does_not_verify_nor_get_an_access_token() {
+    let s = TestServer::with(|c| c.limits.failed_verify_by_ip = keystead::limit::Rate { burst: 2, per_hour: 2 });
+    let owner = s.signup("owner@example.test");
+    let member = s.join(&owner.token, "mia@example.test", "member");
+    let verify = |token: &str| s.post("/v1/verify/session", None, json!({ "token": token }));
+    assert_eq!(verify(&member.token).body["valid"], json!(true));
+    s.enrol_totp("/v1/me/mfa", &owner.token);
+    assert_eq!(s.patch("/v1/tenant", Some(&owner.token), json!({ "require_mfa": true })).status, 200);
+
+    for _ in 0..4 {
+        let res = verify(&member.token);
+        assert_eq!((res.status, &res.body), (200, &json!({ "valid": false })), "{}", res.text);
+    }
+    assert_error(&s.post("/v1/auth/token", Some(&member.token), json!({})), 403, "mfa_enrolment_required");
+    assert_eq!(verify(&owner.token).body["valid"], json!(true), "the owner holds a factor");
+
+    s.enrol_totp("/v1/me/mfa", &member.token);
+    let res = verify(&member.token);
+    assert_eq!(res.body["valid"], json!(true), "{}", res.text);
+    assert_eq!(res.str("/user_id"), member.user_id);
+    assert_eq!(s.post("/v1/auth/token", Some(&member.token), json!({})).status, 200);
+    // Unknown tokens still count: the allowance of 2 was not spent above.
+    assert_eq!(verify("not-a-session").status, 200);
+    assert_eq!(verify("not-a-session").status, 200);
+    assert_error(&verify("not-a-session"), 429, "rate_limited");
+}

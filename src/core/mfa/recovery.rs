@@ -7,6 +7,7 @@ use rusqlite::Transaction;
 use super::{Holder, check_password, spend_code};
 use crate::app::App;
 use crate::core::audit::Action;
+use crate::core::notices::{self, FactorChange};
 use crate::crypto::secret::{Secret, TokenHash, random_bytes};
 use crate::error::Error;
 use crate::store::recovery_codes;
@@ -48,6 +49,7 @@ pub fn regenerate(app: &App, holder: &Holder<'_>, password: &Secret, code: &str)
             .event(Action::MfaRecoveryCodesRegenerated)
             .after(serde_json::json!({ "recovery_codes": COUNT, "confirmed_with": method.as_str() }))
             .append(tx, now)?;
+        notices::factor_changed(tx, app, holder.person, FactorChange::RecoveryCodesRegenerated, now)?;
         Ok(codes)
     })
 }

@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use super::{Holder, check_password, policy, recovery, spend_code};
 use crate::app::App;
 use crate::core::audit::Action;
+use crate::core::notices::{self, FactorChange};
 use crate::crypto::secret::Secret;
 use crate::crypto::totp;
 use crate::error::Error;
@@ -66,6 +67,7 @@ pub fn confirm(app: &App, holder: &Holder<'_>, code: &str) -> Result<Option<Vec<
             .event(Action::MfaTotpEnabled)
             .after(serde_json::json!({ "totp": true, "recovery_codes_issued": first }))
             .append(tx, now)?;
+        notices::factor_changed(tx, app, holder.person, FactorChange::TotpEnrolled, now)?;
         Ok(codes)
     })
 }
@@ -87,7 +89,8 @@ pub fn disable(app: &App, holder: &Holder<'_>, password: &Secret, code: &str) ->
             .event(Action::MfaTotpDisabled)
             .before(serde_json::json!({ "totp": true }))
             .after(serde_json::json!({ "totp": false, "recovery_codes_removed": codes, "confirmed_with": method.as_str() }))
-            .append(tx, now)
+            .append(tx, now)?;
+        notices::factor_changed(tx, app, holder.person, FactorChange::TotpRemoved, now)
     })
 }
 
