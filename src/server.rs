@@ -13,6 +13,7 @@ use socket2::{Domain, Socket, Type};
 
 use crate::app::App;
 use crate::background::Background;
+use crate::core::usage;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
 use crate::http::{Method, Req, Response, error, router};
@@ -39,6 +40,7 @@ pub struct Running {
     workers: Vec<JoinHandle<()>>,
     mail: Background,
     pruner: Background,
+    usage: Background,
 }
 
 impl Running {
@@ -54,6 +56,8 @@ impl Running {
         }
         self.mail.stop();
         self.pruner.stop();
+        // After the workers: its last flush writes every use they recorded.
+        self.usage.stop();
     }
 }
 
@@ -106,6 +110,14 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             return Err(e);
         }
     };
+    let usage = match usage::start(app.clone()) {
+        Ok(u) => u,
+        Err(e) => {
+            mail.stop();
+            pruner.stop();
+            return Err(e);
+        }
+    };
     let stopping = Arc::new(AtomicBool::new(false));
     let workers = (0..app.config.workers)
         .map(|n| {
@@ -123,11 +135,12 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             stopping.store(true, Ordering::SeqCst);
             mail.stop();
             pruner.stop();
+            usage.stop();
             return Err(e);
         }
     };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
-    Ok(Running { addr, stopping, workers, mail, pruner })
+    Ok(Running { addr, stopping, workers, mail, pruner, usage })
 }
 
 fn work(app: &App, server: &tiny_http::Server, stopping: &AtomicBool, ids: &AtomicU64) {

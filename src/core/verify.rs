@@ -2,7 +2,8 @@
 //! path: a format check, one SHA-256, one indexed lookup, and a write at most once a
 //! minute per key or session. Only failures meet the rate limiter (per client IP): a
 //! valid credential never waits on its lock, and a guesser is cut off after its burst.
-use super::sessions::{self, TOUCH_EVERY_SECS, touch_if_stale};
+use super::sessions;
+use super::usage::{self, Used};
 use crate::app::App;
 use crate::crypto::api_key;
 use crate::crypto::secret::TokenHash;
@@ -13,7 +14,7 @@ use crate::store::keys::{self, KeyForVerify};
 use crate::store::sessions::PortalSessionRow;
 use crate::types::{TenantStatus, Timestamp};
 
-/// Keys by hash, cached per thread until the next commit (a revocation is one).
+/// Keys by hash, cached per thread (see `store::cache`).
 type VerifiedKeys = Bounded<TokenHash, KeyForVerify, 2048>;
 
 pub enum KeyVerdict {
@@ -25,7 +26,16 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     let now = app.clock.now();
     let found = if api_key::is_well_formed(&app.config.key_prefix, raw) {
         let hash = TokenHash::of(raw);
-        app.db.read_cached(|c, cache: &mut VerifiedKeys| cache.get_or_load(hash, || keys::find_for_verify(c, &hash)))?
+        app.db.read_cached(|c, cache: &mut VerifiedKeys| {
+            let mut key = cache.get_or_load(hash, || keys::find_for_verify(c, &hash))?;
+            // Only a key that verifies is worth recording; this worker's copy shows the use.
+            if let Some(k) = key.as_mut().filter(|k| usable(k, now) && usage::due(k.last_used_at, now)) {
+                k.last_used_at = Some(now);
+                cache.update(&hash, |cached| cached.last_used_at = Some(now));
+                app.usage.note(app, Used::Key(k.id), now);
+            }
+            Ok(key)
+        })?
     } else {
         None // a typo or a foreign string: no database lookup
     };
@@ -34,14 +44,7 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
         Some(k) if k.revoked_at.is_some() => KeyVerdict::Invalid("revoked"),
         Some(k) if super::keys::expired(k.expires_at, now) => KeyVerdict::Invalid("expired"),
         Some(k) if k.tenant_status != TenantStatus::Active => KeyVerdict::Invalid("tenant_inactive"),
-        Some(k) => {
-            if k.last_used_at.is_none_or(|t| now.unix() - t.unix() >= TOUCH_EVERY_SECS) {
-                if let Err(e) = app.db.write(|tx| keys::touch(tx, k.id, now)) {
-                    log::warn!("could not record use of key {}: {e}", k.id);
-                }
-            }
-            KeyVerdict::Valid(k)
-        }
+        Some(k) => KeyVerdict::Valid(k),
     };
     if matches!(verdict, KeyVerdict::Invalid(_)) {
         failed(app, ip, now)?;
@@ -53,11 +56,15 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
 pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
     let now = app.clock.now();
     let found = sessions::find_portal(app, TokenHash::of(token), now)?;
-    match &found {
-        Some(s) => touch_if_stale(app, s.id, s.last_seen_at, now),
-        None => failed(app, ip, now)?,
+    if found.is_none() {
+        failed(app, ip, now)?;
     }
     Ok(found)
+}
+
+/// Whether a key found verifies at `now` (what the verdict's first arms refuse).
+fn usable(k: &KeyForVerify, now: Timestamp) -> bool {
+    k.revoked_at.is_none() && !super::keys::expired(k.expires_at, now) && k.tenant_status == TenantStatus::Active
 }
 
 /// Counts a failed verification; 429 once the IP has used up its allowance.

@@ -11,6 +11,7 @@ use std::hash::Hash;
 use rusqlite::Connection;
 
 use crate::error::Error;
+use crate::types::{KeyId, SessionId, TenantId, UserId};
 
 thread_local! {
     /// While this thread serves a request (see `RequestScope`): a number that changes with
@@ -109,4 +110,27 @@ impl<K: Eq + Hash, V: Clone, const N: usize> Bounded<K, V, N> {
         }
         Ok(loaded)
     }
+
+    /// Changes the cached value of `key`, if there is one (a use this thread recorded).
+    pub fn update(&mut self, key: &K, f: impl FnOnce(&mut V)) {
+        if let Some(v) = self.map.get_mut(key) {
+            f(v);
+        }
+    }
+
+    /// Forgets `key` (a value found stale: the next lookup loads it again).
+    pub fn forget(&mut self, key: &K) {
+        self.map.remove(key);
+    }
+}
+
+/// What a write changed of the rows the caches hold (see `Db::write_affecting`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Affects {
+    Key(KeyId),
+    Session(SessionId),
+    /// Everything of an account: its sessions and profile.
+    Account(UserId),
+    /// Everything of a tenant: its keys, the sessions and profiles of its members.
+    Tenant(TenantId),
 }

@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::io::Read as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -55,6 +56,8 @@ pub struct Db {
     path: PathBuf,
     /// Identifies this Db to the read connections threads keep (see `read`).
     alive: Arc<()>,
+    /// Write transactions committed through this Db (what batching saves is counted here).
+    commits: AtomicU64,
 }
 
 thread_local! {
@@ -77,7 +80,13 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
             .build(manager)?;
-        Ok(Self { writer: Mutex::new(writer), readers, path: path.to_owned(), alive: Arc::new(()) })
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers,
+            path: path.to_owned(),
+            alive: Arc::new(()),
+            commits: AtomicU64::new(0),
+        })
     }
 
     /// Runs `f` on this thread's own read connection (opened on first use); a nested read,
@@ -142,7 +151,23 @@ impl Db {
         // Whatever the outcome, this thread's caches check the data version again.
         cache::wrote();
         committed?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(out)
+    }
+
+    /// As `write`, for a transaction that changes only what `affects` names of what the
+    /// caches hold (nothing, for one that only inserts rows or records usage).
+    pub fn write_affecting<T>(
+        &self,
+        _affects: &[cache::Affects],
+        f: impl FnOnce(&Transaction) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.write(f)
+    }
+
+    /// How many write transactions this Db committed since it was opened.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// A consistent copy of the whole database, taken while others read and write, into a

@@ -37,6 +37,7 @@ mod slow_clients;
 mod smoke;
 mod tenant_settings;
 mod tokens;
+mod usage;
 mod verify;
 mod web_admin;
 mod web_admin_admins;
