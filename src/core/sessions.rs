@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::config::SessionLifetime;
 use crate::crypto::secret::{Secret, TokenHash, random_token};
 use crate::error::Error;
-use crate::store::cache::Bounded;
+use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::memberships;
 use crate::store::page::Page;
 use crate::store::sessions::{self, NewSession, PortalSessionRow, SessionRow};
@@ -77,6 +77,17 @@ pub(crate) fn open(
 
 /// Live portal sessions by token hash, cached per thread (see `store::cache`).
 type PortalSessions = Bounded<TokenHash, PortalSessionRow, 2048>;
+
+impl DependsOn<TokenHash> for PortalSessionRow {
+    fn depends_on(&self, _: &TokenHash, what: &Affects) -> bool {
+        match *what {
+            Affects::Session(id) => id == self.id,
+            Affects::Account(id) => id == self.user_id,
+            Affects::Tenant(id) => id == self.tenant_id,
+            Affects::Key(_) => false,
+        }
+    }
+}
 
 /// The live portal session behind a token hash (the hot path of every portal request),
 /// its use recorded (see `usage`).
@@ -159,7 +170,7 @@ pub fn list_own(app: &App, who: &PortalUser, page: &Page) -> Result<(Vec<Session
 /// Revokes one of the caller's own sessions; another's is 404.
 pub fn revoke_own(app: &App, who: &PortalUser, id: SessionId) -> Result<(), Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Session(id)], |tx| {
         if !sessions::revoke_own(tx, who.user_id, id, now)? {
             return Err(Error::NotFound);
         }
@@ -173,7 +184,7 @@ pub fn revoke_own(app: &App, who: &PortalUser, id: SessionId) -> Result<(), Erro
 /// Revokes all the caller's sessions but the current one.
 pub fn revoke_others(app: &App, who: &PortalUser) -> Result<usize, Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Account(who.user_id)], |tx| {
         let n = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;
         Event::new(who.actor(), Some(&who.origin), Action::SessionsRevoked)
             .tenant(who.tenant_id)
@@ -186,7 +197,7 @@ pub fn revoke_others(app: &App, who: &PortalUser) -> Result<usize, Error> {
 
 pub fn logout(app: &App, who: &PortalUser) -> Result<(), Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Session(who.session_id)], |tx| {
         sessions::revoke(tx, who.session_id, now)?;
         Event::new(who.actor(), Some(&who.origin), Action::Logout)
             .tenant(who.tenant_id)

@@ -9,13 +9,23 @@ use crate::crypto::api_key;
 use crate::crypto::secret::TokenHash;
 use crate::error::Error;
 use crate::limit::Scope;
-use crate::store::cache::Bounded;
+use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::keys::{self, KeyForVerify};
 use crate::store::sessions::PortalSessionRow;
 use crate::types::{TenantStatus, Timestamp};
 
 /// Keys by hash, cached per thread (see `store::cache`).
 type VerifiedKeys = Bounded<TokenHash, KeyForVerify, 2048>;
+
+impl DependsOn<TokenHash> for KeyForVerify {
+    fn depends_on(&self, _: &TokenHash, what: &Affects) -> bool {
+        match *what {
+            Affects::Key(id) => id == self.id,
+            Affects::Tenant(id) => id == self.tenant_id,
+            Affects::Session(_) | Affects::Account(_) => false,
+        }
+    }
+}
 
 pub enum KeyVerdict {
     Valid(KeyForVerify),
