@@ -16,7 +16,8 @@ use crate::background::Background;
 use crate::core::usage;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
-use crate::http::{Method, Req, Response, error, router};
+use crate::http::client::Client;
+use crate::http::{self, Method, Req, Response, error, router};
 use crate::{mail, maintenance};
 
 /// A request must arrive whole, head and body, within this of its first byte (else 408,
@@ -168,7 +169,8 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
     let proxies = app.config.trust_proxy.then_some(&app.config.trusted_proxies);
     let mut req = Req::new(method, rq.url(), headers, body, peer, proxies);
     let scope = crate::store::cache::RequestScope::enter();
-    let response = catch_unwind(AssertUnwindSafe(|| router::dispatch(app, &mut req)))
+    let client = Client { arrived: rq.received_at(), gone: rq.gone_flag() };
+    let response = catch_unwind(AssertUnwindSafe(|| http::client::serving(client, || router::dispatch(app, &mut req))))
         .unwrap_or_else(|_| error::to_response(&Error::internal("a handler panicked")));
     drop(scope);
     let status = response.status;

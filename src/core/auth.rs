@@ -186,7 +186,10 @@ pub(crate) fn verify_guarded(
     // hopping addresses within one network buys no more guesses.
     let key = format!("{account} from {}", crate::limit::client_key(&origin.ip));
     app.limits.hit(Scope::LoginByAccount, &key, now)?;
-    let verified = app.hasher.verify(stored, password)?;
+    // A request dropped before its hash (its client gone, or too long queued) checked no
+    // guess: its attempt is given back.
+    let verified =
+        app.hasher.verify(stored, password).inspect_err(|_| app.limits.refund(Scope::LoginByAccount, &key, now))?;
     if verified.ok {
         app.limits.refund(Scope::LoginByAccount, &key, now);
     }
