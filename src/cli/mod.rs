@@ -25,6 +25,7 @@ use crate::store::page::Page;
 use crate::types::{Reason, TenantId, TokenKind};
 
 pub mod args;
+mod bench_seed;
 mod demo;
 
 use args::{
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Demo(args) => demo::run(&args),
+        Command::BenchSeed(args) => bench_seed::run(&args),
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
         Command::SigningKeys { command: SigningKeysCommand::Rotate { db, json } } => {

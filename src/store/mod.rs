@@ -13,6 +13,7 @@ pub mod page;
 pub mod recovery_codes;
 pub mod sealed;
 pub mod search;
+pub mod seed;
 pub mod sessions;
 pub mod signing_keys;
 pub mod stats;

@@ -12,6 +12,7 @@ mod admin_tenants;
 mod admin_users;
 mod audit;
 mod backup;
+mod bench_seed;
 mod binary;
 mod cache;
 mod cli;
