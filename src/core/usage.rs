@@ -64,12 +64,16 @@ impl Usage {
         if !due(book.recent.get(&used).copied(), now) {
             return;
         }
-        if book.pending.len() >= MAX_PENDING || book.recent.len() >= 4 * MAX_PENDING {
+        if book.pending.len() >= MAX_PENDING {
             log::debug!("too many uses pending: {used:?} is recorded later");
             return;
         }
         book.pending.insert(used, now);
-        book.recent.insert(used, now);
+        // Full, it stops deduplicating across flushes (a worker's own cached copy still
+        // does): memory stays bounded.
+        if book.recent.len() < MAX_PENDING {
+            book.recent.insert(used, now);
+        }
     }
 
     /// Writes every pending touch in one transaction (none when nothing is pending).

@@ -156,9 +156,10 @@ impl<C: Cache> Held for C {
 
 /// Whether another process committed: asked when this thread's data version moved.
 pub(super) enum Foreign {
-    /// No (or yes, and it is published in the log as a change of everything).
+    /// Every commit of another process so far is in the log (as a change of everything).
     Published,
-    /// Cannot tell now (the writer is busy): this thread empties its own caches.
+    /// Cannot tell now (the writer is starting a transaction): this thread empties its
+    /// own caches.
     Unknown,
 }
 

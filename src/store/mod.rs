@@ -25,7 +25,7 @@ use std::cell::RefCell;
 use std::io::Read as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -61,6 +61,18 @@ pub struct Db {
     alive: Arc<()>,
     /// Write transactions committed through this Db (what batching saves is counted here).
     commits: AtomicU64,
+    /// Set while the writer is inside a transaction, after it published any commit of
+    /// another process: the log holds every foreign commit until then.
+    vouched: AtomicBool,
+}
+
+/// Clears `Db::vouched` when a write ends, however it ends.
+struct Vouching<'a>(&'a AtomicBool);
+
+impl Drop for Vouching<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// The one write connection, and its data version when last looked at: it moves only
@@ -102,6 +114,7 @@ impl Db {
             path: path.to_owned(),
             alive: Arc::new(()),
             commits: AtomicU64::new(0),
+            vouched: AtomicBool::new(false),
         })
     }
 
@@ -130,6 +143,10 @@ impl Db {
         let mut writer = match self.writer.try_lock() {
             Ok(w) => w,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            // Inside its transaction, the writer has looked already (see `write_then`).
+            Err(std::sync::TryLockError::WouldBlock) if self.vouched.load(Ordering::SeqCst) => {
+                return Ok(cache::Foreign::Published);
+            }
             Err(std::sync::TryLockError::WouldBlock) => return Ok(cache::Foreign::Unknown),
         };
         if !writer.conn.is_autocommit() {
@@ -198,11 +215,22 @@ impl Db {
         // writer is taken back; should a transaction somehow still be open (a failed
         // rollback), it is ended here before the next one begins.
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let conn = &mut writer.conn;
+        // Dropped before the lock is released, on every path.
+        let _vouching = Vouching(&self.vouched);
+        let Writer { conn, version: seen } = &mut *writer;
         if !conn.is_autocommit() {
             conn.execute_batch("ROLLBACK")?;
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Holding SQLite's write lock, no other process commits until this one ends: what
+        // they committed before is published now, and readers that find the writer busy
+        // may take the log as complete.
+        let version = data_version(&tx)?;
+        if version != *seen {
+            self.changes.publish(None);
+            *seen = version;
+        }
+        self.vouched.store(true, Ordering::SeqCst);
         let out = f(&tx)?;
         let committed = tx.commit();
         // Published before the caller answers, and while no other write can begin: a
