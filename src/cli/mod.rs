@@ -247,7 +247,7 @@ pub fn describe(e: &Error) -> String {
 pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
-    let running = server::start(app, &bind)?;
+    let running = server::start(app.clone(), &bind)?;
     let (tx, rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = tx.send(());
@@ -256,7 +256,8 @@ pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let _ = rx.recv();
     log::info!("shutting down: finishing requests in flight");
     running.stop();
-    log::info!("stopped");
+    // Every use recorded is written by now (the flusher stops last).
+    log::info!("stopped after {} write transactions", app.db.commits());
     Ok(())
 }
 
