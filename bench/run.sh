@@ -75,10 +75,13 @@ if [[ ${SEEDED:-0} == 1 ]]; then
     --audit-events "${SEED_AUDIT:-5000000}" --sample "${SEED_SAMPLE:-100000}" >&2
 fi
 DB_BYTES=$(cat "$TMP"/bench.db* 2>/dev/null | wc -c)
+# An operator for the operator routes (no second factor: KEYSTEAD_OPERATOR_MFA below).
+OPS_EMAIL="ops@bench.test"
+echo "$PASSWORD" | RUST_LOG=warn "$BIN" admin create --db "$TMP/bench.db" --email "$OPS_EMAIL" >/dev/null
 
 free_port
 START_NS=$(date +%s%N)
-RUST_LOG=warn ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$BIN" serve --db "$TMP/bench.db" --bind "127.0.0.1:$PORT" \
+RUST_LOG=warn KEYSTEAD_OPERATOR_MFA=optional ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$BIN" serve --db "$TMP/bench.db" --bind "127.0.0.1:$PORT" \
   --trust-proxy >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 # Start-up to the first 200, polled every 2 ms for 30 s at most.
@@ -101,6 +104,7 @@ SIGNUP=$(curl -fsS -H 'Content-Type: application/json' \
   -d "{\"tenant_name\":\"Bench Co\",\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"name\":\"Bench Owner\"}" \
   "$BASE/v1/auth/signup")
 TOKEN=$(field session_token <<<"$SIGNUP")
+TENANT_ID=$(field tenant_id <<<"$SIGNUP")
 field key <<<"$SIGNUP" >"$TMP/keys"
 echo "$TOKEN" >"$TMP/tokens"
 
@@ -285,6 +289,27 @@ if [[ ${PHASES:-all} != read ]]; then
   DURATION=1
   phase "GET /v1/me, 1 s after the flood" "$CONNS" 0 "$T" bench/me.lua "$TMP/tokens"
   DURATION=$QUIET_DURATION
+fi
+
+# Operator routes: the first page of tenants and one DEEP_PAGES pages in (followed by
+# their cursors), a tenant's audit log, and the users page searching every account.
+if [[ ${PHASES:-all} != read ]]; then
+  OPS_TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$OPS_EMAIL\",\"password\":\"$PASSWORD\"}" "$BASE/v1/admin/auth/login" | field session_token)
+  [[ -n $OPS_TOKEN ]] || { log "operator login failed"; exit 1; }
+  CURSOR=""
+  for _ in $(seq 1 "${DEEP_PAGES:-100}"); do
+    next=$(curl -fsS -H "Authorization: Bearer $OPS_TOKEN" "$BASE/v1/admin/tenants?limit=200${CURSOR:+&cursor=$CURSOR}" |
+      grep -o '"next_cursor":"[^"]*"' | cut -d'"' -f4) || true
+    [[ -n $next ]] || break
+    CURSOR=$next
+  done
+  phase "GET /v1/admin/tenants" "$CONNS" "$WARMUP" "$T" bench/admin_get.lua "$OPS_TOKEN" "/v1/admin/tenants"
+  phase "GET /v1/admin/tenants, deep" "$CONNS" "$WARMUP" "$T" bench/admin_get.lua "$OPS_TOKEN" \
+    "/v1/admin/tenants${CURSOR:+?cursor=$CURSOR}"
+  phase "GET /v1/admin/audit?tenant_id=" "$CONNS" "$WARMUP" "$T" bench/admin_get.lua "$OPS_TOKEN" \
+    "/v1/admin/audit?tenant_id=$TENANT_ID"
+  phase "/admin/users?q=bench" "$CONNS" "$WARMUP" "$T" bench/admin_get.lua "$OPS_TOKEN" "/admin/users?q=bench"
 fi
 
 # Interleaved rounds: the throughput of a shared machine drifts by tens of percent within
