@@ -16,6 +16,8 @@
 #                                   # 1M keys, 1M sessions, 5M audit events; SEED_* sizes),
 #                                   # and the read phases draw on its 100,000 sampled keys
 #                                   # and sessions
+#   SEEDED=both bench/run.sh        # the empty run, then the seeded one, and each route's
+#                                   # seeded p99 against its empty p99 (target 1.5x)
 #
 # Logging: the server runs with RUST_LOG=warn, so its one-line-per-request info log is
 # not part of what is measured.
@@ -40,6 +42,15 @@ source bench/lib.sh
 # --- tools -------------------------------------------------------------------------
 need wrk curl
 bench_binary
+
+# SEEDED=both: this script twice on one binary, the second judging against the first.
+if [[ ${SEEDED:-0} == both ]]; then
+  EMPTY_ROWS=$(mktemp /tmp/keystead-bench-rows.XXXXXX)
+  SEEDED=0 BENCH_BIN="$BIN" ROWS_OUT="$EMPTY_ROWS" "$0"
+  SEEDED=1 BENCH_BIN="$BIN" COMPARE_ROWS="$EMPTY_ROWS" "$0"
+  rm -f "$EMPTY_ROWS"
+  exit
+fi
 
 # ONE_CORE=1: what a Raspberry Pi core serves, with the load generator kept off it.
 SERVER_PIN=()
@@ -417,3 +428,16 @@ for row in "${ROWS[@]}"; do
     "login flood") verdict "peak RSS MiB in the $FLOOD_CONNS-connection login flood" "$peak" "<" 64 ;;
   esac
 done
+if [[ -n ${ROWS_OUT:-} ]]; then
+  printf '%s\n' "${ROWS[@]}" >"$ROWS_OUT"
+fi
+# Seeded against empty: the same route's p99 in the run before (SEEDED=both).
+if [[ -n ${COMPARE_ROWS:-} ]]; then
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r label _ _ _ p99 _ <<<"$row"
+    empty=$(awk -F'|' -v l="$label" '$1 == l { print $5 }' "$COMPARE_ROWS")
+    [[ -n $empty && $label != *flood* && $label != *"1 at a time"* ]] || continue
+    verdict "$label: seeded p99 / empty p99" "$(awk -v s="$p99" -v e="$empty" 'BEGIN { printf "%.2f", s / e }')" \
+      "<" 1.51 "; empty $(awk -v e="$empty" 'BEGIN { printf "%.2f", e / 1000 }') ms"
+  done
+fi
