@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::Config;
 use crate::core::access_tokens;
+use crate::core::usage::Usage;
 use crate::crypto::aead::{MasterKey, key_file};
 use crate::crypto::password::Hasher;
 use crate::error::Error;
@@ -22,6 +23,8 @@ pub struct App {
     pub master_key: MasterKey,
     /// The signing keys of access tokens unsealed so far (`core::access_tokens`).
     pub signers: access_tokens::Signers,
+    /// Uses of keys and sessions waiting to be written (`core::usage`).
+    pub usage: Usage,
 }
 
 impl App {
@@ -35,6 +38,7 @@ impl App {
         Ok(Self {
             master_key,
             signers,
+            usage: Usage::default(),
             hasher: Hasher::new(config.hash_threads)?,
             limits: Limiter::new(config.limits.clone()),
             db,

@@ -13,9 +13,11 @@ use socket2::{Domain, Socket, Type};
 
 use crate::app::App;
 use crate::background::Background;
+use crate::core::usage;
 use crate::error::Error;
 use crate::http::body::MAX_BODY;
-use crate::http::{Method, Req, Response, error, router};
+use crate::http::client::Client;
+use crate::http::{self, Method, Req, Response, error, router};
 use crate::{mail, maintenance};
 
 /// A request must arrive whole, head and body, within this of its first byte (else 408,
@@ -39,6 +41,7 @@ pub struct Running {
     workers: Vec<JoinHandle<()>>,
     mail: Background,
     pruner: Background,
+    usage: Background,
 }
 
 impl Running {
@@ -54,6 +57,8 @@ impl Running {
         }
         self.mail.stop();
         self.pruner.stop();
+        // After the workers: its last flush writes every use they recorded.
+        self.usage.stop();
     }
 }
 
@@ -106,6 +111,14 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             return Err(e);
         }
     };
+    let usage = match usage::start(app.clone()) {
+        Ok(u) => u,
+        Err(e) => {
+            mail.stop();
+            pruner.stop();
+            return Err(e);
+        }
+    };
     let stopping = Arc::new(AtomicBool::new(false));
     let workers = (0..app.config.workers)
         .map(|n| {
@@ -123,11 +136,12 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             stopping.store(true, Ordering::SeqCst);
             mail.stop();
             pruner.stop();
+            usage.stop();
             return Err(e);
         }
     };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
-    Ok(Running { addr, stopping, workers, mail, pruner })
+    Ok(Running { addr, stopping, workers, mail, pruner, usage })
 }
 
 fn work(app: &App, server: &tiny_http::Server, stopping: &AtomicBool, ids: &AtomicU64) {
@@ -155,7 +169,8 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
     let proxies = app.config.trust_proxy.then_some(&app.config.trusted_proxies);
     let mut req = Req::new(method, rq.url(), headers, body, peer, proxies);
     let scope = crate::store::cache::RequestScope::enter();
-    let response = catch_unwind(AssertUnwindSafe(|| router::dispatch(app, &mut req)))
+    let client = Client { arrived: rq.received_at(), gone: rq.gone_flag() };
+    let response = catch_unwind(AssertUnwindSafe(|| http::client::serving(client, || router::dispatch(app, &mut req))))
         .unwrap_or_else(|_| error::to_response(&Error::internal("a handler panicked")));
     drop(scope);
     let status = response.status;

@@ -64,6 +64,35 @@ pub enum Command {
         #[command(subcommand)]
         command: SigningKeysCommand,
     },
+    /// Fill an empty database for benchmarks (bench/run.sh SEEDED=1); not for production.
+    #[command(hide = true)]
+    BenchSeed(BenchSeedArgs),
+}
+
+/// `bench-seed`: how many of each, and where the sample of secrets goes.
+#[derive(Args, Debug, Clone)]
+pub struct BenchSeedArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[arg(long, default_value_t = 100_000)]
+    pub tenants: u32,
+    /// Spread evenly over the tenants, each an active member of one (the first its owner).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub accounts: u32,
+    /// API keys, spread evenly over the tenants.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub keys: u32,
+    /// Live portal sessions, spread evenly over the accounts.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub sessions: u32,
+    #[arg(long, default_value_t = 5_000_000)]
+    pub audit_events: u32,
+    /// How many keys and session tokens to write out (evenly drawn from all).
+    #[arg(long, default_value_t = 100_000)]
+    pub sample: u32,
+    /// A directory for the sample: `keys` and `tokens`, one secret a line.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

@@ -25,6 +25,7 @@ use crate::store::page::Page;
 use crate::types::{Reason, TenantId, TokenKind};
 
 pub mod args;
+mod bench_seed;
 mod check;
 mod demo;
 
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Demo(args) => demo::run(&args),
+        Command::BenchSeed(args) => bench_seed::run(&args),
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
         Command::SigningKeys { command: SigningKeysCommand::Rotate { db, json } } => {
@@ -254,7 +256,7 @@ pub fn describe(e: &Error) -> String {
 pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
-    let running = server::start(app, &bind)?;
+    let running = server::start(app.clone(), &bind)?;
     let (tx, rx) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = tx.send(());
@@ -263,7 +265,8 @@ pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let _ = rx.recv();
     log::info!("shutting down: finishing requests in flight");
     running.stop();
-    log::info!("stopped");
+    // Every use recorded is written by now (the flusher stops last).
+    log::info!("stopped after {} write transactions", app.db.commits());
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::crypto::password::check_policy;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
-use crate::store::cache::Bounded;
+use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::{accounts, memberships, sessions, tenants};
 use crate::types::{TenantId, UserId};
 
@@ -24,8 +24,19 @@ pub(crate) fn load_profile(conn: &Connection, user: UserId, tenant: TenantId) ->
     Ok(Profile { member: Member { account, membership }, tenant, memberships, rendered: Default::default() })
 }
 
-/// Profiles by member, cached per thread until the next commit.
+/// Profiles by member, cached per thread (see `store::cache`).
 type Profiles = Bounded<(UserId, TenantId), Arc<Profile>, 512>;
+
+impl DependsOn<(UserId, TenantId)> for Arc<Profile> {
+    fn depends_on(&self, &(user, _): &(UserId, TenantId), what: &Affects) -> bool {
+        match *what {
+            Affects::Account(id) => id == user,
+            // The profile lists every tenant the account belongs to.
+            Affects::Tenant(id) => self.memberships.iter().any(|(_, t)| t.id == id) || self.tenant.id == id,
+            Affects::Key(_) | Affects::Session(_) => false,
+        }
+    }
+}
 
 pub fn profile(app: &App, who: &PortalUser) -> Result<Arc<Profile>, Error> {
     let key = (who.user_id, who.tenant_id);

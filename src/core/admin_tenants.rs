@@ -11,6 +11,7 @@ use super::tenants::{self as founding, FirstOwner, TenantSpec};
 use super::{Member, clean_name, clean_tenant_name};
 use crate::app::App;
 use crate::error::Error;
+use crate::store::cache::Affects;
 use crate::store::page::Page;
 use crate::store::tenants::{self, TenantCounts, TenantRow};
 use crate::store::{memberships, sessions};
@@ -115,7 +116,7 @@ pub fn update_tenant(app: &App, who: &Staff, id: TenantId, patch: TenantPatch) -
     let plan = patch.plan.map(|p| clean_name("plan", &p, true)).transpose()?;
     check_max_seats(patch.max_seats.flatten())?;
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Tenant(id)], |tx| {
         let mut tenant = tenants::get(tx, id)?.ok_or(Error::NotFound)?;
         let old = snapshot(&tenant);
         if let Some(name) = name {
@@ -184,7 +185,7 @@ pub fn change_tenant(
     reason: &Reason,
 ) -> Result<TenantRow, Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Tenant(id)], |tx| {
         let before = tenants::get(tx, id)?.ok_or(Error::NotFound)?;
         let to = change.next(before.status).ok_or(Error::InvalidTransition)?;
         tenants::set_status(tx, id, to, now)?;
@@ -208,7 +209,7 @@ pub fn change_tenant(
 /// Ends every session acting in the tenant; returns how many were live.
 pub fn revoke_tenant_sessions(app: &App, who: &Staff, id: TenantId, reason: &Reason) -> Result<usize, Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Tenant(id)], |tx| {
         tenants::get(tx, id)?.ok_or(Error::NotFound)?;
         let revoked = sessions::revoke_for_tenant(tx, id, now)?;
         Event::new(who.actor(), who.origin(), Action::TenantSessionsRevoked)

@@ -8,6 +8,7 @@ use super::principal::Staff;
 use crate::app::App;
 use crate::error::Error;
 use crate::store::accounts::{self, AccountRow};
+use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::page::Page;
 use crate::store::sessions;
@@ -100,7 +101,7 @@ pub fn change_account(
     reason: &Reason,
 ) -> Result<AccountView, Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Account(id)], |tx| {
         let before = accounts::get(tx, id)?.ok_or(Error::NotFound)?;
         let to = change.next(before.status).ok_or(Error::InvalidTransition)?;
         let takes_access = before.status == AccountStatus::Active && to != AccountStatus::Active;

@@ -14,6 +14,7 @@ use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::limit::Scope;
 use crate::store::accounts::{self, NewAccount};
+use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::TenantRow;
 use crate::types::{
@@ -53,7 +54,8 @@ pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Err
         return Err(Error::EmailTaken);
     }
     let hash = app.hasher.hash(&input.password)?;
-    app.db.write(|tx| {
+    // Every row is new: nothing cached is stale.
+    app.db.write_affecting(&[], |tx| {
         let user = UserId::random();
         let new = NewAccount { id: user, email: &email, name: &name, password_hash: Some(&hash) };
         accounts::insert(tx, &new, now)
@@ -111,8 +113,9 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
     let tenant = choose_tenant(&memberships, requested, account.last_tenant_id)?;
     let rehash = if verified.needs_rehash { Some(app.hasher.hash(&input.password)?) } else { None };
     // One transaction: either the second step is owed (the answer is `mfa_required`,
-    // its challenge committed) or the session opens.
-    app.db.write(|tx| {
+    // its challenge committed) or the session opens. It changes the account (its hash,
+    // last login and tenant), else only adds rows.
+    app.db.write_affecting(&[Affects::Account(account.id)], |tx| {
         if let (Some(hash), Some(old)) = (&rehash, &stored) {
             // Only the hash that was checked is replaced: a password changed meanwhile stands.
             if accounts::replace_password_hash(tx, account.id, old, hash, now)? {
@@ -183,7 +186,10 @@ pub(crate) fn verify_guarded(
     // hopping addresses within one network buys no more guesses.
     let key = format!("{account} from {}", crate::limit::client_key(&origin.ip));
     app.limits.hit(Scope::LoginByAccount, &key, now)?;
-    let verified = app.hasher.verify(stored, password)?;
+    // A request dropped before its hash (its client gone, or too long queued) checked no
+    // guess: its attempt is given back.
+    let verified =
+        app.hasher.verify(stored, password).inspect_err(|_| app.limits.refund(Scope::LoginByAccount, &key, now))?;
     if verified.ok {
         app.limits.refund(Scope::LoginByAccount, &key, now);
     }
@@ -201,7 +207,8 @@ pub(crate) fn failed_login(
     target: Option<(&'static str, String)>,
     now: Timestamp,
 ) -> Error {
-    let recorded = app.db.write(|tx| {
+    // An audit event only.
+    let recorded = app.db.write_affecting(&[], |tx| {
         let event = Event::new(Actor::Anonymous, Some(origin), action);
         let event = match &target {
             Some((kind, id)) => event.target(kind, id),

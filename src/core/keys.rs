@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::crypto::api_key;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
+use crate::store::cache::Affects;
 use crate::store::keys::{self, KeyRow};
 use crate::store::page::Page;
 use crate::types::{KeyId, KeyStatus, Role, TenantId, Timestamp, UserId};
@@ -145,7 +146,8 @@ pub const MANAGE_KEYS: Role = Role::Admin;
 pub fn create_key(app: &App, who: &PortalUser, input: NewKey) -> Result<CreatedKey, Error> {
     let tenant = who.require(MANAGE_KEYS)?;
     let now = app.clock.now();
-    app.db.write(|tx| {
+    // A new key: nothing cached is stale.
+    app.db.write_affecting(&[], |tx| {
         let created = issue(tx, app, tenant, Some(who.user_id), input, now)?;
         audit_created(tx, who.actor(), Some(&who.origin), &created, now)?;
         super::notices::api_key_created(tx, app, who.user_id, &created.row, now)?;
@@ -170,7 +172,7 @@ pub fn list_keys(
 pub fn revoke_key(app: &App, who: &PortalUser, id: KeyId) -> Result<(), Error> {
     let tenant = who.require(MANAGE_KEYS)?;
     let now = app.clock.now();
-    app.db.write(|tx| match keys::revoke(tx, tenant, id, now)? {
+    app.db.write_affecting(&[Affects::Key(id)], |tx| match keys::revoke(tx, tenant, id, now)? {
         Some(key) => Event::new(who.actor(), Some(&who.origin), Action::KeyRevoked)
             .tenant(tenant)
             .target("api_key", id)

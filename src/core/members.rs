@@ -30,6 +30,7 @@ use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
 use crate::mail::{self, Letter, Queued};
 use crate::store::accounts::{self, AccountRow, NewAccount};
+use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::page::Page;
 use crate::store::sessions as session_store;
@@ -290,7 +291,7 @@ pub const CHANGE_ROLES: Role = Role::Owner;
 pub fn change_role(app: &App, by: &TenantActor<'_>, user: UserId, role: Role) -> Result<Member, Error> {
     by.require(CHANGE_ROLES)?;
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Account(user)], |tx| {
         let member = load_member(tx, by, user)?;
         let before = member.membership.role;
         may_change_role(by, &member)?;
@@ -317,7 +318,7 @@ pub fn change_role(app: &App, by: &TenantActor<'_>, user: UserId, role: Role) ->
 pub fn remove_member(app: &App, by: &TenantActor<'_>, user: UserId) -> Result<(), Error> {
     by.require(Role::Admin)?;
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Account(user)], |tx| {
         let member = load_member(tx, by, user)?;
         may_remove(by, &member)?;
         memberships::set_status(tx, by.tenant, user, MembershipStatus::Removed, now)?;

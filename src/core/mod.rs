@@ -20,6 +20,7 @@ pub mod recovery;
 pub mod sessions;
 pub mod tenants;
 pub mod tokens;
+pub mod usage;
 pub mod verify;
 
 use crate::error::Error;

@@ -4,18 +4,16 @@ use rusqlite::Transaction;
 
 use super::audit::{Action, Event};
 use super::principal::{Operator, Origin, PortalUser};
+use super::usage::{self, Used};
 use crate::app::App;
 use crate::config::SessionLifetime;
 use crate::crypto::secret::{Secret, TokenHash, random_token};
 use crate::error::Error;
-use crate::store::cache::Bounded;
+use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::memberships;
 use crate::store::page::Page;
 use crate::store::sessions::{self, NewSession, PortalSessionRow, SessionRow};
 use crate::types::{AdminId, Realm, Role, SessionId, TenantId, Timestamp, UserId};
-
-/// `last_seen_at` is written at most this often per session, so that reads stay reads.
-pub const TOUCH_EVERY_SECS: i64 = 60;
 
 /// A session just opened: the raw token is shown to its owner once and never stored.
 pub struct Opened {
@@ -78,13 +76,38 @@ pub(crate) fn open(
     Ok(Opened { id, token, expires_at: now.plus_secs(idle.min(absolute)) })
 }
 
-/// Live portal sessions by token hash, cached per thread until the next commit.
+/// Live portal sessions by token hash, cached per thread (see `store::cache`).
 type PortalSessions = Bounded<TokenHash, PortalSessionRow, 2048>;
 
-/// The live portal session behind a token hash (the hot path of every portal request).
+impl DependsOn<TokenHash> for PortalSessionRow {
+    fn depends_on(&self, _: &TokenHash, what: &Affects) -> bool {
+        match *what {
+            Affects::Session(id) => id == self.id,
+            Affects::Account(id) => id == self.user_id,
+            Affects::Tenant(id) => id == self.tenant_id,
+            Affects::Key(_) => false,
+        }
+    }
+}
+
+/// The live portal session behind a token hash (the hot path of every portal request),
+/// its use recorded (see `usage`).
 pub(crate) fn find_portal(app: &App, hash: TokenHash, now: Timestamp) -> Result<Option<PortalSessionRow>, Error> {
     let row = app.db.read_cached(|c, cache: &mut PortalSessions| {
-        cache.get_or_load(hash, || sessions::find_portal(c, &hash, now))
+        let load = || sessions::find_portal(c, &hash, now);
+        let mut row = cache.get_or_load(hash, load)?;
+        // A copy that lapsed here may have been kept alive through another worker: the
+        // database says.
+        if row.as_ref().is_some_and(|r| now >= r.expires_at) {
+            cache.forget(&hash);
+            row = cache.get_or_load(hash, load)?;
+        }
+        if let Some(r) = row.as_mut().filter(|r| usage::due(Some(r.last_seen_at), now)) {
+            r.seen(now);
+            cache.update(&hash, |cached| cached.seen(now));
+            app.usage.note(app, Used::Session(r.id), now);
+        }
+        Ok(row)
     })?;
     // The query's conditions on time, again for a row it found earlier.
     Ok(row.filter(|r| now < r.expires_at))
@@ -94,7 +117,6 @@ pub(crate) fn find_portal(app: &App, hash: TokenHash, now: Timestamp) -> Result<
 pub fn authenticate_portal(app: &App, token: &str, origin: Origin) -> Result<PortalUser, Error> {
     let now = app.clock.now();
     let row = find_portal(app, TokenHash::of(token), now)?.ok_or(Error::Unauthorized)?;
-    touch_if_stale(app, row.id, row.last_seen_at, now);
     Ok(PortalUser { session_id: row.id, user_id: row.user_id, tenant_id: row.tenant_id, role: row.role, origin })
 }
 
@@ -102,18 +124,10 @@ pub fn authenticate_portal(app: &App, token: &str, origin: Origin) -> Result<Por
 pub fn authenticate_admin(app: &App, token: &str, origin: Origin) -> Result<Operator, Error> {
     let now = app.clock.now();
     let row = app.db.read(|c| sessions::find_admin(c, &TokenHash::of(token), now))?.ok_or(Error::Unauthorized)?;
-    touch_if_stale(app, row.id, row.last_seen_at, now);
-    Ok(Operator { session_id: row.id, admin_id: row.admin_id, origin })
-}
-
-/// Records use of a session, at most once a minute. A failure here only delays the
-/// bookkeeping, so it is logged rather than failing the request.
-pub(crate) fn touch_if_stale(app: &App, id: SessionId, last_seen_at: Timestamp, now: Timestamp) {
-    if now.unix() - last_seen_at.unix() >= TOUCH_EVERY_SECS {
-        if let Err(e) = app.db.write(|tx| sessions::touch(tx, id, now)) {
-            log::warn!("could not record use of session {id}: {e}");
-        }
+    if usage::due(Some(row.last_seen_at), now) {
+        app.usage.note(app, Used::Session(row.id), now);
     }
+    Ok(Operator { session_id: row.id, admin_id: row.admin_id, origin })
 }
 
 /// Points a portal session at another tenant, which becomes the account's last used, with
@@ -157,7 +171,7 @@ pub fn list_own(app: &App, who: &PortalUser, page: &Page) -> Result<(Vec<Session
 /// Revokes one of the caller's own sessions; another's is 404.
 pub fn revoke_own(app: &App, who: &PortalUser, id: SessionId) -> Result<(), Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Session(id)], |tx| {
         if !sessions::revoke_own(tx, who.user_id, id, now)? {
             return Err(Error::NotFound);
         }
@@ -171,7 +185,7 @@ pub fn revoke_own(app: &App, who: &PortalUser, id: SessionId) -> Result<(), Erro
 /// Revokes all the caller's sessions but the current one.
 pub fn revoke_others(app: &App, who: &PortalUser) -> Result<usize, Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Account(who.user_id)], |tx| {
         let n = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;
         Event::new(who.actor(), Some(&who.origin), Action::SessionsRevoked)
             .tenant(who.tenant_id)
@@ -184,7 +198,7 @@ pub fn revoke_others(app: &App, who: &PortalUser) -> Result<usize, Error> {
 
 pub fn logout(app: &App, who: &PortalUser) -> Result<(), Error> {
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Session(who.session_id)], |tx| {
         sessions::revoke(tx, who.session_id, now)?;
         Event::new(who.actor(), Some(&who.origin), Action::Logout)
             .tenant(who.tenant_id)

@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::store::accounts;
+use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::{self, NewTenant, TenantRow};
 use crate::types::{Email, MembershipStatus, Person, Role, TenantId, Timestamp, UserId};
@@ -189,7 +190,7 @@ pub fn update_tenant(app: &App, who: &PortalUser, changes: TenantChanges) -> Res
         None => None,
     };
     let now = app.clock.now();
-    app.db.write(|tx| {
+    app.db.write_affecting(&[Affects::Tenant(tenant)], |tx| {
         let mut row = tenants::get(tx, tenant)?.ok_or(Error::NotFound)?;
         let old = provider_snapshot(&row);
         if let Some(name) = name {

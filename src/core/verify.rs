@@ -2,19 +2,30 @@
 //! path: a format check, one SHA-256, one indexed lookup, and a write at most once a
 //! minute per key or session. Only failures meet the rate limiter (per client IP): a
 //! valid credential never waits on its lock, and a guesser is cut off after its burst.
-use super::sessions::{self, TOUCH_EVERY_SECS, touch_if_stale};
+use super::sessions;
+use super::usage::{self, Used};
 use crate::app::App;
 use crate::crypto::api_key;
 use crate::crypto::secret::TokenHash;
 use crate::error::Error;
 use crate::limit::Scope;
-use crate::store::cache::Bounded;
+use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::keys::{self, KeyForVerify};
 use crate::store::sessions::PortalSessionRow;
 use crate::types::{Person, TenantStatus, Timestamp};
 
-/// Keys by hash, cached per thread until the next commit (a revocation is one).
+/// Keys by hash, cached per thread (see `store::cache`).
 type VerifiedKeys = Bounded<TokenHash, KeyForVerify, 2048>;
+
+impl DependsOn<TokenHash> for KeyForVerify {
+    fn depends_on(&self, _: &TokenHash, what: &Affects) -> bool {
+        match *what {
+            Affects::Key(id) => id == self.id,
+            Affects::Tenant(id) => id == self.tenant_id,
+            Affects::Session(_) | Affects::Account(_) => false,
+        }
+    }
+}
 
 pub enum KeyVerdict {
     Valid(KeyForVerify),
@@ -25,7 +36,16 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     let now = app.clock.now();
     let found = if api_key::is_well_formed(&app.config.key_prefix, raw) {
         let hash = TokenHash::of(raw);
-        app.db.read_cached(|c, cache: &mut VerifiedKeys| cache.get_or_load(hash, || keys::find_for_verify(c, &hash)))?
+        app.db.read_cached(|c, cache: &mut VerifiedKeys| {
+            let mut key = cache.get_or_load(hash, || keys::find_for_verify(c, &hash))?;
+            // Only a key that verifies is worth recording; this worker's copy shows the use.
+            if let Some(k) = key.as_mut().filter(|k| usable(k, now) && usage::due(k.last_used_at, now)) {
+                k.last_used_at = Some(now);
+                cache.update(&hash, |cached| cached.last_used_at = Some(now));
+                app.usage.note(app, Used::Key(k.id), now);
+            }
+            Ok(key)
+        })?
     } else {
         None // a typo or a foreign string: no database lookup
     };
@@ -34,14 +54,7 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
         Some(k) if k.revoked_at.is_some() => KeyVerdict::Invalid("revoked"),
         Some(k) if super::keys::expired(k.expires_at, now) => KeyVerdict::Invalid("expired"),
         Some(k) if k.tenant_status != TenantStatus::Active => KeyVerdict::Invalid("tenant_inactive"),
-        Some(k) => {
-            if k.last_used_at.is_none_or(|t| now.unix() - t.unix() >= TOUCH_EVERY_SECS) {
-                if let Err(e) = app.db.write(|tx| keys::touch(tx, k.id, now)) {
-                    log::warn!("could not record use of key {}: {e}", k.id);
-                }
-            }
-            KeyVerdict::Valid(k)
-        }
+        Some(k) => KeyVerdict::Valid(k),
     };
     if matches!(verdict, KeyVerdict::Invalid(_)) {
         failed(app, ip, now)?;
@@ -64,8 +77,12 @@ pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalS
         Err(Error::MfaEnrolmentRequired) => return Ok(None),
         Err(e) => return Err(e),
     }
-    touch_if_stale(app, found.id, found.last_seen_at, now);
     Ok(Some(found))
+}
+
+/// Whether a key found verifies at `now` (what the verdict's first arms refuse).
+fn usable(k: &KeyForVerify, now: Timestamp) -> bool {
+    k.revoked_at.is_none() && !super::keys::expired(k.expires_at, now) && k.tenant_status == TenantStatus::Active
 }
 
 /// Counts a failed verification; 429 once the IP has used up its allowance.

@@ -5,6 +5,7 @@
 //! given back to the OS when none runs and none waits. Letting argon2 allocate its 19 MiB
 //! per call instead left that memory in glibc's per-thread arenas: a server that had
 //! served a few hundred logins on 4 workers stayed at about 300 MiB RSS.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use super::guessable;
 use super::secret::{Secret, random_bytes, random_token};
 use crate::error::Error;
+use crate::http::client;
 
 /// Longest password accepted; longer is `invalid_request`, not `weak_password`.
 pub const MAX_LEN: usize = 256;
@@ -47,6 +49,17 @@ pub struct Verified {
     pub needs_rehash: bool,
 }
 
+/// How often a caller waiting for a permit looks whether its client is still there.
+const LOOK_AGAIN: Duration = Duration::from_millis(50);
+
+fn busy() -> Error {
+    Error::Unavailable("every password hashing permit is busy".into())
+}
+
+fn gone() -> Error {
+    Error::Unavailable("the client has gone".into())
+}
+
 /// Permits not in use, callers waiting for one, and the block buffers kept for reuse.
 struct Slots {
     free: usize,
@@ -60,6 +73,8 @@ pub struct Hasher {
     slots: Mutex<Slots>,
     freed: Condvar,
     max_wait: Duration,
+    /// Hashes computed since start (what a flood cost).
+    computed: AtomicU64,
     /// A real hash of a random password, made at start so that the first unknown-email
     /// login costs one verification like every other.
     dummy: String,
@@ -75,6 +90,7 @@ impl Hasher {
             slots: Mutex::new(Slots { free: permits, waiting: 0, buffers: Vec::new() }),
             freed: Condvar::new(),
             max_wait: Duration::from_secs(3),
+            computed: AtomicU64::new(0),
             dummy: String::new(),
         };
         hasher.dummy = hasher.hash(&random_token())?;
@@ -83,6 +99,7 @@ impl Hasher {
 
     pub fn hash(&self, password: &Secret) -> Result<String, Error> {
         let mut permit = self.acquire()?;
+        self.computed.fetch_add(1, Ordering::Relaxed);
         let salt = SaltString::encode_b64(&random_bytes()[..16]).map_err(Error::internal)?;
         let mut salt_bytes = [0u8; 16];
         let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(Error::internal)?;
@@ -103,11 +120,17 @@ impl Hasher {
     /// never activated), against a dummy so that the answer takes the same time.
     pub fn verify(&self, stored: Option<&str>, password: &Secret) -> Result<Verified, Error> {
         let mut permit = self.acquire()?;
+        self.computed.fetch_add(1, Ordering::Relaxed);
         let Some(stored) = stored else {
             self.check(&self.dummy, password, &mut permit.blocks)?;
             return Ok(Verified { ok: false, needs_rehash: false });
         };
         self.check(stored, password, &mut permit.blocks)
+    }
+
+    /// How many hashes were computed (or verified) since start.
+    pub fn hashes(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
     }
 
     fn check(&self, stored: &str, password: &Secret, blocks: &mut Vec<Block>) -> Result<Verified, Error> {
@@ -123,17 +146,33 @@ impl Hasher {
         Ok(Verified { ok, needs_rehash: ok && !current })
     }
 
+    /// A permit, within `max_wait` of the request's arrival (its wait for a worker counts),
+    /// and only while its client is there: a request whose client has gone, or that waited
+    /// too long to be worth an answer, is dropped before its hash.
     fn acquire(&self) -> Result<Permit<'_>, Error> {
-        let deadline = Instant::now() + self.max_wait;
+        let deadline = client::arrived().unwrap_or_else(Instant::now) + self.max_wait;
         let mut slots = self.slots();
         slots.waiting += 1;
-        while slots.free == 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+        loop {
+            let refused = if client::gone() {
+                Some(gone())
+            } else if Instant::now() >= deadline {
+                Some(busy())
+            } else {
+                None
+            };
+            if let Some(e) = refused {
                 slots.waiting -= 1;
-                return Err(Error::Unavailable("every password hashing permit is busy".into()));
+                // A permit this caller was woken for goes to the next in line.
+                self.freed.notify_one();
+                return Err(e);
             }
-            slots = self.freed.wait_timeout(slots, left).unwrap_or_else(PoisonError::into_inner).0;
+            if slots.free > 0 {
+                break;
+            }
+            // Woken by a permit coming back, or to look at the client again.
+            let nap = deadline.saturating_duration_since(Instant::now()).min(LOOK_AGAIN);
+            slots = self.freed.wait_timeout(slots, nap).unwrap_or_else(PoisonError::into_inner).0;
         }
         slots.waiting -= 1;
         slots.free -= 1;
@@ -223,6 +262,27 @@ mod tests {
         assert!(matches!(hasher.verify(None, &Secret::new("x".into())), Err(Error::Unavailable(_))));
         drop(held);
         assert!(!hasher.verify(None, &Secret::new("x".into()))?.ok, "the permit came back");
+        Ok(())
+    }
+
+    #[test]
+    fn a_request_whose_client_has_gone_or_that_waited_too_long_gets_no_hash() -> Result<(), Error> {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+
+        use crate::http::client::{Client, serving};
+        let hasher = Hasher::new(1)?;
+        let before = hasher.hashes();
+        let gone = Client { arrived: Instant::now(), gone: Arc::new(AtomicBool::new(true)) };
+        let refused = serving(gone, || hasher.verify(None, &pw("x")));
+        assert!(matches!(refused, Err(Error::Unavailable(m)) if m.contains("gone")));
+        let stale = Instant::now().checked_sub(Duration::from_secs(4)).ok_or_else(|| Error::internal("clock"))?;
+        let late = Client { arrived: stale, gone: Arc::new(AtomicBool::new(false)) };
+        assert!(matches!(serving(late, || hasher.hash(&pw("x"))), Err(Error::Unavailable(_))));
+        assert_eq!(hasher.hashes(), before, "neither was hashed");
+        let fresh = Client { arrived: Instant::now(), gone: Arc::new(AtomicBool::new(false)) };
+        assert!(!serving(fresh, || hasher.verify(None, &pw("x")))?.ok);
+        assert_eq!(hasher.hashes(), before + 1, "a client that waits is served");
         Ok(())
     }
 

@@ -14,6 +14,7 @@ pub mod page;
 pub mod recovery_codes;
 pub mod sealed;
 pub mod search;
+pub mod seed;
 pub mod sessions;
 pub mod signing_keys;
 pub mod stats;
@@ -25,6 +26,7 @@ use std::cell::RefCell;
 use std::io::Read as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -51,11 +53,38 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 /// A pool of read connections and one writer: SQLite allows one writer at a time anyway,
 /// and a single connection behind a mutex queues writers without busy retries.
 pub struct Db {
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// What this process's writes changed, for every thread's caches.
+    changes: cache::Log,
     readers: r2d2::Pool<SqliteConnectionManager>,
     path: PathBuf,
     /// Identifies this Db to the read connections threads keep (see `read`).
     alive: Arc<()>,
+    /// Write transactions committed through this Db (what batching saves is counted here).
+    commits: AtomicU64,
+    /// Set while the writer is inside a transaction, after it published any commit of
+    /// another process: the log holds every foreign commit until then.
+    vouched: AtomicBool,
+}
+
+/// Clears `Db::vouched` when a write ends, however it ends.
+struct Vouching<'a>(&'a AtomicBool);
+
+impl Drop for Vouching<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The one write connection, and its data version when last looked at: it moves only
+/// when another process commits (a connection's own commits leave it be).
+struct Writer {
+    conn: Connection,
+    version: i64,
+}
+
+fn data_version(conn: &Connection) -> Result<i64, Error> {
+    Ok(conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?)
 }
 
 thread_local! {
@@ -78,7 +107,16 @@ impl Db {
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
             .build(manager)?;
-        Ok(Self { writer: Mutex::new(writer), readers, path: path.to_owned(), alive: Arc::new(()) })
+        let writer = Writer { version: data_version(&writer)?, conn: writer };
+        Ok(Self {
+            writer: Mutex::new(writer),
+            changes: cache::Log::default(),
+            readers,
+            path: path.to_owned(),
+            alive: Arc::new(()),
+            commits: AtomicU64::new(0),
+            vouched: AtomicBool::new(false),
+        })
     }
 
     /// Runs `f` on this thread's own read connection (opened on first use); a nested read,
@@ -87,16 +125,40 @@ impl Db {
         self.on_own(|conn, _| f(conn))
     }
 
-    /// As `read`, with this thread's cache of type `C` (see `cache`), empty whenever the
-    /// database changed since this thread last used it.
-    pub fn read_cached<C: Default + 'static, T>(
+    /// As `read`, with this thread's cache of type `C` (see `cache`), rid of whatever the
+    /// writes since this thread last used it made stale.
+    pub fn read_cached<C: cache::Cache, T>(
         &self,
         f: impl FnOnce(&Connection, &mut C) -> Result<T, Error>,
     ) -> Result<T, Error> {
         self.on_own(|conn, caches| match caches {
-            Some(caches) => f(conn, caches.get::<C>(conn)?),
+            Some(caches) => f(conn, caches.get::<C>(conn, &self.changes, || self.foreign_writes())?),
             None => f(conn, &mut C::default()),
         })
+    }
+
+    /// Whether another process committed since the last look, published as a change of
+    /// everything when it did; unknown while the writer is busy (a thread that asks then
+    /// empties its own caches, and the next look tells the others).
+    fn foreign_writes(&self) -> Result<cache::Foreign, Error> {
+        let mut writer = match self.writer.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            // Inside its transaction, the writer has looked already (see `write_then`).
+            Err(std::sync::TryLockError::WouldBlock) if self.vouched.load(Ordering::SeqCst) => {
+                return Ok(cache::Foreign::Published);
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(cache::Foreign::Unknown),
+        };
+        if !writer.conn.is_autocommit() {
+            return Ok(cache::Foreign::Unknown);
+        }
+        let version = data_version(&writer.conn)?;
+        if version != writer.version {
+            self.changes.publish(None);
+            writer.version = version;
+        }
+        Ok(cache::Foreign::Published)
     }
 
     fn on_own<T>(
@@ -126,24 +188,66 @@ impl Db {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when it returns Ok,
-    /// rolled back (on drop) when it returns an error or panics.
+    /// rolled back (on drop) when it returns an error or panics. Every thread's caches drop
+    /// everything once it committed: a write that knows what it changes says so through
+    /// `write_affecting`.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, Error>) -> Result<T, Error> {
+        self.write_then(None, f)
+    }
+
+    /// As `write`, for a transaction that changes only what `affects` names of what the
+    /// caches hold (nothing, for one that only inserts rows or records usage).
+    pub fn write_affecting<T>(
+        &self,
+        affects: &[cache::Affects],
+        f: impl FnOnce(&Transaction) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.write_then(Some(affects), f)
+    }
+
+    fn write_then<T>(
+        &self,
+        affects: Option<&[cache::Affects]>,
+        f: impl FnOnce(&Transaction) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         // A panic inside `f` poisons the mutex but leaves the connection sound: unwinding
         // drops the `Transaction`, and rusqlite rolls a dropped transaction back. Refusing
         // every later write would turn one panicked request into a dead server, so the
         // writer is taken back; should a transaction somehow still be open (a failed
         // rollback), it is ended here before the next one begins.
-        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        // Dropped before the lock is released, on every path.
+        let _vouching = Vouching(&self.vouched);
+        let Writer { conn, version: seen } = &mut *writer;
         if !conn.is_autocommit() {
             conn.execute_batch("ROLLBACK")?;
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Holding SQLite's write lock, no other process commits until this one ends: what
+        // they committed before is published now, and readers that find the writer busy
+        // may take the log as complete.
+        let version = data_version(&tx)?;
+        if version != *seen {
+            self.changes.publish(None);
+            *seen = version;
+        }
+        self.vouched.store(true, Ordering::SeqCst);
         let out = f(&tx)?;
         let committed = tx.commit();
-        // Whatever the outcome, this thread's caches check the data version again.
+        // Published before the caller answers, and while no other write can begin: a
+        // request that starts after the answer finds the change in the log. A commit that
+        // failed may still have happened: everything is stale then.
+        self.changes.publish(if committed.is_ok() { affects } else { None });
+        // This thread's caches check again at once, so that a request sees its own writes.
         cache::wrote();
         committed?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(out)
+    }
+
+    /// How many write transactions this Db committed since it was opened.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// A consistent copy of the whole database, taken while others read and write, into a
@@ -298,7 +402,45 @@ mod tests {
 
         db.write(|tx| Ok(tx.execute("INSERT INTO probe VALUES (2)", [])?))?;
         assert_eq!(count(&db)?, 1, "the panicked insert was rolled back, the next one committed");
-        assert!(db.writer.lock().unwrap_or_else(PoisonError::into_inner).is_autocommit(), "no transaction left open");
+        assert!(
+            db.writer.lock().unwrap_or_else(PoisonError::into_inner).conn.is_autocommit(),
+            "no transaction left open"
+        );
+        Ok(())
+    }
+
+    /// A cache that remembers what was put in it until anything invalidates it.
+    #[derive(Default)]
+    struct Held(usize);
+
+    impl cache::Cache for Held {
+        fn invalidate(&mut self, _: &cache::Affects) {
+            self.0 = 0;
+        }
+    }
+
+    fn held(db: &Db) -> Result<usize, Error> {
+        db.read_cached(|_, c: &mut Held| {
+            c.0 += 1;
+            Ok(c.0 - 1)
+        })
+    }
+
+    #[test]
+    fn own_writes_drop_what_they_name_and_another_process_drops_everything() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(Error::internal)?;
+        let db = Db::open(&dir.path().join("k.db"), 1, Timestamp::from_unix(0))?;
+        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE probe (n INTEGER)")?))?;
+        held(&db)?;
+        assert_eq!(held(&db)?, 1, "kept between reads");
+        db.write_affecting(&[], |tx| Ok(tx.execute("INSERT INTO probe VALUES (1)", [])?))?;
+        assert_eq!(held(&db)?, 2, "a write that changes nothing cached keeps it");
+        db.write(|tx| Ok(tx.execute("INSERT INTO probe VALUES (2)", [])?))?;
+        assert_eq!(held(&db)?, 0, "a write that names nothing drops it");
+        let other = Connection::open(dir.path().join("k.db"))?;
+        other.execute("INSERT INTO probe VALUES (3)", [])?;
+        assert_eq!(held(&db)?, 0, "another connection's commit drops it");
+        assert_eq!(db.commits(), 3);
         Ok(())
     }
 }

@@ -46,11 +46,23 @@ pub struct PortalSessionRow {
     pub last_seen_at: Timestamp,
     /// When it lapses if not used again: the earlier of the absolute and the idle limit.
     pub expires_at: Timestamp,
+    /// The absolute limit, and how long it may stay unused.
+    pub ends_at: Timestamp,
+    pub idle_timeout: i64,
+}
+
+impl PortalSessionRow {
+    /// The row as it reads once a use at `now` is recorded (a cached copy kept current).
+    pub fn seen(&mut self, now: Timestamp) {
+        self.last_seen_at = now;
+        self.expires_at = self.ends_at.min(now.plus_secs(self.idle_timeout));
+    }
 }
 
 pub fn find_portal(conn: &Connection, hash: &TokenHash, now: Timestamp) -> Result<Option<PortalSessionRow>, Error> {
     let sql = format!(
-        "SELECT s.id, s.user_id, s.tenant_id, m.role, s.last_seen_at, MIN(s.expires_at, s.last_seen_at + s.idle_timeout)
+        "SELECT s.id, s.user_id, s.tenant_id, m.role, s.last_seen_at, MIN(s.expires_at, s.last_seen_at + s.idle_timeout),
+                s.expires_at, s.idle_timeout
          FROM sessions s
          JOIN memberships m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
          JOIN tenants t ON t.id = s.tenant_id
@@ -68,6 +80,8 @@ pub fn find_portal(conn: &Connection, hash: &TokenHash, now: Timestamp) -> Resul
                 role: r.get(3)?,
                 last_seen_at: r.get(4)?,
                 expires_at: r.get(5)?,
+                ends_at: r.get(6)?,
+                idle_timeout: r.get(7)?,
             })
         })
         .optional()?;

@@ -320,6 +320,29 @@ fn serve_answers_healthz_and_exits_cleanly_on_sigterm() {
 }
 
 #[test]
+fn sigterm_writes_the_uses_still_pending() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let port = free_port();
+    let served = Served::start(serve_flags(&db, port), port);
+    let body =
+        json!({ "tenant_name": "Flushed", "email": "flush@example.test", "password": "correct horse battery staple" });
+    let (status, signed) = served.call("POST", "/v1/auth/signup", None, Some(body));
+    assert_eq!(status, 201, "{signed}");
+    let (status, verdict) =
+        served.call("POST", "/v1/verify/key", None, Some(json!({ "key": signed["api_key"]["key"] })));
+    assert_eq!((status, verdict["valid"].clone()), (200, json!(true)));
+    // At once, well before the flusher's next turn.
+    let (exit, stderr) = served.terminate();
+    assert!(exit.success(), "exit {exit:?}; stderr:\n{stderr}");
+    let conn = rusqlite::Connection::open(&db).expect("open db");
+    let used: Option<i64> = conn
+        .query_row("SELECT last_used_at FROM keys WHERE id = ?1", [signed["api_key"]["id"].as_str()], |r| r.get(0))
+        .expect("key row");
+    assert!(used.is_some(), "the verification before SIGTERM is recorded");
+}
+
+#[test]
 fn serve_takes_keystead_max_connections_and_refuses_zero() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = tmp_db(&dir);

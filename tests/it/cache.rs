@@ -60,3 +60,80 @@ fn a_profile_changed_elsewhere_or_here_shows_at_once() {
         assert_eq!(s.get("/v1/me", Some(&a.token)).str("/user/name"), "Renamed Here");
     }
 }
+
+/// Workers hammer a key and a session while the test revokes them: every verification
+/// sent after the revocation's answer fails, on whichever worker and connection it lands.
+#[test]
+fn a_revocation_under_load_holds_from_the_very_next_request_on_every_worker() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let s = TestServer::spawn();
+    let a = s.signup("cache-load@example.test");
+    let doomed = s.post("/v1/keys", Some(&a.token), json!({ "name": "doomed" }));
+    assert_eq!(doomed.status, 201, "{}", doomed.text);
+    let (key_id, key) = (doomed.str("/id"), doomed.str("/key"));
+    let login = s.login(&a.email, crate::support::PASSWORD);
+    assert_eq!(login.status, 200, "{}", login.text);
+    let session = login.str("/session_token");
+    let listed = s.get("/v1/sessions", Some(&session));
+    let session_id = listed.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["current"] == json!(true)))
+        .and_then(|i| i["id"].as_str())
+        .expect("the current session")
+        .to_owned();
+
+    let revoked = AtomicBool::new(false);
+    let checked_after = AtomicUsize::new(0);
+    let warm = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for n in 0..8 {
+            let (s, key, session, revoked, checked_after, warm) = (&s, &key, &session, &revoked, &checked_after, &warm);
+            scope.spawn(move || {
+                let mut after = 0;
+                while after < 40 {
+                    let sent_after_revocation = revoked.load(Ordering::SeqCst);
+                    let verdicts = [
+                        s.post("/v1/verify/key", None, json!({ "key": key })).body["valid"].clone(),
+                        s.post("/v1/verify/session", None, json!({ "token": session })).body["valid"].clone(),
+                        json!(s.get("/v1/me", Some(session)).status == 200),
+                    ];
+                    if sent_after_revocation {
+                        assert_eq!(verdicts, [json!(false), json!(false), json!(false)], "thread {n}");
+                        after += 1;
+                    } else {
+                        warm.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                checked_after.fetch_add(after, Ordering::SeqCst);
+            });
+        }
+        // Every worker has both cached before the revocations.
+        while warm.load(Ordering::SeqCst) < 200 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(s.delete(&format!("/v1/keys/{key_id}"), Some(&a.token)).status, 204);
+        assert_eq!(s.delete(&format!("/v1/sessions/{session_id}"), Some(&a.token)).status, 204);
+        revoked.store(true, Ordering::SeqCst);
+    });
+    assert_eq!(checked_after.load(Ordering::SeqCst), 8 * 40);
+    // What was not revoked still verifies.
+    assert_eq!(s.post("/v1/verify/key", None, json!({ "key": a.key })).body["valid"], json!(true));
+    assert_eq!(s.get("/v1/me", Some(&a.token)).status, 200);
+}
+
+#[test]
+fn a_tenant_suspended_from_the_command_line_stops_its_keys_and_sessions_at_once() {
+    let s = TestServer::spawn();
+    let a = s.signup("cache-cli@example.test");
+    for _ in 0..ROUNDS {
+        assert_eq!(s.post("/v1/verify/key", None, json!({ "key": a.key })).body["valid"], json!(true));
+        assert_eq!(s.get("/v1/me", Some(&a.token)).status, 200);
+    }
+    crate::cli::ok(&s, &["tenants", "suspend", &a.tenant_id, "--reason", "cache test"]);
+    for _ in 0..ROUNDS {
+        let res = s.post("/v1/verify/key", None, json!({ "key": a.key }));
+        assert_eq!(res.body, json!({ "valid": false, "code": "tenant_inactive" }));
+        assert_error(&s.get("/v1/me", Some(&a.token)), 401, "unauthorized");
+    }
+}

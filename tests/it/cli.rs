@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{PASSWORD, TestServer, assert_error, token_of};
 
-fn keystead(s: &TestServer, args: &[&str]) -> Output {
+pub(crate) fn keystead(s: &TestServer, args: &[&str]) -> Output {
     let db = s.db_path();
     Command::new(env!("CARGO_BIN_EXE_keystead"))
         .args(args)
@@ -20,7 +20,7 @@ fn keystead(s: &TestServer, args: &[&str]) -> Output {
 
 /// Runs a command that must succeed; its standard output.
 #[track_caller]
-fn ok(s: &TestServer, args: &[&str]) -> String {
+pub(crate) fn ok(s: &TestServer, args: &[&str]) -> String {
     let out = keystead(s, args);
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "keystead {args:?} failed: {stderr}{stdout}");

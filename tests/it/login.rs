@@ -363,3 +363,33 @@ fn a_strangers_failures_from_another_client_do_not_lock_the_owner_out() {
         assert_eq!(login_from("198.51.100.7", PASSWORD).status, 200);
     }
 }
+
+/// A login flood whose clients give up at once: their requests are dropped before their
+/// password hashes (the connection's thread sees them gone), so the hashing permits go to
+/// clients that still wait.
+#[test]
+fn a_flood_of_logins_whose_clients_have_gone_costs_no_hashes() {
+    use std::io::Write as _;
+
+    let s = TestServer::with(|c| c.hash_threads = 1);
+    let a = s.signup("flood@example.test");
+    let body = json!({ "email": a.email, "password": "a wrong password it is" }).to_string();
+    let request = format!(
+        "POST /v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let before = s.app.hasher.hashes();
+    for _ in 0..24 {
+        let mut quitter = std::net::TcpStream::connect(&addr).expect("connect");
+        quitter.write_all(request.as_bytes()).expect("send");
+        // Gone before any answer.
+    }
+    // The flood has drained when a client that waits gets its answer.
+    let res = s.login(&a.email, PASSWORD);
+    assert_eq!(res.status, 200, "{}", res.text);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let hashed = s.app.hasher.hashes() - before;
+    // The login that waited, and the few quitters a worker took before their client was seen gone.
+    assert!(hashed <= 8, "{hashed} hashes for 24 clients that had gone and one that waited");
+}

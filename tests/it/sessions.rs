@@ -40,8 +40,11 @@ fn me(s: &TestServer, token: &str) -> Res {
     s.get("/v1/me", Some(token))
 }
 
+/// Whether the session works; its use is then written at once (the flusher does within
+/// seconds, and these tests move the clock by hours).
 fn alive(s: &TestServer, token: &str) -> bool {
     let res = me(s, token);
+    s.flush_usage();
     match res.status {
         200 => true,
         401 => {

@@ -5,13 +5,24 @@ use rusqlite::Connection;
 use super::methods;
 use crate::app::App;
 use crate::error::Error;
-use crate::store::cache::Bounded;
+use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::tenants;
 use crate::types::{MfaPolicy, Person, TenantId};
 
-/// Whether a person (in a tenant) is shut out until it enrols, cached per thread until
-/// the next write anywhere: this runs on every authenticated request.
+/// Whether a person (in a tenant) is shut out until it enrols, cached per thread (see
+/// `store::cache`): this runs on every authenticated request.
 type ShutOut = Bounded<(Person, Option<TenantId>), bool, 4096>;
+
+impl DependsOn<(Person, Option<TenantId>)> for bool {
+    fn depends_on(&self, &(person, tenant): &(Person, Option<TenantId>), what: &Affects) -> bool {
+        match (*what, person) {
+            (Affects::Account(id), Person::User(user)) => id == user,
+            // Without a tenant, the policy of any tenant the account belongs to applies.
+            (Affects::Tenant(id), Person::User(_)) => tenant.is_none_or(|t| t == id),
+            _ => false,
+        }
+    }
+}
 
 /// `403 mfa_enrolment_required` when a policy needs a factor this person lacks: the one
 /// check behind every route but the enrolment ones (`http::auth`).

@@ -147,6 +147,11 @@ impl TestServer {
         Self { app, base, dir, running: Some(running), agent }
     }
 
+    /// Writes the uses of keys and sessions pending (the flusher does every few seconds).
+    pub fn flush_usage(&self) {
+        self.app.usage.flush(&self.app).expect("flush usage");
+    }
+
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("keystead.db")
     }

@@ -93,6 +93,13 @@ impl ClientConnection {
         }
     }
 
+    /// Keystead patch: whether the client closed the connection while a request of it
+    /// waits for its answer. Bytes it sent since (a pipelined request) are still in the
+    /// socket or our buffer, and mean it is there.
+    pub(crate) fn client_gone(&self) -> bool {
+        self.source.buffer().is_empty() && self.source.get_ref().peer_gone()
+    }
+
     /// true if the connection is HTTPS
     pub fn secure(&self) -> bool {
         self.secure

@@ -104,6 +104,22 @@ impl Connection {
         }
     }
 
+    /// Keystead patch: whether the peer has closed (or reset) the connection, told by a
+    /// peek that neither waits nor takes a byte: bytes waiting or none yet mean it is there.
+    pub(crate) fn peer_gone(&self) -> bool {
+        let sock = match self {
+            Self::Tcp(s) => socket2::SockRef::from(s),
+            #[cfg(unix)]
+            Self::Unix(s) => socket2::SockRef::from(s),
+        };
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        match sock.recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted),
+        }
+    }
+
     pub(crate) fn try_clone(&self) -> std::io::Result<Self> {
         match self {
             Self::Tcp(s) => s.try_clone().map(Self::from),

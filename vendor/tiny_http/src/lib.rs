@@ -133,6 +133,10 @@ mod util;
 /// Destroying this object will immediately close the listening socket and the reading
 ///  part of all the client's connections. Requests that have already been returned by
 ///  the `recv()` function will not close and the responses will be transferred to the client.
+/// Keystead patch: how often a connection whose request waits for its answer is looked
+/// at for a client that has gone.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub struct Server {
     // should be false as long as the server exists
     // when set to true, all the subtasks will close within a few hundreds ms
@@ -418,15 +422,32 @@ impl Server {
                         let held = OpenConnection::new(&open, client_key.map(|c| (c, &open_by_client)));
                         tasks_pool.spawn(Box::new(move || {
                             let _held = &held;
-                            if let Some(client) = client.take() {
+                            if let Some(mut client) = client.take() {
                                 // Keystead patch: the next request is read once this one
                                 // is answered (upstream did so for HTTPS only): its body is
                                 // read whole on this thread, and the client's quiet time
                                 // between requests counts from our answer.
+                                //
+                                // Keystead patch: while it waits, the connection is looked
+                                // at every so often, and a client that has gone is flagged
+                                // on its request (`Request::client_gone`): a handler may
+                                // then spare work nobody will read.
                                 let (sender, receiver) = mpsc::channel();
-                                for rq in client {
+                                while let Some(rq) = client.next() {
+                                    let gone = rq.gone_flag();
                                     messages.push(rq.with_notify_sender(sender.clone()).into());
-                                    if receiver.recv().is_err() {
+                                    let answered = loop {
+                                        match receiver.recv_timeout(WATCH_EVERY) {
+                                            Ok(()) => break true,
+                                            Err(mpsc::RecvTimeoutError::Disconnected) => break false,
+                                            Err(mpsc::RecvTimeoutError::Timeout) => {
+                                                if client.client_gone() {
+                                                    gone.store(true, std::sync::atomic::Ordering::SeqCst);
+                                                }
+                                            }
+                                        }
+                                    };
+                                    if !answered {
                                         break;
                                     }
                                 }

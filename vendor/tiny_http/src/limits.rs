@@ -75,6 +75,11 @@ impl TimedStream {
         TimedStream { inner, deadline }
     }
 
+    /// Keystead patch: whether the client has gone (see `Connection::peer_gone`).
+    pub(crate) fn peer_gone(&self) -> bool {
+        self.inner.peer_gone()
+    }
+
     /// Ends our side of the connection (the client reads the answer, then the end).
     pub(crate) fn shutdown_write(&self) {
         self.inner.shutdown_write();

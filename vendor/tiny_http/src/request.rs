@@ -74,6 +74,11 @@ pub struct Request {
 
     // If Some, a message must be sent after responding
     notify_when_responded: Option<Sender<()>>,
+
+    // Keystead patch: when the request had been read whole, and whether its client has
+    // gone since (set by the connection's thread, see lib.rs).
+    received_at: std::time::Instant,
+    gone: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct NotifyOnDrop<R> {
@@ -238,6 +243,8 @@ where
         body_length: content_length,
         must_send_continue: expects_continue,
         notify_when_responded: None,
+        received_at: std::time::Instant::now(),
+        gone: Default::default(),
     })
 }
 
@@ -268,10 +275,23 @@ where
         headers,
         must_send_continue: false,
         notify_when_responded: None,
+        received_at: std::time::Instant::now(),
+        gone: Default::default(),
     }
 }
 
 impl Request {
+    /// Keystead patch: when the request had been read whole (before it waited for a worker).
+    pub fn received_at(&self) -> std::time::Instant {
+        self.received_at
+    }
+
+    /// Keystead patch: a flag that turns true once the client has closed its connection
+    /// while this request waits for its answer (looked at every 50 ms).
+    pub fn gone_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.gone.clone()
+    }
+
     /// Returns true if the request was made through HTTPS.
     #[inline]
     pub fn secure(&self) -> bool {

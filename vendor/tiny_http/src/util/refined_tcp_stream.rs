@@ -131,6 +131,16 @@ impl RefinedTcpStream {
         }
     }
 
+    /// Keystead patch: whether the peer has gone (see `Connection::peer_gone`); a TLS
+    /// stream cannot tell and says no.
+    pub(crate) fn peer_gone(&self) -> bool {
+        match &self.stream {
+            Stream::Http(s) => s.peer_gone(),
+            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+            Stream::Https(_) => false,
+        }
+    }
+
     /// Keystead patch: ends the sending side of the socket, whichever half this is.
     pub(crate) fn shutdown_write(&self) {
         match &self.stream {
