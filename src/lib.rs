@@ -20,4 +20,4 @@ pub mod types;
 pub mod web;
 
 /// What `keystead --version` prints after the name: the release and the commit built from.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("KEYSTEAD_COMMIT"), ")");
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BUILT_FROM_COMMIT"), ")");
