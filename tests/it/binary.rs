@@ -593,3 +593,34 @@ fn the_version_names_the_commit_it_was_built_from() {
     assert_eq!(head.len(), 12, "the tests run in a git checkout");
     assert_eq!(printed, format!("keystead {} (commit {head})", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn json_log_lines_carry_the_request_fields_and_no_secret() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = tmp_db(&dir);
+    let port = free_port();
+    let mut cmd = serve_flags(&db, port);
+    cmd.args(["--log-format", "json"]);
+    let served = Served::start(cmd, port);
+    let (_, signup) = served.call(
+        "POST",
+        "/v1/auth/signup",
+        None,
+        Some(json!({ "tenant_name": "Logged", "email": "ann@example.test", "password": PASSWORD })),
+    );
+    let token = signup["session_token"].as_str().expect("token").to_owned();
+    let tenant_id = signup["tenant"]["id"].as_str().expect("tenant").to_owned();
+    assert_eq!(served.call("GET", "/v1/me", Some(&token), None).0, 200);
+    let (exit, log) = served.terminate();
+    assert!(exit.success());
+    let lines: Vec<Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    assert!(lines.iter().all(|l| l["time"].is_string() && l["level"].is_string() && l["message"].is_string()));
+    let me = lines.iter().find(|l| l["route"] == "/v1/me").expect("a line for GET /v1/me");
+    assert_eq!((me["method"].as_str(), me["status"].as_u64()), (Some("GET"), Some(200)));
+    assert_eq!(me["tenant_id"].as_str(), Some(tenant_id.as_str()), "the tenant the session acts in");
+    assert!(me["request_id"].is_string() && me["duration_ms"].is_number(), "{me}");
+    let signed_up = lines.iter().find(|l| l["route"] == "/v1/auth/signup").expect("signup line");
+    assert!(signed_up["tenant_id"].is_null() && signed_up["status"] == 201, "{signed_up}");
+    assert!(!log.contains(PASSWORD) && !log.contains(&token), "no secret in the log:\n{log}");
+}
