@@ -449,6 +449,12 @@ fn backup_writes_a_copy_that_holds_the_data_while_the_server_runs() {
     assert!(exit.success());
 }
 
+/// Signs Ann up through the served binary; the signup answer.
+fn sign_up(served: &Served) -> Value {
+    let body = json!({ "tenant_name": "Logged", "email": "ann@example.test", "password": PASSWORD });
+    served.call("POST", "/v1/auth/signup", None, Some(body)).1
+}
+
 #[test]
 fn log_lines_name_route_templates_and_never_secrets() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -464,12 +470,7 @@ fn log_lines_name_route_templates_and_never_secrets() {
         Some(json!({ "email": "op@example.test", "password": PASSWORD })),
     );
     let admin_token = admin["session_token"].as_str().expect("admin token").to_owned();
-    let (_, signup) = served.call(
-        "POST",
-        "/v1/auth/signup",
-        None,
-        Some(json!({ "tenant_name": "Logged", "email": "ann@example.test", "password": PASSWORD })),
-    );
+    let signup = sign_up(&served);
     let token = signup["session_token"].as_str().expect("token").to_owned();
     let api_key = signup["api_key"]["key"].as_str().expect("key").to_owned();
     let key_id = signup["api_key"]["id"].as_str().expect("key id").to_owned();
@@ -602,12 +603,7 @@ fn json_log_lines_carry_the_request_fields_and_no_secret() {
     let mut cmd = serve_flags(&db, port);
     cmd.args(["--log-format", "json"]);
     let served = Served::start(cmd, port);
-    let (_, signup) = served.call(
-        "POST",
-        "/v1/auth/signup",
-        None,
-        Some(json!({ "tenant_name": "Logged", "email": "ann@example.test", "password": PASSWORD })),
-    );
+    let signup = sign_up(&served);
     let token = signup["session_token"].as_str().expect("token").to_owned();
     let tenant_id = signup["tenant"]["id"].as_str().expect("tenant").to_owned();
     assert_eq!(served.call("GET", "/v1/me", Some(&token), None).0, 200);
