@@ -105,9 +105,17 @@ fn chunked<T>(what: &str, n: u32, mut f: impl FnMut(u32, u32) -> Result<T, Error
     Ok(())
 }
 
+/// A file for raw keys or session tokens of the seeded database: its owner's only, like
+/// the database whose sessions and keys they open.
 fn sample_file(path: &Path) -> Result<std::io::BufWriter<std::fs::File>, Error> {
-    let file =
-        std::fs::File::create(path).map_err(|e| Error::internal(format!("cannot create {}: {e}", path.display())))?;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", path.display())))?;
     Ok(std::io::BufWriter::new(file))
 }
 

@@ -102,11 +102,11 @@ fn master_key(config: &Config, conn: &Connection) -> Finding {
     })
     .map_err(|e| describe(&e))?;
     match (key.is_some(), refused) {
-        (_, Some(what)) if key.is_none() => Err(format!(
+        (false, Some(what)) => Err(format!(
             "the database holds sealed values ({what}) but no key is given: set KEYSTEAD_MASTER_KEY or restore {}",
             file.display()
         )),
-        (_, Some(what)) => {
+        (true, Some(what)) => {
             Err(format!("the key does not open {what}: it is not the key this database was sealed with"))
         }
         (false, None) => Ok(format!("none yet ({} is created on the first start)", file.display())),

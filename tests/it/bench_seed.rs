@@ -27,6 +27,11 @@ fn bench_seed_fills_every_table_and_its_samples_work() {
 
     let read = |name: &str| std::fs::read_to_string(out.path().join(name)).expect("sample file");
     let (keys, tokens) = (read("keys"), read("tokens"));
+    for name in ["keys", "tokens"] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(out.path().join(name)).expect("sample file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "raw secrets are their owner's only: {name}");
+    }
     assert_eq!(keys.lines().collect::<std::collections::HashSet<_>>().len(), 50, "distinct keys");
     assert_eq!(tokens.lines().count(), 50);
     for key in keys.lines().step_by(7) {
