@@ -22,6 +22,7 @@ pub mod tenants;
 pub mod tokens;
 pub mod usage;
 pub mod verify;
+pub mod webauthn;
 
 use crate::error::Error;
 use crate::store::accounts::AccountRow;
