@@ -50,6 +50,9 @@ pub enum Error {
     MfaEnrolmentRequired,
     AlreadyEnrolled,
     NotPending,
+    /// 400: a passkey registration refused (an unknown, spent or expired ceremony, or an
+    /// answer that does not verify).
+    InvalidCredential,
     /// 503: a dependency (the database, the hashing pool) cannot serve right now.
     Unavailable(String),
     /// 500: a bug or an I/O failure. The text is logged, never sent.
@@ -60,8 +63,10 @@ pub enum Error {
 #[derive(Debug)]
 pub struct MfaChallenge {
     pub token: Secret,
-    /// The enrolled methods: "totp", "recovery_code".
+    /// The enrolled methods: "totp", "recovery_code", "passkey".
     pub methods: Vec<&'static str>,
+    /// What `navigator.credentials.get()` takes, when the person has a passkey.
+    pub passkey_options: Option<serde_json::Value>,
     pub expires_at: Timestamp,
 }
 
@@ -114,6 +119,7 @@ impl Error {
             Error::MfaEnrolmentRequired => (403, "mfa_enrolment_required"),
             Error::AlreadyEnrolled => (409, "already_enrolled"),
             Error::NotPending => (409, "not_pending"),
+            Error::InvalidCredential => (400, "invalid_credential"),
             Error::Internal(_) => (500, "internal_error"),
             Error::Unavailable(_) => (503, "unavailable"),
         }
@@ -153,6 +159,7 @@ impl Error {
             Error::MfaEnrolmentRequired => "A second factor is required: enrol one first.",
             Error::AlreadyEnrolled => "An authenticator is already enrolled.",
             Error::NotPending => "There is no pending authenticator enrolment to confirm.",
+            Error::InvalidCredential => "The passkey was not registered: start again, and answer within five minutes.",
             Error::Unavailable(_) => "The server is busy or its database is unavailable.",
             Error::Internal(_) => "Internal error.",
         };

@@ -67,8 +67,11 @@ pub fn prune_batch(app: &App, limit: i64) -> Result<Pruned, Error> {
     let tokens = app.db.write(|tx| store::tokens::delete_expired(tx, before(TOKEN_GRACE_SECS), limit))?;
     let signing_keys =
         app.db.write(|tx| store::signing_keys::delete_retired(tx, before(SIGNING_KEY_GRACE_SECS), limit))?;
-    let mfa_challenges =
-        app.db.write(|tx| store::mfa_challenges::delete_expired(tx, before(TOKEN_GRACE_SECS), limit))?;
+    // Second steps and passkey registrations: the short-lived ceremonies of the factors.
+    let mfa_challenges = app.db.write(|tx| {
+        Ok(store::mfa_challenges::delete_expired(tx, before(TOKEN_GRACE_SECS), limit)?
+            + store::passkey_registrations::delete_expired(tx, before(TOKEN_GRACE_SECS), limit)?)
+    })?;
     Ok(Pruned { sessions, tokens, mail, signing_keys, mfa_challenges })
 }
 
@@ -100,7 +103,7 @@ fn run(app: &App, stopping: &AtomicBool) {
             match prune(app, BATCH, PAUSE, stopping) {
                 Ok(p) if p == Pruned::default() => {}
                 Ok(p) => log::info!(
-                    "pruned {} sessions, {} tokens, {} messages, {} signing keys and {} second-step challenges",
+                    "pruned {} sessions, {} tokens, {} messages, {} signing keys and {} second-step and passkey ceremonies",
                     p.sessions,
                     p.tokens,
                     p.mail,

@@ -62,6 +62,11 @@ id_type!(KeyId);
 id_type!(SessionId);
 id_type!(AdminId);
 id_type!(EventId);
+id_type!(PasskeyId);
+id_type!(
+    /// A passkey registration between its options and the browser's answer.
+    CeremonyId
+);
 
 /// Unix seconds, UTC. Shown as RFC 3339.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Hash)]

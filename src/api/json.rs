@@ -14,10 +14,11 @@ use crate::store::audit::AuditRow;
 use crate::store::keys::KeyRow;
 use crate::store::memberships::MembershipRow;
 use crate::store::outbox::OutboxRow;
+use crate::store::passkeys::Listed;
 use crate::store::sessions::SessionRow;
 use crate::store::tenants::TenantRow;
 use crate::types::{
-    AccountStatus, AdminId, AdminStatus, Email, EventId, KeyId, MembershipStatus, Role, SessionId, TenantId,
+    AccountStatus, AdminId, AdminStatus, Email, EventId, KeyId, MembershipStatus, PasskeyId, Role, SessionId, TenantId,
     TenantStatus, Timestamp, UserId,
 };
 
@@ -97,6 +98,25 @@ pub struct Membership<'a> {
     pub role: Role,
     pub status: MembershipStatus,
     pub created_at: Timestamp,
+}
+
+/// A passkey in its owner's list (`GET /v1/me/mfa`, `/v1/me/mfa/passkeys`).
+#[derive(Serialize)]
+pub struct Passkey<'a> {
+    pub id: PasskeyId,
+    pub name: &'a str,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl<'a> Passkey<'a> {
+    pub fn of(p: &'a Listed) -> Self {
+        Self { id: p.id, name: &p.name, created_at: p.created_at, last_used_at: p.last_used_at }
+    }
+
+    pub fn list(all: &'a [Listed]) -> Vec<Self> {
+        all.iter().map(Self::of).collect()
+    }
 }
 
 pub fn memberships(list: &[(MembershipRow, TenantRow)]) -> Vec<Membership<'_>> {

@@ -124,7 +124,7 @@ pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error
                     .append(tx, now)?;
             }
         }
-        match mfa::challenge::demand(tx, Person::User(account.id), requested, None, now)? {
+        match mfa::challenge::demand(tx, app, Person::User(account.id), requested, None, now)? {
             Some(mfa_required) => Ok(Err(mfa_required)),
             None => open_login(tx, app, origin, account.id, tenant, now).map(Ok),
         }

@@ -403,7 +403,7 @@ pub fn activate(app: &App, origin: &Origin, input: Activate) -> Result<Activated
     app.db.write(|tx| {
         if acceptance.checked.is_some() {
             let person = Person::User(account.id);
-            if let Some(mfa_required) = mfa::challenge::demand(tx, person, None, Some(invitation), now)? {
+            if let Some(mfa_required) = mfa::challenge::demand(tx, app, person, None, Some(invitation), now)? {
                 return Ok(Err(mfa_required));
             }
         }

@@ -78,7 +78,7 @@ pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -
         if let Some(hash) = &rehash {
             admins::replace_password_hash(tx, admin.id, &admin.password_hash, hash, now)?;
         }
-        match mfa::challenge::demand(tx, Person::Admin(admin.id), None, None, now)? {
+        match mfa::challenge::demand(tx, app, Person::Admin(admin.id), None, None, now)? {
             Some(mfa_required) => Ok(Err(mfa_required)),
             None => open_admin_login(tx, app, origin, admin.id, now).map(Ok),
         }

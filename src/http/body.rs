@@ -66,6 +66,8 @@ fn known_field(name: &str) -> Option<&'static str> {
         "slug",
         "code",
         "mfa_token",
+        "ceremony_id",
+        "credential",
     ];
     FIELDS.iter().copied().find(|f| *f == name)
 }

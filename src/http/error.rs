@@ -1,5 +1,6 @@
 //! The one mapping from `Error` to the API's answer, `{"error": {code, message, fields?}}`
-//! (`mfa_required` adds `mfa_token`, `methods` and `expires_at`),
+//! (`mfa_required` adds `mfa_token`, `methods`, `expires_at` and, for a person with a
+//! passkey, `passkey_options`),
 //! with the status from `Error::status_and_code` and the sentence from `Error::message`.
 //! Pages show errors through `web::error`, from the same two.
 use serde_json::{Map, Value, json};
@@ -27,6 +28,9 @@ pub fn unlogged(e: &Error) -> Response {
         error["mfa_token"] = json!(c.token.expose());
         error["methods"] = json!(c.methods);
         error["expires_at"] = json!(c.expires_at);
+        if let Some(options) = &c.passkey_options {
+            error["passkey_options"] = options.clone();
+        }
     }
     with_retry_headers(e, Response::json(status, &json!({ "error": error })))
 }

@@ -14,6 +14,8 @@ pub struct NewChallenge {
     pub who: Person,
     pub tenant_id: Option<TenantId>,
     pub invitation: Option<TokenHash>,
+    /// What a passkey must sign to pass (None: the person has no passkey).
+    pub passkey_challenge: Option<Vec<u8>>,
     pub expires_at: Timestamp,
 }
 
@@ -21,16 +23,18 @@ pub struct ChallengeRow {
     pub who: Person,
     pub tenant_id: Option<TenantId>,
     pub invitation: Option<TokenHash>,
+    pub passkey_challenge: Option<Vec<u8>>,
 }
 
 pub fn insert(tx: &Transaction<'_>, c: &NewChallenge, now: Timestamp) -> Result<(), Error> {
     tx.prepare_cached(
-        "INSERT INTO mfa_challenges (hash, realm, owner_id, tenant_id, invitation, created_at, expires_at)
-         VALUES (:hash, :realm, :owner, :tenant, :invitation, :now, :expires)",
+        "INSERT INTO mfa_challenges
+             (hash, realm, owner_id, tenant_id, invitation, passkey_challenge, created_at, expires_at)
+         VALUES (:hash, :realm, :owner, :tenant, :invitation, :passkey, :now, :expires)",
     )?
     .execute(named_params! {
         ":hash": c.hash, ":realm": c.who.realm(), ":owner": c.who.id(), ":tenant": c.tenant_id,
-        ":invitation": c.invitation, ":now": now, ":expires": c.expires_at,
+        ":invitation": c.invitation, ":passkey": c.passkey_challenge, ":now": now, ":expires": c.expires_at,
     })?;
     Ok(())
 }
@@ -44,15 +48,15 @@ pub fn find_live(
 ) -> Result<Option<ChallengeRow>, Error> {
     let row = conn
         .prepare_cached(
-            "SELECT owner_id, tenant_id, invitation FROM mfa_challenges
+            "SELECT owner_id, tenant_id, invitation, passkey_challenge FROM mfa_challenges
              WHERE hash = :hash AND realm = :realm AND used_at IS NULL AND expires_at > :now AND failures < :max",
         )?
         .query_row(named_params! { ":hash": hash, ":realm": realm, ":now": now, ":max": MAX_FAILURES }, |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    row.map(|(owner, tenant_id, invitation)| {
-        Ok(ChallengeRow { who: Person::from_columns(realm, &owner)?, tenant_id, invitation })
+    row.map(|(owner, tenant_id, invitation, passkey_challenge)| {
+        Ok(ChallengeRow { who: Person::from_columns(realm, &owner)?, tenant_id, invitation, passkey_challenge })
     })
     .transpose()
 }

@@ -13,6 +13,7 @@ const STEPS: &[(i64, &str, &str)] = &[
     (5, "prune", include_str!("../../migrations/0005_prune.sql")),
     (7, "mfa", include_str!("../../migrations/0007_mfa.sql")),
     (8, "prune_mfa", include_str!("../../migrations/0008_prune_mfa.sql")),
+    (9, "passkeys", include_str!("../../migrations/0009_passkeys.sql")),
     (10, "notices", include_str!("../../migrations/0010_notices.sql")),
 ];
 

@@ -11,6 +11,8 @@ pub mod mfa_challenges;
 pub mod migrate;
 pub mod outbox;
 pub mod page;
+pub mod passkey_registrations;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod sealed;
 pub mod search;

@@ -46,7 +46,8 @@ pub fn shown(e: &Error) -> Shown {
         | Error::MfaRequired(_)
         | Error::MfaEnrolmentRequired
         | Error::AlreadyEnrolled
-        | Error::NotPending => Shown::Form,
+        | Error::NotPending
+        | Error::InvalidCredential => Shown::Form,
         Error::CsrfFailed
         | Error::SignupDisabled
         | Error::NotFound

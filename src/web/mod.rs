@@ -42,6 +42,8 @@ pub struct Layout {
     pub title: String,
     pub css: String,
     pub icon: String,
+    /// Scripts of `assets/` the page needs (none by default), loaded deferred.
+    pub scripts: Vec<String>,
     /// The value of every form's hidden `csrf` field (`{% include "web/csrf.html" %}`).
     pub csrf: String,
     token: Option<Token>,
@@ -75,6 +77,7 @@ impl Layout {
             title: title.to_owned(),
             css: assets::url("app.css"),
             icon: assets::url("icon.svg"),
+            scripts: Vec::new(),
             csrf: String::new(),
             token: None,
             account: None,
@@ -98,6 +101,12 @@ impl Layout {
     /// The operator header: who is signed in, logout.
     pub fn operator(mut self, admin: &AdminRow) -> Self {
         self.operator = Some(admin.email.as_str().to_owned());
+        self
+    }
+
+    /// Loads `assets/{name}` with the page.
+    pub fn script(mut self, name: &str) -> Self {
+        self.scripts.push(assets::url(name));
         self
     }
 

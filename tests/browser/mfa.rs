@@ -112,3 +112,42 @@ fn a_tenant_policy_leads_a_member_without_a_factor_to_enrolment() {
     chrome.wait_for_url("/app/keys");
     chrome.assert_quiet_console();
 }
+
+#[test]
+fn a_passkey_is_added_on_the_security_page_and_signs_in() {
+    let s = TestServer::on_localhost();
+    s.signup("pia@a.test");
+    let chrome = Chrome::start();
+    let authenticator = chrome.add_virtual_authenticator();
+    password_step(&chrome, &s, "pia@a.test");
+    chrome.wait_for_url("/app");
+    chrome.goto(&format!("{}/app/security", s.base));
+    chrome.type_into("form[action='/app/security/passkeys'] input[name=name]", "This laptop");
+    chrome.type_into("form[action='/app/security/passkeys'] input[name=password]", PASSWORD);
+    chrome.click("form[action='/app/security/passkeys'] button[type=submit]");
+    // The script submits the answer once the authenticator gave it.
+    chrome.click("button[data-passkey=create]");
+    chrome.find("ul.codes");
+    let codes = chrome.script("return document.querySelectorAll('ul.codes li code').length");
+    assert_eq!(codes, json!(10), "the first factor brings the recovery codes");
+    assert!(chrome.text("#passkeys").contains("This laptop"));
+    let held = chrome.credentials(&authenticator);
+    assert_eq!(held.len(), 1, "{held:?}");
+    chrome.assert_quiet_console();
+
+    log_out(&chrome);
+    password_step(&chrome, &s, "pia@a.test");
+    chrome.click("button[data-passkey=get]");
+    chrome.wait_for_url("/app");
+    assert_eq!(chrome.text("#current-tenant"), "Tenant of pia");
+    let signed = chrome.credentials(&authenticator)[0]["signCount"].as_u64().expect("a counter");
+    assert!(signed >= 1, "the authenticator counted its signature");
+    chrome.goto(&format!("{}/app/security", s.base));
+    assert!(!chrome.text("#passkeys tbody").contains("never"), "the use is recorded");
+
+    chrome.type_into("#passkeys tbody form input[name=password]", PASSWORD);
+    chrome.click("#passkeys tbody form button[type=submit]");
+    chrome.wait_for_none("#passkeys tbody");
+    assert!(!chrome.text("#passkeys").contains("This laptop"), "removed");
+    chrome.assert_quiet_console();
+}

@@ -95,6 +95,19 @@ impl Chrome {
         }
     }
 
+    /// Waits up to 10 s until nothing matches `css` (a page that a form post replaces).
+    pub fn wait_for_none(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.session_call("POST", "/elements", Some(json!({ "using": "css selector", "value": css })));
+            if found.as_array().is_some_and(Vec::is_empty) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still an element {css} on {}", self.url());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.session_call("POST", &format!("/element/{id}/clear"), Some(json!({})));
@@ -123,6 +136,26 @@ impl Chrome {
     /// Runs a script in the page (through the DevTools protocol, which the page's CSP does not govern).
     pub fn script(&self, source: &str) -> Value {
         self.session_call("POST", "/execute/sync", Some(json!({ "script": source, "args": [] })))
+    }
+
+    /// Gives the browser a virtual authenticator (WebDriver's WebAuthn extension): a
+    /// platform one that keeps resident keys, verifies its user and consents at once.
+    /// Its id.
+    pub fn add_virtual_authenticator(&self) -> String {
+        let options = json!({
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+            "hasUserVerification": true, "isUserConsenting": true, "isUserVerified": true,
+        });
+        let id = self.session_call("POST", "/webauthn/authenticator", Some(options));
+        id.as_str().expect("an authenticator id").to_owned()
+    }
+
+    /// The credentials the virtual authenticator holds.
+    pub fn credentials(&self, authenticator: &str) -> Vec<Value> {
+        match self.session_call("GET", &format!("/webauthn/authenticator/{authenticator}/credentials"), None) {
+            Value::Array(all) => all,
+            other => panic!("unexpected credentials answer {other}"),
+        }
     }
 
     /// The browser console's entries since the last call (chromedriver's log endpoint).

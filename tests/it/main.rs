@@ -32,6 +32,7 @@ mod members;
 mod mfa;
 mod mfa_policy;
 mod notices;
+mod passkeys;
 mod proxies;
 mod prune;
 mod sessions;

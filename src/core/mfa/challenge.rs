@@ -1,11 +1,12 @@
 //! The second step of a sign-in. A correct password on an account with a factor earns an
 //! `mfa_token` (random, SHA-256 only, 5 minutes, one use, bound to the person, the tenant
 //! the login asked for, and the invitation when it came from an activation) instead of a
-//! session; `complete` trades it and a code for what the first step would have given.
+//! session; `complete` trades it and a code (or a passkey's assertion of the challenge
+//! stored with it) for what the first step would have given.
 //! Wrong codes are counted on the token (five end it) and on the person across tokens.
 use rusqlite::Transaction;
 
-use super::{Method, limit_key, methods, spend_code, target_kind};
+use super::{Method, Proof, limit_key, methods, passkeys, spend_code, target_kind};
 use crate::app::App;
 use crate::core::audit::{Action, Event};
 use crate::core::principal::{Actor, Origin};
@@ -21,6 +22,7 @@ pub const LIFETIME_SECS: i64 = 5 * 60;
 /// `mfa_required` error to answer with. None: no factor, the sign-in goes on.
 pub(crate) fn demand(
     tx: &Transaction<'_>,
+    app: &App,
     person: Person,
     tenant_id: Option<TenantId>,
     invitation: Option<TokenHash>,
@@ -32,12 +34,26 @@ pub(crate) fn demand(
     }
     let token = random_token();
     let expires_at = now.plus_secs(LIFETIME_SECS);
+    let passkey_challenge =
+        if methods.contains(&Method::Passkey.as_str()) { Some(crate::core::webauthn::new_challenge()?) } else { None };
+    let passkey_options =
+        passkey_challenge.as_deref().map(|c| passkeys::request_options(app, tx, person, c)).transpose()?;
     mfa_challenges::insert(
         tx,
-        &NewChallenge { hash: token.digest(), who: person, tenant_id, invitation, expires_at },
+        &NewChallenge { hash: token.digest(), who: person, tenant_id, invitation, passkey_challenge, expires_at },
         now,
     )?;
-    Ok(Some(Error::MfaRequired(Box::new(MfaChallenge { token, methods, expires_at }))))
+    Ok(Some(Error::MfaRequired(Box::new(MfaChallenge { token, methods, passkey_options, expires_at }))))
+}
+
+/// The passkey request options of a live challenge (for a page that asks again after a
+/// wrong answer); None when the token is over or the person has no passkey.
+pub fn passkey_options(app: &App, realm: Realm, token: &Secret) -> Result<Option<serde_json::Value>, Error> {
+    let now = app.clock.now();
+    app.db.read(|c| {
+        let Some(row) = mfa_challenges::find_live(c, &token.digest(), realm, now)? else { return Ok(None) };
+        row.passkey_challenge.as_deref().map(|ch| passkeys::request_options(app, c, row.who, ch)).transpose()
+    })
 }
 
 enum Outcome<T> {
@@ -45,17 +61,17 @@ enum Outcome<T> {
     Wrong { person: Person, failures: i64 },
 }
 
-/// Checks `code` against the challenge behind `token` of `realm` and, when it is right,
+/// Checks `proof` against the challenge behind `token` of `realm` and, when it is right,
 /// spends the challenge and runs `finish` (which opens the session) in the same
 /// transaction. 401 for an unknown, used, expired or ended token; `invalid_code` for a
-/// wrong code; 429 when the code is the fifth wrong one on this token, or the person's
+/// wrong code or a refused assertion; 429 when the code is the fifth wrong one on this token, or the person's
 /// allowance across tokens is spent.
 pub(crate) fn complete<T>(
     app: &App,
     origin: &Origin,
     realm: Realm,
     token: &Secret,
-    code: &str,
+    proof: Proof<'_>,
     finish: impl FnOnce(&Transaction<'_>, &ChallengeRow, Method, Timestamp) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let now = app.clock.now();
@@ -73,7 +89,13 @@ pub(crate) fn complete<T>(
     }
     let outcome = app.db.write(|tx| {
         let row = mfa_challenges::find_live(tx, &hash, realm, now)?.ok_or(Error::Unauthorized)?;
-        match spend_code(tx, app, row.who, code, now) {
+        let spent = match proof {
+            Proof::Code(code) => spend_code(tx, app, row.who, code, now),
+            Proof::Passkey(credential) => {
+                passkeys::spend_assertion(tx, app, row.who, row.passkey_challenge.as_deref(), credential, now)
+            }
+        };
+        match spent {
             Ok(method) => {
                 if !mfa_challenges::spend(tx, &hash, now)? {
                     return Err(Error::Unauthorized);

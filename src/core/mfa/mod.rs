@@ -1,7 +1,8 @@
-//! Second factors of portal accounts and operators: TOTP (`totp`), recovery codes
-//! (`recovery`), the second step of a sign-in (`challenge`) and the policies that demand
+//! Second factors of portal accounts and operators: TOTP (`totp`), passkeys
+//! (`passkeys`), recovery codes (`recovery`), the second step of a sign-in (`challenge`) and the policies that demand
 //! a factor (`policy`). Every door (API, pages, command line) calls these.
 pub mod challenge;
+pub mod passkeys;
 pub mod policy;
 pub mod recovery;
 pub mod reset;
@@ -15,7 +16,7 @@ use super::principal::{Actor, Operator, Origin, PortalUser};
 use crate::app::App;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
-use crate::store::{accounts, admins, recovery_codes, totp_factors};
+use crate::store::{accounts, admins, passkeys as stored_passkeys, recovery_codes, totp_factors};
 use crate::types::{Person, TenantId, Timestamp};
 
 /// Someone acting on their own factors: a portal session (in its tenant) or an operator's.
@@ -68,6 +69,7 @@ pub fn target_kind(person: Person) -> &'static str {
 /// What `GET /v1/me/mfa` shows.
 pub struct Status {
     pub totp: bool,
+    pub passkeys: Vec<stored_passkeys::Listed>,
     pub recovery_codes_left: i64,
     pub required: bool,
 }
@@ -75,21 +77,40 @@ pub struct Status {
 pub fn status(app: &App, holder: &Holder<'_>) -> Result<Status, Error> {
     app.db.read(|c| {
         let totp = totp_factors::get(c, holder.person)?.is_some_and(|t| t.confirmed);
+        let passkeys = stored_passkeys::list(c, holder.person)?;
         let (_, left) = recovery_codes::count(c, holder.person)?;
-        Ok(Status { totp, recovery_codes_left: left, required: policy::required(app, c, holder.person)? })
+        Ok(Status { totp, passkeys, recovery_codes_left: left, required: policy::required(app, c, holder.person)? })
     })
 }
 
 /// The factors a person can sign in with, as `mfa_required` names them; empty: none.
+/// Recovery codes count only beside a factor (they stand in for it).
 pub fn methods(conn: &Connection, person: Person) -> Result<Vec<&'static str>, Error> {
+    let totp = totp_factors::get(conn, person)?.is_some_and(|t| t.confirmed);
+    let passkey = stored_passkeys::count(conn, person)? > 0;
     let mut methods = Vec::new();
-    if totp_factors::get(conn, person)?.is_some_and(|t| t.confirmed) {
+    if totp {
         methods.push("totp");
-        if recovery_codes::count(conn, person)?.1 > 0 {
-            methods.push("recovery_code");
-        }
+    }
+    if (totp || passkey) && recovery_codes::count(conn, person)?.1 > 0 {
+        methods.push("recovery_code");
+    }
+    if passkey {
+        methods.push(Method::Passkey.as_str());
     }
     Ok(methods)
+}
+
+/// Before one of the person's factors goes: refused (`mfa_enrolment_required`) while a
+/// policy needs a factor and it is the last one. Whether it is the last, in which case
+/// the recovery codes go with it.
+pub(crate) fn before_removing(tx: &Transaction<'_>, app: &App, person: Person) -> Result<bool, Error> {
+    let totp = i64::from(totp_factors::get(tx, person)?.is_some_and(|t| t.confirmed));
+    let last = totp + stored_passkeys::count(tx, person)? <= 1;
+    if last && policy::required(app, tx, person)? {
+        return Err(Error::MfaEnrolmentRequired);
+    }
+    Ok(last)
 }
 
 /// How a second step was passed (named in the audit event, never the code itself).
@@ -97,6 +118,7 @@ pub fn methods(conn: &Connection, person: Person) -> Result<Vec<&'static str>, E
 pub enum Method {
     Totp,
     RecoveryCode,
+    Passkey,
 }
 
 impl Method {
@@ -104,8 +126,17 @@ impl Method {
         match self {
             Method::Totp => "totp",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey => "passkey",
         }
     }
+}
+
+/// What a person offers for the second step: a code (TOTP or recovery), or a passkey's
+/// assertion in its JSON form.
+#[derive(Clone, Copy)]
+pub enum Proof<'a> {
+    Code(&'a str),
+    Passkey(&'a serde_json::Value),
 }
 
 /// Spends a code of the person's in the caller's transaction: six digits are a TOTP code

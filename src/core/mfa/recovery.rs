@@ -1,4 +1,5 @@
-//! Recovery codes: ten single-use codes that come with the first factor, shown once and
+//! Recovery codes: ten single-use codes that come with the first factor (and with a factor
+//! added when every code is spent), shown once and
 //! stored as SHA-256 (80 random bits each: a fast hash is enough). A new set replaces the
 //! old one.
 use data_encoding::BASE32_NOPAD;
@@ -35,6 +36,16 @@ pub(crate) fn issue(tx: &Transaction<'_>, person: Person, now: Timestamp) -> Res
     let hashes: Vec<TokenHash> = codes.iter().map(|c| digest(c.expose())).collect();
     recovery_codes::replace(tx, person, &hashes, now)?;
     Ok(codes)
+}
+
+/// The codes that come with a factor just added: a new set when the person holds no
+/// unused code (a first factor, or every code spent), else None (the set stands).
+pub(crate) fn with_new_factor(
+    tx: &Transaction<'_>,
+    person: Person,
+    now: Timestamp,
+) -> Result<Option<Vec<Secret>>, Error> {
+    if recovery_codes::count(tx, person)?.1 > 0 { Ok(None) } else { issue(tx, person, now).map(Some) }
 }
 
 /// `POST /v1/me/mfa/recovery-codes`: password and a current code (TOTP or recovery) give

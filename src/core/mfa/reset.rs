@@ -15,7 +15,7 @@ use crate::core::notices::{self, FactorChange};
 use crate::core::principal::Staff;
 use crate::error::Error;
 use crate::store::admins::{self, AdminRow};
-use crate::store::{accounts, mfa_challenges, recovery_codes, sessions, totp_factors};
+use crate::store::{accounts, mfa_challenges, passkey_registrations, passkeys, recovery_codes, sessions, totp_factors};
 use crate::types::{Email, Person, Reason, Timestamp, UserId};
 
 /// `POST /v1/admin/users/{id}/reset-mfa` and `keystead users reset-mfa`.
@@ -50,8 +50,10 @@ fn reset(
     now: Timestamp,
 ) -> Result<(), Error> {
     let totp = totp_factors::delete(tx, person)?;
+    let passkeys = passkeys::delete_all(tx, person)?;
     let codes = recovery_codes::delete_all(tx, person)?;
     mfa_challenges::delete_for(tx, person)?;
+    passkey_registrations::delete_for(tx, person)?;
     let sessions_revoked = match person {
         Person::User(id) => sessions::revoke_for_account(tx, id, None, now)?,
         Person::Admin(id) => sessions::revoke_for_admin(tx, id, now)?,
@@ -60,7 +62,7 @@ fn reset(
         .target(target_kind(person), person.id())
         .reason(reason.as_str())
         .after(serde_json::json!({
-            "totp_removed": totp, "recovery_codes_removed": codes, "sessions_revoked": sessions_revoked,
+            "totp_removed": totp, "passkeys_removed": passkeys, "recovery_codes_removed": codes, "sessions_revoked": sessions_revoked,
         }))
         .append(tx, now)?;
     notices::factor_changed(tx, app, person, FactorChange::ResetByOperator, now)

@@ -1,8 +1,8 @@
 //! `POST /v1/auth/mfa` and `POST /v1/admin/auth/mfa`: the second step ends where the
 //! first would have, in the same functions (`auth::resume_login`, `members::accept_in`,
 //! `operators::open_admin_login`).
-use super::Method;
 use super::challenge::complete;
+use super::{Method, Proof};
 use crate::app::App;
 use crate::core::audit::{Action, Event};
 use crate::core::auth::{self, LoggedIn};
@@ -13,9 +13,9 @@ use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::types::{Person, Realm};
 
-/// A portal login (or an invitation's acceptance) completed with a code.
-pub fn portal(app: &App, origin: &Origin, token: &Secret, code: &str) -> Result<LoggedIn, Error> {
-    complete(app, origin, Realm::Portal, token, code, |tx, challenge, method, now| {
+/// A portal login (or an invitation's acceptance) completed with a code or a passkey.
+pub fn portal(app: &App, origin: &Origin, token: &Secret, proof: Proof<'_>) -> Result<LoggedIn, Error> {
+    complete(app, origin, Realm::Portal, token, proof, |tx, challenge, method, now| {
         let Person::User(user) = challenge.who else { return Err(Error::Unauthorized) };
         passed(Actor::User(user), origin, method).target("account", user).append(tx, now)?;
         match &challenge.invitation {
@@ -33,9 +33,9 @@ pub fn portal(app: &App, origin: &Origin, token: &Secret, code: &str) -> Result<
     })
 }
 
-/// An operator login completed with a code.
-pub fn operator(app: &App, origin: &Origin, token: &Secret, code: &str) -> Result<AdminLoggedIn, Error> {
-    complete(app, origin, Realm::Admin, token, code, |tx, challenge, method, now| {
+/// An operator login completed with a code or a passkey.
+pub fn operator(app: &App, origin: &Origin, token: &Secret, proof: Proof<'_>) -> Result<AdminLoggedIn, Error> {
+    complete(app, origin, Realm::Admin, token, proof, |tx, challenge, method, now| {
         let Person::Admin(admin) = challenge.who else { return Err(Error::Unauthorized) };
         passed(Actor::Admin(admin), origin, method).target("admin", admin).append(tx, now)?;
         operators::open_admin_login(tx, app, origin, admin, now)

@@ -6,7 +6,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use rusqlite::Connection;
 
-use super::{Holder, check_password, policy, recovery, spend_code};
+use super::{Holder, before_removing, check_password, recovery, spend_code};
 use crate::app::App;
 use crate::core::audit::Action;
 use crate::core::notices::{self, FactorChange};
@@ -49,8 +49,8 @@ pub fn start(app: &App, holder: &Holder<'_>, password: &Secret) -> Result<Pendin
     Ok(Pending { secret, otpauth_uri: Secret::new(uri), qr_svg })
 }
 
-/// Activates a pending enrolment with a code of it. The recovery codes when the person
-/// held none yet (its first factor), else None.
+/// Activates a pending enrolment with a code of it. The recovery codes when it comes with
+/// a new set (`recovery::with_new_factor`), else None.
 pub fn confirm(app: &App, holder: &Holder<'_>, code: &str) -> Result<Option<Vec<Secret>>, Error> {
     let now = app.clock.now();
     app.db.write(|tx| {
@@ -61,11 +61,10 @@ pub fn confirm(app: &App, holder: &Holder<'_>, code: &str) -> Result<Option<Vec<
         if !totp_factors::accept_step(tx, holder.person, step, Some(now))? {
             return Err(Error::InvalidCode);
         }
-        let first = recovery_codes::count(tx, holder.person)?.0 == 0;
-        let codes = if first { Some(recovery::issue(tx, holder.person, now)?) } else { None };
+        let codes = recovery::with_new_factor(tx, holder.person, now)?;
         holder
             .event(Action::MfaTotpEnabled)
-            .after(serde_json::json!({ "totp": true, "recovery_codes_issued": first }))
+            .after(serde_json::json!({ "totp": true, "recovery_codes_issued": codes.is_some() }))
             .append(tx, now)?;
         notices::factor_changed(tx, app, holder.person, FactorChange::TotpEnrolled, now)?;
         Ok(codes)
@@ -79,12 +78,10 @@ pub fn disable(app: &App, holder: &Holder<'_>, password: &Secret, code: &str) ->
     check_password(app, holder, password)?;
     let now = app.clock.now();
     app.db.write(|tx| {
-        if policy::required(app, tx, holder.person)? {
-            return Err(Error::MfaEnrolmentRequired);
-        }
+        let last = before_removing(tx, app, holder.person)?;
         let method = spend_code(tx, app, holder.person, code, now)?;
         totp_factors::delete(tx, holder.person)?;
-        let codes = recovery_codes::delete_all(tx, holder.person)?;
+        let codes = if last { recovery_codes::delete_all(tx, holder.person)? } else { 0 };
         holder
             .event(Action::MfaTotpDisabled)
             .before(serde_json::json!({ "totp": true }))

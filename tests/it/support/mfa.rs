@@ -35,9 +35,10 @@ impl TestServer {
         let mut app = Authenticator::new(&res.str("/secret"));
         let res = self.post(&format!("{prefix}/totp/confirm"), Some(token), json!({ "code": app.code(self) }));
         assert_eq!(res.status, 200, "confirm enrolment: {}", res.text);
+        // None when the person holds codes already (of another factor).
         app.recovery_codes = res.body["recovery_codes"]
             .as_array()
-            .expect("recovery codes")
+            .map_or(&[][..], Vec::as_slice)
             .iter()
             .map(|c| c.as_str().expect("code").to_owned())
             .collect();

@@ -4,6 +4,7 @@
 
 pub mod mfa;
 pub mod operator;
+pub mod passkey;
 pub mod smtp;
 pub mod web;
 
@@ -121,6 +122,14 @@ pub fn exchange(
 impl TestServer {
     pub fn spawn() -> Self {
         Self::with(|_| {})
+    }
+
+    /// A server whose base URL names `localhost`: browsers refuse WebAuthn on an IP
+    /// address, so the passkey tests in the browser need a host name.
+    pub fn on_localhost() -> Self {
+        let mut s = Self::with(|c| c.base_url = c.base_url.replace("127.0.0.1", "localhost"));
+        s.base = s.base.replace("127.0.0.1", "localhost");
+        s
     }
 
     /// A server whose configuration the test adjusts first.
