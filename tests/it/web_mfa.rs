@@ -90,3 +90,60 @@ fn a_required_operator_factor_leads_the_operator_pages_to_admin_security() {
     b.get("/admin/tenants").assert_page(200);
     b.post("/admin/logout", &[]).assert_redirect("/admin/login?done=signed-out");
 }
+
+/// The WebAuthn options a page put on its passkey button, as the browser reads them.
+fn passkey_options(page: &crate::support::web::Page) -> serde_json::Value {
+    let at = page.text.find("data-options=\"").expect("a passkey button") + "data-options=\"".len();
+    let attribute = &page.text[at..at + page.text[at..].find('"').expect("the attribute ends")];
+    // askama escapes with numeric references.
+    let json = attribute
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&");
+    serde_json::from_str(&json).expect("the options are JSON")
+}
+
+#[test]
+fn an_operator_adds_a_passkey_on_the_security_page_and_signs_in_with_it() {
+    use crate::support::passkey::SoftPasskey;
+    let s = TestServer::spawn();
+    s.admin("op@operator.test");
+    let b = Browser::new(&s);
+    b.post("/admin/login", &[("email", "op@operator.test"), ("password", PASSWORD)]).assert_redirect("/admin");
+
+    b.post("/admin/security/passkeys", &[("name", "Ops key"), ("password", "wrong password!")]).assert_page(401);
+    let page = b.post("/admin/security/passkeys", &[("name", ""), ("password", PASSWORD)]);
+    page.assert_page(400);
+    let page = b.post("/admin/security/passkeys", &[("name", "Ops key"), ("password", PASSWORD)]);
+    page.assert_page(200);
+    assert!(page.has("data-passkey=\"create\"") && page.has("/assets/passkeys.js"), "{}", page.text);
+    let ceremony = page.field("ceremony_id").expect("the ceremony rides in the form");
+    let mut key = SoftPasskey::es256(&s.base);
+    let answer = key.register(&passkey_options(&page)).to_string();
+    let post = |credential: &str| {
+        b.post(
+            "/admin/security/passkeys/finish",
+            &[("ceremony_id", &ceremony), ("name", "Ops key"), ("credential", credential)],
+        )
+    };
+    let page = post(&answer);
+    page.assert_page(200);
+    assert!(page.has("class=\"codes\"") && page.has("Ops key"), "{}", page.text);
+    post(&answer).assert_page(400); // the ceremony is spent
+    post("not json").assert_page(400);
+
+    let b = Browser::new(&s);
+    let page = b.post("/admin/login", &[("email", "op@operator.test"), ("password", PASSWORD)]);
+    page.assert_page(200);
+    assert!(page.has("Use a passkey") && page.has("data-passkey=\"get\""), "{}", page.text);
+    let token = page.field("mfa_token").expect("token");
+    let options = passkey_options(&page);
+    let wrong = b.post("/admin/login/mfa", &[("mfa_token", &token), ("credential", "{\"type\": \"public-key\"}")]);
+    wrong.assert_page(400);
+    assert!(wrong.has("data-passkey=\"get\""), "the button again, for the same challenge: {}", wrong.text);
+    let assertion = key.sign_in(&options).to_string();
+    b.post("/admin/login/mfa", &[("mfa_token", &token), ("credential", &assertion)]).assert_redirect("/admin");
+    b.get("/admin/security").assert_page(200);
+}
