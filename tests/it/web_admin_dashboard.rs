@@ -3,8 +3,9 @@
 //! verifications happened, the latest events, and times as people read them.
 use serde_json::json;
 
+use crate::support::smtp::SmtpSink;
 use crate::support::web::Page;
-use crate::support::{PASSWORD, TestServer};
+use crate::support::{PASSWORD, TestServer, wait_until};
 use crate::web_admin::operator;
 
 /// Today as the server counts it: the unix day (UTC).
@@ -147,4 +148,16 @@ fn times_show_as_people_read_them_with_the_rfc3339_value_in_a_time_element() {
         assert_eq!(shown, expected, "on {path}");
         assert!(iso.ends_with('Z'), "UTC on {path}: {iso}");
     }
+}
+
+#[test]
+fn failed_mail_shows_in_its_count_and_its_chart() {
+    let sink = SmtpSink::down();
+    let s = TestServer::with_smtp(&sink.url());
+    let op = operator(&s, "op@dash.test");
+    s.signup("a@dash.test");
+    wait_until("a failed delivery", || s.outbox_to("a@dash.test", "verify_email").remove(0).attempts >= 1);
+    let page = op.get("/admin");
+    assert_eq!(count(&page, "count-mail-failing"), "1");
+    assert_eq!(today_bar(&s, &page, "all-mail_failed"), 1);
 }
