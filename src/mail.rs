@@ -467,7 +467,10 @@ fn deliver_due(app: &App, transport: &SmtpTransport, from: &Mailbox, stopping: &
                 let attempts = m.attempts + 1;
                 let error: String = e.chars().take(500).collect();
                 let next = now.plus_secs(backoff_secs(attempts));
-                app.db.write(|tx| outbox::mark_failed(tx, &m.id, &error, next))?;
+                app.db.write(|tx| {
+                    outbox::mark_failed(tx, &m.id, &error, next)?;
+                    crate::store::activity::count(tx, now, None, crate::store::activity::Metric::MailFailed)
+                })?;
                 log::warn!("mail {} attempt {attempts} failed: {error}", m.id);
             }
         }

@@ -14,6 +14,7 @@ use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::limit::Scope;
 use crate::store::accounts::{self, NewAccount};
+use crate::store::activity::{self, Metric};
 use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::TenantRow;
@@ -69,6 +70,7 @@ pub fn signup(app: &App, origin: &Origin, input: Signup) -> Result<SignedUp, Err
         let Founded { tenant, owner, key } =
             tenants::found(tx, app, &input.tenant_name, user, actor, Some(origin), now)?;
         accounts::record_login(tx, user, tenant.id, now)?;
+        activity::count(tx, now, Some(tenant.id), Metric::Signups)?;
         let session = sessions::open(tx, app, Holder::Portal { user, tenant: tenant.id }, origin, now)?;
         let account = accounts::get(tx, user)?.ok_or_else(|| Error::internal("account vanished after insert"))?;
         Ok(SignedUp { session, member: Member { account, membership: owner }, tenant, key })
@@ -160,6 +162,7 @@ fn open_login(
     now: Timestamp,
 ) -> Result<LoggedIn, Error> {
     accounts::record_login(tx, user, tenant, now)?;
+    activity::count(tx, now, Some(tenant), Metric::LoginsSucceeded)?;
     let session = sessions::open(tx, app, Holder::Portal { user, tenant }, origin, now)?;
     Event::new(Actor::User(user), Some(origin), Action::LoginSucceeded)
         .tenant(tenant)
@@ -214,7 +217,12 @@ pub(crate) fn failed_login(
             Some((kind, id)) => event.target(kind, id),
             None => event.after(serde_json::json!({ "email": email })),
         };
-        event.append(tx, now)
+        event.append(tx, now)?;
+        // A portal login's failure is charted (no tenant: none was entered); an operator's is not.
+        if action == Action::LoginFailed {
+            activity::count(tx, now, None, Metric::LoginsFailed)?;
+        }
+        Ok(())
     });
     match recorded {
         Ok(()) => Error::InvalidCredentials,

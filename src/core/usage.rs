@@ -2,6 +2,9 @@
 //! finds one due hands it here, and a background flusher writes everything pending in one
 //! transaction every few seconds and once more when the server stops. The rule "at most
 //! once a minute per key or session" lives here, and only here.
+//!
+//! The day's verification counts (`daily_activity`) travel the same way: counted in
+//! memory by the request, added by the same flush, so a verification never waits on a write.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,8 +13,9 @@ use std::time::{Duration, Instant};
 use crate::app::App;
 use crate::background::Background;
 use crate::error::Error;
+use crate::store::activity::{self, Metric};
 use crate::store::{keys, sessions};
-use crate::types::{KeyId, SessionId, Timestamp};
+use crate::types::{KeyId, SessionId, TenantId, Timestamp};
 
 /// A key's `last_used_at` or a session's `last_seen_at` is written at most this often.
 pub const TOUCH_EVERY_SECS: i64 = 60;
@@ -41,6 +45,9 @@ struct Book {
     /// Handed in during the last minute (pending or written), so that a key cached by
     /// four workers is still written once a minute, not four times.
     recent: HashMap<Used, Timestamp>,
+    /// Counts not yet added to `daily_activity`: by day, tenant (None: the installation)
+    /// and metric.
+    counts: HashMap<(i64, Option<TenantId>, Metric), i64>,
 }
 
 /// The touches waiting for the flusher.
@@ -76,21 +83,45 @@ impl Usage {
         }
     }
 
-    /// Writes every pending touch in one transaction (none when nothing is pending).
+    /// Counts one event of `metric` at `now` for the installation and, when known, for
+    /// `tenant`; written by the next flush (at once without a flusher).
+    pub fn count(&self, app: &App, tenant: Option<TenantId>, metric: Metric, now: Timestamp) {
+        if !self.flusher.load(Ordering::SeqCst) {
+            if let Err(e) = app.db.write_affecting(&[], |tx| activity::count(tx, now, tenant, metric)) {
+                log::warn!("could not count {metric:?}: {e}");
+            }
+            return;
+        }
+        let day = activity::day_of(now);
+        let mut book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let keys = [Some((day, None, metric)), tenant.map(|t| (day, Some(t), metric))];
+        for key in keys.into_iter().flatten() {
+            // Bounded as the touches are: a count that finds the book full is lost, not queued.
+            if book.counts.len() < MAX_PENDING || book.counts.contains_key(&key) {
+                *book.counts.entry(key).or_default() += 1;
+            }
+        }
+    }
+
+    /// Writes every pending touch and count in one transaction (none when nothing is
+    /// pending); returns how many touches.
     pub fn flush(&self, app: &App) -> Result<usize, Error> {
         let now = app.clock.now();
-        let pending = {
+        let (pending, counts) = {
             let mut book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
             book.recent.retain(|_, t| !due(Some(*t), now));
-            std::mem::take(&mut book.pending)
+            (std::mem::take(&mut book.pending), std::mem::take(&mut book.counts))
         };
-        if pending.is_empty() {
+        if pending.is_empty() && counts.is_empty() {
             return Ok(0);
         }
-        // Touches change nothing a cache holds as valid: they invalidate nothing.
+        // Touches and counts change nothing a cache holds as valid: they invalidate nothing.
         app.db.write_affecting(&[], |tx| {
             for (&used, &at) in &pending {
                 write_one(tx, used, at)?;
+            }
+            for (&(day, tenant, metric), &n) in &counts {
+                activity::add(tx, day, tenant, metric, n)?;
             }
             Ok(())
         })?;

@@ -9,6 +9,7 @@ use crate::crypto::api_key;
 use crate::crypto::secret::TokenHash;
 use crate::error::Error;
 use crate::limit::Scope;
+use crate::store::activity::Metric;
 use crate::store::cache::{Affects, Bounded, DependsOn};
 use crate::store::keys::{self, KeyForVerify};
 use crate::store::sessions::PortalSessionRow;
@@ -49,6 +50,7 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     } else {
         None // a typo or a foreign string: no database lookup
     };
+    let found_tenant = found.as_ref().map(|k| k.tenant_id);
     let verdict = match found {
         None => KeyVerdict::Invalid("unknown"),
         Some(k) if k.revoked_at.is_some() => KeyVerdict::Invalid("revoked"),
@@ -56,8 +58,12 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
         Some(k) if k.tenant_status != TenantStatus::Active => KeyVerdict::Invalid("tenant_inactive"),
         Some(k) => KeyVerdict::Valid(k),
     };
-    if matches!(verdict, KeyVerdict::Invalid(_)) {
-        failed(app, ip, now)?;
+    match &verdict {
+        KeyVerdict::Valid(k) => app.usage.count(app, Some(k.tenant_id), Metric::VerificationsValid, now),
+        KeyVerdict::Invalid(_) => {
+            app.usage.count(app, found_tenant, Metric::VerificationsInvalid, now);
+            failed(app, ip, now)?;
+        }
     }
     Ok(verdict)
 }
@@ -69,14 +75,19 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
 pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
     let now = app.clock.now();
     let Some(found) = sessions::find_portal(app, TokenHash::of(token), now)? else {
+        app.usage.count(app, None, Metric::VerificationsInvalid, now);
         failed(app, ip, now)?;
         return Ok(None);
     };
     match super::mfa::policy::gate(app, Person::User(found.user_id), Some(found.tenant_id)) {
         Ok(()) => {}
-        Err(Error::MfaEnrolmentRequired) => return Ok(None),
+        Err(Error::MfaEnrolmentRequired) => {
+            app.usage.count(app, Some(found.tenant_id), Metric::VerificationsInvalid, now);
+            return Ok(None);
+        }
         Err(e) => return Err(e),
     }
+    app.usage.count(app, Some(found.tenant_id), Metric::VerificationsValid, now);
     Ok(Some(found))
 }
 

@@ -15,6 +15,7 @@ const STEPS: &[(i64, &str, &str)] = &[
     (8, "prune_mfa", include_str!("../../migrations/0008_prune_mfa.sql")),
     (9, "passkeys", include_str!("../../migrations/0009_passkeys.sql")),
     (10, "notices", include_str!("../../migrations/0010_notices.sql")),
+    (13, "activity", include_str!("../../migrations/0013_activity.sql")),
 ];
 
 pub fn run(conn: &mut Connection, now: Timestamp) -> Result<(), Error> {

@@ -1,6 +1,7 @@
 //! The SQL, and nothing else: a module per table of plain functions over a connection
 //! (reads) or a transaction (writes). `Db` owns the connections.
 pub mod accounts;
+pub mod activity;
 pub mod admins;
 pub mod audit;
 pub mod cache;

@@ -3,7 +3,7 @@
 //! operator can never be disabled (409 last_admin).
 use askama::Template;
 
-use super::listing::{maybe, next_link};
+use super::listing::{When, maybe, next_link, when};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::operators::{self, NewAdmin};
@@ -20,8 +20,8 @@ pub struct AdminLine {
     pub status: &'static str,
     pub active: bool,
     pub me: bool,
-    pub created_at: String,
-    pub last_login_at: String,
+    pub created_at: When,
+    pub last_login_at: When,
 }
 
 #[derive(Template)]
@@ -65,7 +65,7 @@ fn admins_page(
             status: a.status.as_str(),
             active: a.status == AdminStatus::Active,
             me: a.id == me,
-            created_at: a.created_at.rfc3339(),
+            created_at: when(a.created_at),
             last_login_at: maybe(a.last_login_at, "–"),
         })
         .collect();

@@ -2,7 +2,7 @@
 //! pages) and `/admin/outbox` (messages without their bodies, so no live link shows).
 use askama::Template;
 
-use super::listing::{maybe, next_link};
+use super::listing::{When, maybe, next_link, when};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::principal::Staff;
@@ -13,7 +13,7 @@ use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::outbox::OutboxRow;
 
 pub struct EventLine {
-    pub at: String,
+    pub at: When,
     pub actor: String,
     pub actor_id: String,
     pub tenant_id: String,
@@ -26,12 +26,12 @@ pub struct EventLine {
 }
 
 impl EventLine {
-    fn of(e: &AuditRow) -> Self {
+    pub(super) fn of(e: &AuditRow) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         let json =
             |v: &Option<Box<serde_json::value::RawValue>>| v.as_ref().map(|r| r.get().to_owned()).unwrap_or_default();
         Self {
-            at: e.at.rfc3339(),
+            at: when(e.at),
             actor: e.actor_type.clone(),
             actor_id: text(&e.actor_id),
             tenant_id: text(&e.tenant_id),
@@ -67,8 +67,8 @@ pub struct MessageLine {
     pub to: String,
     pub subject: String,
     pub kind: String,
-    pub created_at: String,
-    pub sent_at: String,
+    pub created_at: When,
+    pub sent_at: When,
     pub attempts: i64,
     pub last_error: String,
 }
@@ -80,7 +80,7 @@ impl MessageLine {
             to: m.to_addr.clone(),
             subject: m.subject.clone(),
             kind: m.kind.clone(),
-            created_at: m.created_at.rfc3339(),
+            created_at: when(m.created_at),
             sent_at: maybe(m.sent_at, "–"),
             attempts: m.attempts,
             last_error: m.last_error.clone().unwrap_or_default(),

@@ -4,14 +4,19 @@
 //! core operation of the matching `/v1/admin/tenants*` route.
 use askama::Template;
 
-use super::listing::{maybe, next_link, options};
+use super::admin::{ChartLine, RECENT_EVENTS, charts};
+use super::admin_oversight::EventLine;
+use super::listing::{When, maybe, next_link, options, when};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant, TenantPatch};
 use crate::core::principal::Staff;
+use crate::core::{audit, oversight};
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, body};
+use crate::store::audit::AuditFilter;
+use crate::store::page::Page;
 use crate::store::tenants::TenantRow;
 use crate::types::{Reason, TenantId, TenantStatus};
 
@@ -25,7 +30,7 @@ pub struct TenantLine {
     pub plan: String,
     pub max_seats: String,
     pub provider_key: String,
-    pub created_at: String,
+    pub created_at: When,
 }
 
 impl TenantLine {
@@ -42,7 +47,7 @@ impl TenantLine {
                 (None, true) => "set".to_owned(),
                 _ => "none".to_owned(),
             },
-            created_at: t.created_at.rfc3339(),
+            created_at: when(t.created_at),
         }
     }
 }
@@ -63,8 +68,8 @@ pub struct MemberLine {
     pub name: String,
     pub role: &'static str,
     pub status: &'static str,
-    pub created_at: String,
-    pub last_login_at: String,
+    pub created_at: When,
+    pub last_login_at: When,
 }
 
 #[derive(Template)]
@@ -81,6 +86,9 @@ pub struct TenantPage {
     sessions: i64,
     members: Vec<MemberLine>,
     members_next: Option<String>,
+    /// The tenant's own daily charts and latest events (the dashboard's, scoped).
+    charts: Vec<ChartLine>,
+    events: Vec<EventLine>,
 }
 
 #[derive(Template)]
@@ -144,6 +152,10 @@ fn details(app: &App, req: &Req, who: &Staff, id: TenantId, mut layout: Layout) 
     let o = admin_tenants::get_tenant(app, who, id)?;
     let paging = body::page(req)?;
     let (members, next) = admin_tenants::list_tenant_members(app, who, id, &paging)?;
+    let activity = oversight::activity(app, who, Some(id))?;
+    let recent = Page { limit: RECENT_EVENTS, after: None };
+    let filter = AuditFilter { tenant_id: Some(id.to_string()), ..AuditFilter::default() };
+    let (events, _) = audit::list_events(app, who, &filter, &recent)?;
     layout.title = format!("Tenant {}", o.tenant.name);
     let status = o.tenant.status;
     let page = TenantPage {
@@ -163,11 +175,13 @@ fn details(app: &App, req: &Req, who: &Staff, id: TenantId, mut layout: Layout) 
                 name: m.account.name.clone(),
                 role: m.membership.role.as_str(),
                 status: m.status(),
-                created_at: m.membership.created_at.rfc3339(),
+                created_at: when(m.membership.created_at),
                 last_login_at: maybe(m.account.last_login_at, "–"),
             })
             .collect(),
         members_next: next_link(&format!("/admin/tenants/{id}"), &paging, next, &[]),
+        charts: charts("tenant", &activity),
+        events: events.iter().map(EventLine::of).collect(),
     };
     render(app, &page)
 }

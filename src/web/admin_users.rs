@@ -4,7 +4,7 @@
 //! operation of the matching `/v1/admin/users*` route.
 use askama::Template;
 
-use super::listing::{maybe, next_link, options};
+use super::listing::{When, maybe, next_link, options, when};
 use super::{AdminVisit, Layout, admin_visit, page, render};
 use crate::app::App;
 use crate::core::admin_users::{self, AccountChange, AccountFilter, AccountView};
@@ -22,7 +22,7 @@ pub struct MembershipLine {
     pub tenant: String,
     pub role: &'static str,
     pub status: &'static str,
-    pub created_at: String,
+    pub created_at: When,
 }
 
 pub struct AccountLine {
@@ -31,8 +31,8 @@ pub struct AccountLine {
     pub name: String,
     pub status: &'static str,
     pub email_verified: bool,
-    pub created_at: String,
-    pub last_login_at: String,
+    pub created_at: When,
+    pub last_login_at: When,
     pub memberships: Vec<MembershipLine>,
 }
 
@@ -45,7 +45,7 @@ impl AccountLine {
             name: a.name.clone(),
             status: a.status.as_str(),
             email_verified: a.email_verified_at.is_some(),
-            created_at: a.created_at.rfc3339(),
+            created_at: when(a.created_at),
             last_login_at: maybe(a.last_login_at, "–"),
             memberships: v
                 .memberships
@@ -55,7 +55,7 @@ impl AccountLine {
                     tenant: t.name.clone(),
                     role: m.role.as_str(),
                     status: membership_state(m, t),
-                    created_at: m.created_at.rfc3339(),
+                    created_at: when(m.created_at),
                 })
                 .collect(),
         }

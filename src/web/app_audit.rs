@@ -2,7 +2,7 @@
 //! admins), with its filters (`actor_id`, `action`, `since`, `until`) and keyset paging.
 use askama::Template;
 
-use super::listing::{next_link, when};
+use super::listing::{When, next_link, when};
 use super::{Layout, page, portal_visit, render};
 use crate::app::App;
 use crate::core::audit;
@@ -26,7 +26,7 @@ pub struct AuditPage {
 }
 
 struct EventLine {
-    at: String,
+    at: When,
     actor: String,
     action: String,
     target: String,

@@ -3,7 +3,7 @@
 //! creation (never through a redirect, a URL or a cookie).
 use askama::Template;
 
-use super::listing::{maybe, next_link, when};
+use super::listing::{When, maybe, next_link, when};
 use super::{Layout, page, portal_visit, render};
 use crate::app::App;
 use crate::core::keys::{self, NewKey};
@@ -39,12 +39,12 @@ struct KeyLine {
     name: String,
     prefix: String,
     scopes: String,
-    created_at: String,
-    last_used_at: String,
-    expires_at: String,
+    created_at: When,
+    last_used_at: When,
+    expires_at: When,
     /// `active`, `revoked` or `expired` (core's `keys::status`).
     status: &'static str,
-    revoked_at: Option<String>,
+    revoked_at: Option<When>,
     revocable: bool,
 }
 

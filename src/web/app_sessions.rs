@@ -2,7 +2,7 @@
 //! revoke one, or all but the current one.
 use askama::Template;
 
-use super::listing::{next_link, when};
+use super::listing::{When, next_link, when};
 use super::{Layout, page, portal_visit, render};
 use crate::app::App;
 use crate::core::sessions;
@@ -22,9 +22,9 @@ pub struct SessionsPage {
 struct SessionLine {
     id: String,
     tenant: String,
-    created_at: String,
-    last_seen_at: String,
-    expires_at: String,
+    created_at: When,
+    last_seen_at: When,
+    expires_at: When,
     ip: String,
     user_agent: String,
     current: bool,

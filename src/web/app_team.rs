@@ -3,7 +3,7 @@
 //! shown on the response page, exactly when the API's `invite_email.sent` is false.
 use askama::Template;
 
-use super::listing::{maybe, next_link, when};
+use super::listing::{When, maybe, next_link, when};
 use super::{Layout, PortalVisit, page, portal_visit, render};
 use crate::app::App;
 use crate::core::members::{self, Invite, Invited, MemberActions};
@@ -37,8 +37,8 @@ struct MemberLine {
     role: &'static str,
     status: &'static str,
     verified: bool,
-    joined: String,
-    last_login: String,
+    joined: When,
+    last_login: When,
     you: bool,
     /// What core allows the visitor to do to this member.
     can: MemberActions,

@@ -16,6 +16,7 @@ pub mod app_keys;
 pub mod app_sessions;
 pub mod app_settings;
 pub mod app_team;
+pub mod chart;
 pub mod error;
 pub mod links;
 pub mod listing;

@@ -5,7 +5,7 @@
 //! the browser's answer (`assets/passkeys.js` fills it in) closes it.
 use askama::Template;
 
-use super::listing::{maybe, when};
+use super::listing::{When, maybe, when};
 use super::{Layout, page, portal_visit, portal_visit_enrolling, render};
 use crate::app::App;
 use crate::core::account::{self, ProfileChange};
@@ -45,8 +45,8 @@ struct PendingView {
 struct PasskeyLine {
     id: String,
     name: String,
-    added: String,
-    last_used: String,
+    added: When,
+    last_used: When,
 }
 
 /// A passkey registration the browser is to answer.

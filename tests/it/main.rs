@@ -45,6 +45,7 @@ mod usage;
 mod verify;
 mod web_admin;
 mod web_admin_admins;
+mod web_admin_dashboard;
 mod web_admin_oversight;
 mod web_admin_tenants;
 mod web_admin_users;

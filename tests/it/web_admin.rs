@@ -26,10 +26,17 @@ pub fn assert_form_error(page: &Page, status: u16, message: &str) {
 
 /// Every operator page (GET) of a server holding one tenant `t` and its owner `u`.
 fn pages(t: &str, u: &str) -> Vec<String> {
-    let mut all: Vec<String> =
-        ["/admin/tenants", "/admin/tenants/new", "/admin/users", "/admin/audit", "/admin/outbox", "/admin/admins"]
-            .map(str::to_owned)
-            .into();
+    let mut all: Vec<String> = [
+        "/admin",
+        "/admin/tenants",
+        "/admin/tenants/new",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/outbox",
+        "/admin/admins",
+    ]
+    .map(str::to_owned)
+    .into();
     all.extend([format!("/admin/tenants/{t}"), format!("/admin/users/{u}")]);
     all
 }
