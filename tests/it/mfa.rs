@@ -15,14 +15,6 @@ fn login_token(s: &TestServer, email: &str) -> String {
     TestServer::mfa_token(&s.login(email, PASSWORD))
 }
 
-fn audit_text(s: &TestServer) -> String {
-    let db = s.db();
-    let mut stmt = db
-        .prepare("SELECT action || ' ' || coalesce(before, '') || ' ' || coalesce(after, '') FROM audit_log")
-        .unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect::<Vec<_>>().join("\n")
-}
-
 #[test]
 fn enrolment_shows_the_secret_once_and_confirms_with_a_code() {
     let s = TestServer::spawn();
@@ -94,7 +86,7 @@ fn enrolment_shows_the_secret_once_and_confirms_with_a_code() {
         !stored.windows(raw.len()).any(|w| w == raw.as_slice())
             && !stored.windows(8).any(|w| w == &secret.as_bytes()[..8])
     );
-    let audit = audit_text(&s);
+    let audit = s.audit_text();
     assert!(audit.contains("mfa.totp_enabled"), "{audit}");
     assert!(!audit.contains(&secret) && codes.iter().all(|c| !audit.contains(c)), "{audit}");
     assert!(!s.get(ME, Some(&a.token)).text.contains(&secret));
@@ -181,8 +173,8 @@ fn a_recovery_code_signs_in_once() {
     assert_eq!(res.status, 200, "case does not matter: {}", res.text);
     assert_error(&second_step(&s, &login_token(&s, &a.email), code), 400, "invalid_code");
     assert_eq!(s.get(ME, Some(&a.token)).body["recovery_codes_left"], json!(9));
-    assert!(audit_text(&s).contains(r#"auth.mfa_passed  {"method":"recovery_code"}"#), "{}", audit_text(&s));
-    assert!(!audit_text(&s).contains(code.as_str()));
+    assert!(s.audit_text().contains(r#"auth.mfa_passed  {"method":"recovery_code"}"#), "{}", s.audit_text());
+    assert!(!s.audit_text().contains(code.as_str()));
 }
 
 #[test]
@@ -203,7 +195,7 @@ fn an_mfa_token_lives_five_minutes_and_five_wrong_codes_end_it() {
     assert_error(&res, 429, "rate_limited");
     assert!(res.header("retry-after").is_some());
     assert_error(&second_step(&s, &token, &app.code(&s)), 401, "unauthorized");
-    assert!(audit_text(&s).contains(r#"auth.mfa_throttled  {"scope":"mfa_token"}"#));
+    assert!(s.audit_text().contains(r#"auth.mfa_throttled  {"scope":"mfa_token"}"#));
     assert_eq!(second_step(&s, &login_token(&s, &a.email), &app.code(&s)).status, 200, "a new login may try again");
 }
 
@@ -218,7 +210,7 @@ fn wrong_codes_are_throttled_per_account_across_tokens() {
     let res = second_step(&s, &login_token(&s, &a.email), &app.code(&s));
     assert_error(&res, 429, "rate_limited");
     assert!(res.header("retry-after").is_some());
-    assert!(audit_text(&s).contains(r#"auth.mfa_throttled  {"scope":"account"}"#));
+    assert!(s.audit_text().contains(r#"auth.mfa_throttled  {"scope":"account"}"#));
 }
 
 #[test]
@@ -239,7 +231,7 @@ fn disabling_needs_the_password_and_a_code_and_ends_the_second_step() {
         json!({ "totp": false, "passkeys": [], "recovery_codes_left": 0, "required": false })
     );
     assert_eq!(s.login(&a.email, PASSWORD).status, 200, "one step again");
-    assert!(audit_text(&s).contains("mfa.totp_disabled"));
+    assert!(s.audit_text().contains("mfa.totp_disabled"));
     // Enrolling again is a first factor again: new recovery codes.
     let again = s.enrol_totp(ME, &a.token);
     assert_eq!(again.recovery_codes.len(), 10);
@@ -263,7 +255,7 @@ fn regenerated_recovery_codes_replace_the_old_ones() {
     assert_eq!(fresh.len(), 10);
     assert_error(&second_step(&s, &login_token(&s, &a.email), &app.recovery_codes[1]), 400, "invalid_code");
     assert_eq!(second_step(&s, &login_token(&s, &a.email), &fresh[1]).status, 200);
-    let audit = audit_text(&s);
+    let audit = s.audit_text();
     assert!(audit.contains("mfa.recovery_codes_regenerated") && fresh.iter().all(|c| !audit.contains(c.as_str())));
 }
 

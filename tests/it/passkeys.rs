@@ -29,14 +29,6 @@ fn second_step(s: &TestServer, path: &str, token: &str, credential: &Value) -> R
     s.post(path, None, json!({ "mfa_token": token, "credential": credential }))
 }
 
-fn audit_text(s: &TestServer) -> String {
-    let db = s.db();
-    let mut stmt = db
-        .prepare("SELECT action || ' ' || coalesce(before, '') || ' ' || coalesce(after, '') FROM audit_log")
-        .unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect::<Vec<_>>().join("\n")
-}
-
 #[test]
 fn a_passkey_is_registered_listed_and_signs_in() {
     let s = TestServer::spawn();
@@ -118,7 +110,7 @@ fn a_passkey_is_registered_listed_and_signs_in() {
     assert_eq!(second_step(&s, "/v1/auth/mfa", &token, &key.sign_in(&options)).status, 200);
     assert_error(&second_step(&s, "/v1/auth/mfa", &token, &key.sign_in(&options)), 401, "unauthorized");
 
-    let audit = audit_text(&s);
+    let audit = s.audit_text();
     for action in ["mfa.passkey_registration_started", "mfa.passkey_added", "auth.mfa_passed"] {
         assert!(audit.contains(action), "{action}: {audit}");
     }
@@ -266,7 +258,7 @@ fn an_assertion_that_does_not_verify_counts_as_a_wrong_code() {
     let res = second_step(&s, "/v1/auth/mfa", &token, &json!({ "type": "public-key" }));
     assert_error(&res, 429, "rate_limited");
     assert_error(&second_step(&s, "/v1/auth/mfa", &token, &key.sign_in(&options)), 401, "unauthorized");
-    assert!(audit_text(&s).contains("auth.mfa_throttled"));
+    assert!(s.audit_text().contains("auth.mfa_throttled"));
 
     // A new token, a new challenge: an answer to the old one is refused, a fresh one passes.
     let (token, fresh) = password_step(&s, "dee@example.test");
@@ -312,7 +304,7 @@ fn removing_a_passkey_needs_the_password_and_keeps_a_required_last_factor() {
     assert_eq!(remove(&a.token, &id, PASSWORD).status, 204);
     let status = s.get(ME, Some(&a.token)).body;
     assert_eq!((status["passkeys"].clone(), status["recovery_codes_left"].clone()), (json!([]), json!(10)));
-    assert!(audit_text(&s).contains("mfa.passkey_removed"));
+    assert!(s.audit_text().contains("mfa.passkey_removed"));
 
     // Without a policy, the last factor goes, and its recovery codes with it.
     let mut key = SoftPasskey::es256(&s.base);
@@ -398,5 +390,5 @@ fn an_operator_reset_removes_the_passkeys_and_their_ceremonies() {
         400,
         "invalid_credential",
     );
-    assert!(audit_text(&s).contains("\"passkeys_removed\":1"));
+    assert!(s.audit_text().contains("\"passkeys_removed\":1"));
 }

@@ -64,8 +64,8 @@ enum Outcome<T> {
 /// Checks `proof` against the challenge behind `token` of `realm` and, when it is right,
 /// spends the challenge and runs `finish` (which opens the session) in the same
 /// transaction. 401 for an unknown, used, expired or ended token; `invalid_code` for a
-/// wrong code or a refused assertion; 429 when the code is the fifth wrong one on this token, or the person's
-/// allowance across tokens is spent.
+/// wrong code or a refused assertion; 429 when it is the fifth wrong one on this token,
+/// or the person's allowance across tokens is spent.
 pub(crate) fn complete<T>(
     app: &App,
     origin: &Origin,

@@ -1,6 +1,6 @@
 //! Second factors of portal accounts and operators: TOTP (`totp`), passkeys
-//! (`passkeys`), recovery codes (`recovery`), the second step of a sign-in (`challenge`) and the policies that demand
-//! a factor (`policy`). Every door (API, pages, command line) calls these.
+//! (`passkeys`), recovery codes (`recovery`), the second step of a sign-in (`challenge`)
+//! and the policies that demand a factor (`policy`). Every door (API, pages, command line) calls these.
 pub mod challenge;
 pub mod passkeys;
 pub mod policy;

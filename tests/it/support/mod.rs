@@ -161,6 +161,17 @@ impl TestServer {
         self.app.usage.flush(&self.app).expect("flush usage");
     }
 
+    /// Every audit row as one line of text (action, before, after), for asserting on what
+    /// was recorded and what never is.
+    pub fn audit_text(&self) -> String {
+        let db = self.db();
+        let mut stmt = db
+            .prepare("SELECT action || ' ' || coalesce(before, '') || ' ' || coalesce(after, '') FROM audit_log")
+            .expect("audit query");
+        let lines = stmt.query_map([], |r| r.get::<_, String>(0)).expect("audit rows");
+        lines.map(|l| l.expect("a row")).collect::<Vec<_>>().join("\n")
+    }
+
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("keystead.db")
     }
