@@ -1,8 +1,9 @@
 //! The company `keystead demo` shows: four weeks in the life of a small product's
 //! customers, played through the core operations every door calls (sign-up, invite and
 //! accept, role change, removal, keys, the operator's suspend and delete with a reason),
-//! on a clock set back four weeks and moved forward event by event, so that rows and the
-//! audit log read as if they had happened then. Only what no operation makes is written
+//! on a clock set to each event's day and hour of the last four weeks (events are played
+//! by kind, not strictly in order: every list orders by time), so that rows and the audit
+//! log read as if they had happened then. Only what no operation makes is written
 //! through `store`: the daily activity of the weeks before (the charts' history) and one
 //! delivery that failed (no SMTP server runs here).
 use super::demo_people::{Person, TENANTS};
