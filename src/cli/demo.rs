@@ -1,27 +1,22 @@
-//! `keystead demo`: `serve` on a database of its own, seeded with an operator and a tenant
-//! whose random passwords it prints. It never reads `KEYSTEAD_DB`, and it replaces only a
+//! `keystead demo`: `serve` on a database of its own, seeded with a small company's
+//! customers (`demo_company`), and the random passwords of its operator and of one tenant
+//! owner printed. It never reads `KEYSTEAD_DB`, and it replaces only a
 //! database an earlier demo created: that one carries `DEMO_APPLICATION_ID` in its header.
 use std::path::{Path, PathBuf};
 
 use super::args::{DEMO_DB, DemoArgs};
+use super::demo_company::{self, OPERATOR_EMAIL, OWNER_EMAIL};
 use super::serve;
 use crate::app::App;
 use crate::config::Config;
-use crate::core::auth::{self, Signup};
-use crate::core::operators::{self, NewAdmin};
-use crate::core::principal::{Actor, Origin};
 use crate::crypto::aead::key_file;
 use crate::crypto::api_key;
-use crate::crypto::secret::random_token;
 use crate::error::Error;
 use crate::store;
-use crate::types::MfaPolicy;
+use crate::types::{MfaPolicy, SignupMode};
 
 /// SQLite's `application_id` of a demo database: "KSDM".
 const DEMO_APPLICATION_ID: u32 = 0x4b53_444d;
-
-const OPERATOR_EMAIL: &str = "operator@demo.test";
-const OWNER_EMAIL: &str = "owner@demo.test";
 
 pub fn run(args: &DemoArgs) -> Result<(), Error> {
     let db = args.db.clone().unwrap_or_else(|| DEMO_DB.into());
@@ -32,27 +27,18 @@ pub fn run(args: &DemoArgs) -> Result<(), Error> {
     clear_previous(&config.db_path)?;
     store::create_private(&config.db_path)?;
     store::set_application_id(&config.db_path, DEMO_APPLICATION_ID)?;
-    let app = App::open(config.clone())?;
-    let origin = Origin { ip: "127.0.0.1".into(), user_agent: "keystead demo".into() };
-    let operator_password = random_token();
-    let operator_shown = operator_password.expose().to_owned();
-    let operator =
-        NewAdmin { email: OPERATOR_EMAIL.into(), name: Some("Demo Operator".into()), password: operator_password };
-    operators::create_admin(&app, Actor::System, None, operator)?;
-    let owner_password = random_token();
-    let owner_shown = owner_password.expose().to_owned();
-    let signup = Signup {
-        tenant_name: "Demo Company".into(),
-        email: OWNER_EMAIL.into(),
-        password: owner_password,
-        name: Some("Dana Owner".into()),
-    };
-    let seeded = auth::signup(&app, &origin, signup)?;
+    // The story is played with sign-up open and no mail sent (invitations are accepted
+    // through their handed-over links), whatever the server then runs with.
+    let mut seeding = config.clone();
+    seeding.signup = SignupMode::Open;
+    seeding.smtp = None;
+    let app = App::open(seeding)?;
+    let seeded = demo_company::seed(&app)?;
     drop(app);
     println!("Keystead demo on {} (database {})", config.base_url, config.db_path.display());
-    println!("  operator: {OPERATOR_EMAIL} / {operator_shown}  (POST /v1/admin/auth/login)");
-    println!("  tenant owner: {OWNER_EMAIL} / {owner_shown}  (POST /v1/auth/login)");
-    println!("  API key of \"{}\": {}", seeded.tenant.name, seeded.key.key.expose());
+    println!("  operator: {OPERATOR_EMAIL} / {}  (POST /v1/admin/auth/login)", seeded.operator_password.expose());
+    println!("  tenant owner: {OWNER_EMAIL} / {}  (POST /v1/auth/login)", seeded.owner_password.expose());
+    println!("  API key of \"{}\": {}", seeded.tenant_name, seeded.key.expose());
     println!("  API keys match: {}", api_key::pattern(&config.key_prefix));
     serve(config)
 }

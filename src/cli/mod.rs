@@ -28,6 +28,8 @@ pub mod args;
 mod bench_seed;
 mod check;
 mod demo;
+mod demo_company;
+mod demo_people;
 
 use args::{
     AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, ListArgs, SigningKeysCommand, TenantsCommand,

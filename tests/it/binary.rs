@@ -251,12 +251,13 @@ fn demo_seeds_random_logins_that_work_through_the_api_and_the_pages() {
         served.call("POST", "/v1/auth/login", None, Some(json!({ "email": owner, "password": owner_password })));
     assert_eq!(status, 200, "{body}");
     let token = body["session_token"].as_str().expect("a session");
-    let (status, keys) = served.call("GET", "/v1/keys", Some(token), None);
-    assert_eq!((status, keys["items"].as_array().map(Vec::len)), (200, Some(1)), "the seeded key: {keys}");
     let old = json!({ "email": owner, "password": "demo owner passphrase" });
     assert_eq!(served.call("POST", "/v1/auth/login", None, Some(old)).0, 401, "the fixed password of old");
     let login = json!({ "email": operator, "password": operator_password });
-    assert_eq!(served.call("POST", "/v1/admin/auth/login", None, Some(login)).0, 200);
+    let (status, body) = served.call("POST", "/v1/admin/auth/login", None, Some(login));
+    assert_eq!(status, 200, "{body}");
+    let operator_token = body["session_token"].as_str().expect("an operator session");
+    demo_company_is_seeded(&served, token, operator_token, &db);
     let page = served.agent.get(&format!("{}/login", served.base)).call().expect("the login page");
     assert_eq!(page.status(), 200);
     assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("script-src 'self'")));
@@ -271,6 +272,85 @@ fn demo_seeds_random_logins_that_work_through_the_api_and_the_pages() {
         served.call("POST", "/v1/auth/login", None, Some(json!({ "email": owner, "password": again[1].1 })));
     assert_eq!(status, 200);
     assert!(served.terminate().0.success());
+}
+
+/// What `keystead demo` seeds, seen by its printed owner and operator over HTTP and in its
+/// database: the customers and their states, the first one's people and keys, weeks of
+/// audit events and daily activity, and the one failed delivery.
+fn demo_company_is_seeded(served: &Served, owner: &str, operator: &str, db: &Path) {
+    let (status, tenants) = served.call("GET", "/v1/admin/tenants?limit=100", Some(operator), None);
+    assert_eq!(status, 200, "{tenants}");
+    let mut states = pairs(&tenants, |t| (text(&t["name"]), text(&t["status"])));
+    states.sort();
+    let expected = [
+        ("Bluebird Tutoring", "deleted"),
+        ("Copperleaf Studio", "suspended"),
+        ("Fjord Cycles", "active"),
+        ("Greenfield Dental", "active"),
+        ("Harbor Lane Bakery", "active"),
+    ];
+    assert_eq!(states, expected.map(|(n, s)| (n.to_owned(), s.to_owned())), "{tenants}");
+
+    let (status, members) = served.call("GET", "/v1/tenant/members?limit=100", Some(owner), None);
+    assert_eq!(status, 200, "{members}");
+    let mut people = pairs(&members, |m| (text(&m["email"]), format!("{}/{}", text(&m["role"]), text(&m["status"]))));
+    people.sort();
+    let expected = [
+        ("lena.fischer@demo.test", "member/removed"),
+        ("marco.rossi@demo.test", "admin/active"),
+        ("owner@demo.test", "owner/active"),
+        ("priya.shah@demo.test", "member/active"),
+        ("tom.becker@demo.test", "member/invited"),
+    ];
+    assert_eq!(people, expected.map(|(e, s)| (e.to_owned(), s.to_owned())), "{members}");
+
+    let (status, keys) = served.call("GET", "/v1/keys?limit=100", Some(owner), None);
+    assert_eq!(status, 200, "{keys}");
+    let key = |name: &str| {
+        keys["items"].as_array().and_then(|ks| ks.iter().find(|k| k["name"] == name)).cloned().unwrap_or_else(|| {
+            panic!("no key {name:?}: {keys}");
+        })
+    };
+    assert!(key("Staging")["revoked_at"].is_string(), "a revoked key");
+    let campaign = key("Holiday campaign");
+    assert!(campaign["revoked_at"].is_null() && campaign["expires_at"].is_string(), "{campaign}");
+    assert!(key("Default key")["expires_at"].is_null() && key("Point of sale")["revoked_at"].is_null());
+
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let now = one("SELECT unixepoch()");
+    let expires = one("SELECT expires_at FROM keys WHERE name = 'Holiday campaign'");
+    assert!(expires > now && expires < now + 7 * 86_400, "expiring within the week: {expires} vs {now}");
+    let audit_days = one("SELECT (MAX(at) - MIN(at)) / 86400 FROM audit_log");
+    let audit_distinct = one("SELECT COUNT(DISTINCT at / 86400) FROM audit_log");
+    assert!(audit_days > 14 && audit_distinct > 10, "audit over {audit_days} days, on {audit_distinct}");
+    for action in ["tenant.suspended", "tenant.deleted", "member.removed", "member.role_changed", "api_key.revoked"] {
+        let n = one(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"));
+        assert_eq!(n, 1, "{action}");
+    }
+    let reasons = one("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'tenant.%ed' AND reason <> ''");
+    assert!(reasons >= 2, "the operator's changes carry reasons");
+    for metric in ["logins_succeeded", "verifications_valid", "signups"] {
+        let days = one(&format!(
+            "SELECT COUNT(DISTINCT day) FROM daily_activity WHERE metric = '{metric}' AND tenant_id = ''"
+        ));
+        assert!(days >= 5, "{metric} on {days} days");
+    }
+    let activity_days = one("SELECT MAX(day) - MIN(day) FROM daily_activity WHERE metric = 'logins_succeeded'");
+    assert!(activity_days > 14, "daily activity over {activity_days} days");
+    let failed = one("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND attempts > 0 AND last_error IS NOT NULL");
+    assert_eq!(failed, 1, "one failed delivery");
+    let live = one(&format!("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > {now}"));
+    assert!(live >= 5, "live sessions: {live}");
+}
+
+/// A pair of strings made of each item of a list.
+fn pairs(list: &Value, pair: impl Fn(&Value) -> (String, String)) -> Vec<(String, String)> {
+    list["items"].as_array().expect("items").iter().map(pair).collect()
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().expect("a string").to_owned()
 }
 
 #[test]
