@@ -1,5 +1,6 @@
 //! The application: configuration, database, clock, password hasher and rate limits,
 //! passed by reference to every handler and operation (no globals).
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +12,7 @@ use crate::crypto::password::Hasher;
 use crate::error::Error;
 use crate::limit::Limiter;
 use crate::store::{Db, sealed};
+use crate::tls::Certificate;
 use crate::types::Timestamp;
 
 pub struct App {
@@ -25,11 +27,14 @@ pub struct App {
     pub signers: access_tokens::Signers,
     /// Uses of keys and sessions waiting to be written (`core::usage`).
     pub usage: Usage,
+    /// The certificate of built-in TLS, re-read on SIGHUP; None: plain HTTP.
+    pub tls: Option<Arc<Certificate>>,
 }
 
 impl App {
     pub fn open(config: Config) -> Result<Self, Error> {
         config.validate()?;
+        let tls = config.tls.as_ref().map(|f| Certificate::load(&f.cert, &f.key)).transpose()?;
         let clock = Clock::default();
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
@@ -39,6 +44,7 @@ impl App {
             master_key,
             signers,
             usage: Usage::default(),
+            tls,
             hasher: Hasher::new(config.hash_threads)?,
             limits: Limiter::new(config.limits.clone()),
             db,

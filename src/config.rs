@@ -40,6 +40,15 @@ pub struct Config {
     pub cookie_domain: Option<String>,
     /// Hosts a browser may return to after signing in, beside the base URL's.
     pub allowed_redirect_hosts: Vec<String>,
+    /// Built-in TLS (`--tls-cert`, `--tls-key`); None: plain HTTP, for a proxy to front.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of the certificate chain (leaf first) and of its private key.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// How the mail sender reaches the SMTP server.
@@ -203,6 +212,7 @@ impl Config {
             operator_mfa: MfaPolicy::Required,
             cookie_domain: None,
             allowed_redirect_hosts: Vec::new(),
+            tls: None,
         }
     }
 
@@ -220,6 +230,10 @@ impl Config {
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(Error::invalid("--base-url must start with http:// or https://"));
+        }
+        if self.tls.is_some() && !self.base_url.starts_with("https://") {
+            // Links, cookies (Secure) and HSTS all follow the base URL's scheme.
+            return Err(Error::invalid("--tls-cert needs an https:// --base-url"));
         }
         let host = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
         if self.cookie_domain.as_deref().is_some_and(|d| !host(d) || !d.contains('.')) {

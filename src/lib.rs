@@ -16,6 +16,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod types;
 pub mod web;
 

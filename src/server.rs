@@ -93,10 +93,11 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
     let ids = Arc::new(AtomicU64::new(0));
     // The timeout `listen` gave the socket (tests give a short one).
     let timeout = socket2::SockRef::from(&listener).read_timeout().map_err(Error::internal)?.unwrap_or(CLIENT_TIMEOUT);
+    let tls = app.tls.as_ref().map(crate::tls::Certificate::server_config).transpose()?;
     let server = Arc::new(
         tiny_http::Server::from_listener_limited(
             listener,
-            None,
+            tls,
             Some(connection_limit(&app.config)),
             request_limits(&app.config.base_url, timeout, ids.clone()),
         )

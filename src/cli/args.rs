@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
-use crate::config::{Config, SmtpSettings, parse_duration, show_duration};
+use crate::config::{Config, SmtpSettings, TlsFiles, parse_duration, show_duration};
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::http::proxies::TrustedProxies;
@@ -298,7 +298,8 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "KEYSTEAD_BIND")]
     pub bind: Option<String>,
-    /// Public base URL, used in links and as the token issuer (default: http://<bind>).
+    /// Public base URL, used in links and as the token issuer (default: http://<bind>, or
+    /// https://<bind> with --tls-cert).
     #[arg(long, env = "KEYSTEAD_BASE_URL")]
     pub base_url: Option<String>,
     /// Who may create tenants by signing up.
@@ -361,6 +362,12 @@ pub struct ServerArgs {
     /// (comma-separated, e.g. wiki.example.com,grafana.example.com).
     #[arg(long, env = "KEYSTEAD_ALLOWED_REDIRECT_HOSTS", value_delimiter = ',')]
     pub allowed_redirect_hosts: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first), re-read on SIGHUP.
+    #[arg(long, env = "KEYSTEAD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM, unencrypted), re-read on SIGHUP.
+    #[arg(long, env = "KEYSTEAD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// The `aud` claim of access tokens, which relying services check (default: the base URL).
     #[arg(long, env = "KEYSTEAD_TOKEN_AUDIENCE")]
     pub token_audience: Option<String>,
@@ -375,7 +382,11 @@ impl ServerArgs {
             }
         }
         set(&mut config.bind, self.bind.as_ref());
-        config.base_url = self.base_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            config.tls = Some(TlsFiles { cert: cert.clone(), key: key.clone() });
+        }
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        config.base_url = self.base_url.clone().unwrap_or_else(|| format!("{scheme}://{}", config.bind));
         config.base_url.truncate(config.base_url.trim_end_matches('/').len());
         set(&mut config.signup, self.signup.as_ref());
         config.trust_proxy |= self.trust_proxy;

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::crypto::aead::{MasterKey, key_file};
 use crate::error::Error;
 use crate::store::{self, migrate, sealed};
+use crate::tls::Certificate;
 
 /// One line of the report: what was checked, and what was found or went wrong.
 type Finding = Result<String, String>;
@@ -35,6 +36,10 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
         }
     };
     report("configuration", Ok(summary(&config)));
+    if let Some(files) = &config.tls {
+        let loaded = Certificate::load(&files.cert, &files.key);
+        report("tls", loaded.map(|_| format!("{} opens with its key", files.cert.display())).map_err(|e| describe(&e)));
+    }
     let path = &config.db_path;
     if !path.exists() {
         report("database", Err(format!("{} does not exist (the first `keystead serve` creates it)", path.display())));

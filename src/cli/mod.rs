@@ -2,9 +2,10 @@
 //! `signing-keys rotate`. A door
 //! like the API: it parses, calls the same core operations, and prints a table or, with
 //! `--json`, the API's objects.
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::io::{BufRead as _, IsTerminal as _};
 use std::sync::Arc;
-use std::sync::mpsc;
 
 use serde::Serialize;
 
@@ -254,17 +255,26 @@ pub fn describe(e: &Error) -> String {
     }
 }
 
-/// Serves until SIGINT or SIGTERM, then lets requests in flight finish and returns.
+/// Serves until SIGINT or SIGTERM, then lets requests in flight finish and returns. SIGHUP
+/// re-reads the TLS certificate (a renewal) and nothing else.
 pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
+    // Before the server starts: a signal in between must not take the default action.
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(Error::internal)?;
     let running = server::start(app.clone(), &bind)?;
-    let (tx, rx) = mpsc::channel();
-    ctrlc::set_handler(move || {
-        let _ = tx.send(());
-    })
-    .map_err(Error::internal)?;
-    let _ = rx.recv();
+    for signal in signals.forever() {
+        if signal != SIGHUP {
+            break;
+        }
+        match &app.tls {
+            None => log::info!("SIGHUP: nothing to re-read (no --tls-cert)"),
+            Some(certificate) => match certificate.reload() {
+                Ok(()) => log::info!("SIGHUP: TLS certificate re-read; new connections use it"),
+                Err(e) => log::error!("SIGHUP: {}; the certificate in use stays", describe(&e)),
+            },
+        }
+    }
     log::info!("shutting down: finishing requests in flight");
     running.stop();
     // Every use recorded is written by now (the flusher stops last).

@@ -14,7 +14,7 @@ use crate::support::PASSWORD;
 const BIN: &str = env!("CARGO_BIN_EXE_keystead");
 
 /// The binary with a clean environment of `KEYSTEAD_*` variables, logging at info.
-fn keystead(args: &[&str]) -> Command {
+pub(crate) fn keystead(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args);
     for var in [
@@ -45,12 +45,12 @@ fn admin_create(db: &Path, email: &str, password: &str) -> Output {
 }
 
 /// A port nobody listens on right now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// A running `keystead serve`; killed on drop if a test failed before stopping it.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     base: String,
     stderr: Option<JoinHandle<String>>,
@@ -58,12 +58,19 @@ struct Served {
 }
 
 impl Served {
-    fn start(cmd: Command, port: u16) -> Self {
+    pub(crate) fn start(cmd: Command, port: u16) -> Self {
         Self::start_with(cmd, port, Stdio::null())
     }
 
     /// As `start`, with the process's standard output going to `stdout`.
-    fn start_with(mut cmd: Command, port: u16, stdout: Stdio) -> Self {
+    fn start_with(cmd: Command, port: u16, stdout: Stdio) -> Self {
+        let served = Self::spawn(cmd, port, stdout);
+        served.wait_healthy();
+        served
+    }
+
+    /// The process started, not yet answering (a test of HTTPS waits its own way).
+    pub(crate) fn spawn(mut cmd: Command, port: u16, stdout: Stdio) -> Self {
         let mut child = cmd.stdout(stdout).stderr(Stdio::piped()).spawn().expect("spawn serve");
         let mut pipe = child.stderr.take().expect("stderr");
         let stderr = std::thread::spawn(move || {
@@ -73,9 +80,14 @@ impl Served {
         });
         // No kept-alive connections: a test may count the server's open ones.
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).max_idle_connections(0).build();
-        let served = Self { child, base: format!("http://127.0.0.1:{port}"), stderr: Some(stderr), agent };
-        served.wait_healthy();
-        served
+        Self { child, base: format!("http://127.0.0.1:{port}"), stderr: Some(stderr), agent }
+    }
+
+    /// Sends the process a signal (`HUP`, `TERM`).
+    pub(crate) fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args([&format!("-{name}"), &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -{name} {pid} failed");
     }
 
     /// Polls /healthz until the process listens (the binary takes a moment to start).
@@ -112,10 +124,8 @@ impl Served {
     }
 
     /// Sends SIGTERM and waits (at most 10 s) for the exit; returns the status and stderr.
-    fn terminate(mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
-        assert!(killed.success(), "kill -TERM {pid} failed");
+    pub(crate) fn terminate(mut self) -> (ExitStatus, String) {
+        self.signal("TERM");
         let deadline = Instant::now() + Duration::from_secs(10);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -138,7 +148,7 @@ impl Drop for Served {
     }
 }
 
-fn serve_flags(db: &Path, port: u16) -> Command {
+pub(crate) fn serve_flags(db: &Path, port: u16) -> Command {
     let bind = format!("127.0.0.1:{port}");
     keystead(&["serve", "--db", db.to_str().expect("utf-8"), "--bind", &bind])
 }
@@ -156,7 +166,7 @@ fn key_file(db: &Path) -> PathBuf {
     PathBuf::from(format!("{}.key", db.display()))
 }
 
-fn tmp_db(dir: &tempfile::TempDir) -> PathBuf {
+pub(crate) fn tmp_db(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("k.db")
 }
 

@@ -40,6 +40,7 @@ mod signup;
 mod slow_clients;
 mod smoke;
 mod tenant_settings;
+mod tls;
 mod tokens;
 mod usage;
 mod verify;

@@ -3,12 +3,10 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
 
 use crate::connection::Connection;
-#[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
 use crate::ssl::SslStream;
 
 pub(crate) enum Stream {
     Http(Connection),
-    #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
     Https(SslStream),
 }
 
@@ -16,7 +14,6 @@ impl Clone for Stream {
     fn clone(&self) -> Self {
         match self {
             Stream::Http(tcp_stream) => Stream::Http(tcp_stream.try_clone().unwrap()),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => Stream::Https(ssl_stream.clone()),
         }
     }
@@ -32,7 +29,6 @@ impl Stream {
     fn secure(&self) -> bool {
         match self {
             Stream::Http(_) => false,
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(_) => true,
         }
     }
@@ -40,7 +36,6 @@ impl Stream {
     fn peer_addr(&mut self) -> IoResult<Option<SocketAddr>> {
         match self {
             Stream::Http(tcp_stream) => tcp_stream.peer_addr(),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.peer_addr(),
         }
     }
@@ -48,7 +43,6 @@ impl Stream {
     fn shutdown(&mut self, how: Shutdown) -> IoResult<()> {
         match self {
             Stream::Http(tcp_stream) => tcp_stream.shutdown(how),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.shutdown(how),
         }
     }
@@ -58,7 +52,6 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
         match self {
             Stream::Http(tcp_stream) => tcp_stream.read(buf),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.read(buf),
         }
     }
@@ -68,7 +61,6 @@ impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
         match self {
             Stream::Http(tcp_stream) => tcp_stream.write(buf),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.write(buf),
         }
     }
@@ -76,7 +68,6 @@ impl Write for Stream {
     fn flush(&mut self) -> IoResult<()> {
         match self {
             Stream::Http(tcp_stream) => tcp_stream.flush(),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
             Stream::Https(ssl_stream) => ssl_stream.flush(),
         }
     }
@@ -122,22 +113,19 @@ impl RefinedTcpStream {
         self.stream.peer_addr()
     }
 
-    /// Keystead patch: the timeout of the next reads (TLS streams keep the listener's).
+    /// Keystead patch: the timeout of the next reads.
     pub(crate) fn set_read_timeout(&self, timeout: std::time::Duration) -> IoResult<()> {
         match &self.stream {
             Stream::Http(s) => s.set_read_timeout(timeout),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-            Stream::Https(_) => Ok(()),
+            Stream::Https(s) => s.set_read_timeout(timeout),
         }
     }
 
-    /// Keystead patch: whether the peer has gone (see `Connection::peer_gone`); a TLS
-    /// stream cannot tell and says no.
+    /// Keystead patch: whether the peer has gone (see `Connection::peer_gone`).
     pub(crate) fn peer_gone(&self) -> bool {
         match &self.stream {
             Stream::Http(s) => s.peer_gone(),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-            Stream::Https(_) => false,
+            Stream::Https(s) => s.peer_gone(),
         }
     }
 
@@ -145,8 +133,7 @@ impl RefinedTcpStream {
     pub(crate) fn shutdown_write(&self) {
         match &self.stream {
             Stream::Http(s) => s.shutdown(Shutdown::Write).ok(),
-            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-            Stream::Https(_) => None,
+            Stream::Https(s) => s.shutdown(Shutdown::Write).ok(),
         };
     }
 }
