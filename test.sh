@@ -3,7 +3,9 @@
 # Needs the Rust toolchain (cargo, rustfmt, clippy); installs what the tests need from
 # Debian when it is missing: chromium and chromium-driver for the browser tests
 # (tests/browser), systemd for `systemd-analyze verify` of the unit (tests/it/deploy.rs),
-# nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs).
+# nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs),
+# npm to install axe-core from the npm registry into target/axe for the accessibility
+# check of every page (tests/browser/a11y.rs; it fails without it).
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
@@ -11,8 +13,14 @@ command -v chromedriver >/dev/null || missing+=(chromium chromium-driver)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v nginx >/dev/null || missing+=(nginx-light)
 command -v caddy >/dev/null || missing+=(caddy)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+# Pinned: a new axe release may add rules, which is a change to review, not a surprise.
+axe=4.14.1
+if ! grep -qs "\"version\": \"$axe\"" target/axe/node_modules/axe-core/package.json; then
+    npm install --prefix target/axe "axe-core@$axe" --no-audit --no-fund
 fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
