@@ -205,6 +205,12 @@ fn every_portal_page_passes_axe_and_fits_320_px() {
     audit.chrome.goto(&format!("{}/app", s.base));
     audit.chrome.find("form[action$='/accept'] button");
 
+    audit.chrome.goto(&format!("{}/app/team", s.base));
+    audit.chrome.type_into("form[action='/app/team'] input[name=email]", "new.colleague@a.test");
+    audit.chrome.click("form[action='/app/team'] button[type=submit]");
+    audit.chrome.find("#activation-url");
+    audit.check("/app/team (an invitation's link)");
+
     audit.chrome.goto(&format!("{}/app/keys", s.base));
     audit.chrome.type_into("form[action='/app/keys'] input[name=name]", "Deploy bot");
     audit.chrome.click("form[action='/app/keys'] button[type=submit]");
@@ -231,7 +237,7 @@ fn every_portal_page_passes_axe_and_fits_320_px() {
     audit.chrome.click("form[action='/app/security/passkeys'] button[type=submit]");
     audit.chrome.find("button[data-passkey=create]");
     audit.check("/app/security (passkey ceremony)");
-    audit.assert_clean(26);
+    audit.assert_clean(27);
 }
 
 #[test]
