@@ -4,7 +4,9 @@
 # Debian when it is missing: chromium and chromium-driver for the browser tests
 # (tests/browser), systemd for `systemd-analyze verify` of the unit (tests/it/deploy.rs),
 # nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs),
-# openssl and curl to make certificates for and talk to built-in TLS (tests/it/tls.rs).
+# openssl and curl to make certificates for and talk to built-in TLS (tests/it/tls.rs),
+# npm to install axe-core from the npm registry into target/axe for the accessibility
+# check of every page (tests/browser/a11y.rs; it fails without it).
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
@@ -14,8 +16,14 @@ command -v nginx >/dev/null || missing+=(nginx-light)
 command -v caddy >/dev/null || missing+=(caddy)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl ca-certificates)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+# Pinned: a new axe release may add rules, which is a change to review, not a surprise.
+axe=4.14.1
+if ! grep -qs "\"version\": \"$axe\"" target/axe/node_modules/axe-core/package.json; then
+    npm install --prefix target/axe "axe-core@$axe" --no-audit --no-fund
 fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings

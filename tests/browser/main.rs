@@ -2,6 +2,7 @@
 //! over WebDriver): what a person does, with the stylesheet and CSP a browser enforces.
 // A failed expectation in a test is a failed test: the no-unwrap rule is for the product.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+mod a11y;
 mod admin;
 mod mfa;
 #[path = "../it/support/mod.rs"]

@@ -138,6 +138,26 @@ impl Chrome {
         self.session_call("POST", "/execute/sync", Some(json!({ "script": source, "args": [] })))
     }
 
+    /// Sets the viewport (`window.innerWidth`) to `width` CSS pixels: the window is sized
+    /// once, then again by the frame Chrome puts around the page (none when headless).
+    pub fn set_viewport_width(&self, width: i64) {
+        let inner = || self.script("return window.innerWidth").as_i64().expect("a width");
+        self.session_call("POST", "/window/rect", Some(json!({ "width": width, "height": 800 })));
+        let frame = width - inner();
+        if frame != 0 {
+            self.session_call("POST", "/window/rect", Some(json!({ "width": width + frame, "height": 800 })));
+        }
+        assert_eq!(inner(), width, "the viewport is {width} px wide");
+    }
+
+    /// Makes the page see `prefers-color-scheme: dark` (or light), through the DevTools
+    /// protocol as chromedriver passes it on.
+    pub fn prefer_color_scheme(&self, scheme: &str) {
+        let features = json!([{ "name": "prefers-color-scheme", "value": scheme }]);
+        let command = json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "features": features } });
+        self.session_call("POST", "/goog/cdp/execute", Some(command));
+    }
+
     /// Gives the browser a virtual authenticator (WebDriver's WebAuthn extension): a
     /// platform one that keeps resident keys, verifies its user and consents at once.
     /// Its id.
