@@ -10,6 +10,7 @@ use crate::crypto::aead::{MasterKey, key_file};
 use crate::crypto::password::Hasher;
 use crate::error::Error;
 use crate::limit::Limiter;
+use crate::metrics::Metrics;
 use crate::store::{Db, sealed};
 use crate::types::Timestamp;
 
@@ -25,6 +26,8 @@ pub struct App {
     pub signers: access_tokens::Signers,
     /// Uses of keys and sessions waiting to be written (`core::usage`).
     pub usage: Usage,
+    /// The counters of `GET /metrics` (`--metrics-bind`), kept whether or not it is served.
+    pub metrics: Metrics,
 }
 
 impl App {
@@ -39,6 +42,7 @@ impl App {
             master_key,
             signers,
             usage: Usage::default(),
+            metrics: Metrics::default(),
             hasher: Hasher::new(config.hash_threads)?,
             limits: Limiter::new(config.limits.clone()),
             db,

@@ -298,6 +298,10 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "KEYSTEAD_BIND")]
     pub bind: Option<String>,
+    /// Address to serve Prometheus metrics on, at /metrics (e.g. 127.0.0.1:9090); off
+    /// unless set. Keep it private: it is not the public port and has no authentication.
+    #[arg(long, env = "KEYSTEAD_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// Public base URL, used in links and as the token issuer (default: http://<bind>).
     #[arg(long, env = "KEYSTEAD_BASE_URL")]
     pub base_url: Option<String>,
@@ -375,6 +379,9 @@ impl ServerArgs {
             }
         }
         set(&mut config.bind, self.bind.as_ref());
+        if self.metrics_bind.is_some() {
+            config.metrics_bind.clone_from(&self.metrics_bind);
+        }
         config.base_url = self.base_url.clone().unwrap_or_else(|| format!("http://{}", config.bind));
         config.base_url.truncate(config.base_url.trim_end_matches('/').len());
         set(&mut config.signup, self.signup.as_ref());

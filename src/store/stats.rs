@@ -53,3 +53,36 @@ pub fn overview(conn: &Connection, now: Timestamp) -> Result<Stats, Error> {
     })?;
     Ok(stats)
 }
+
+/// The gauges a metrics scrape reads from the database.
+pub struct Gauges {
+    /// Mails not yet delivered and still to be tried.
+    pub outbox_pending: i64,
+    /// Mails given up on after `max_attempts` failures (until their link is scrubbed).
+    pub outbox_failed: i64,
+    pub sessions_portal: i64,
+    pub sessions_admin: i64,
+}
+
+/// One statement: the outbox counts walk the partial index `outbox_pending` (the mail not
+/// yet done with: few, however large the outbox), the sessions `sessions_unrevoked`.
+pub fn gauges(conn: &Connection, now: Timestamp, max_attempts: i64) -> Result<Gauges, Error> {
+    let sql = format!(
+        "SELECT
+           (SELECT COUNT(*) FROM outbox INDEXED BY outbox_pending
+             WHERE sent_at IS NULL AND scrubbed_at IS NULL AND attempts < :max),
+           (SELECT COUNT(*) FROM outbox INDEXED BY outbox_pending
+             WHERE sent_at IS NULL AND scrubbed_at IS NULL AND attempts >= :max),
+           (SELECT COUNT(*) FROM sessions s WHERE s.realm = 'portal' AND {LIVE}),
+           (SELECT COUNT(*) FROM sessions s WHERE s.realm = 'admin' AND {LIVE})"
+    );
+    let gauges = conn.prepare_cached(&sql)?.query_row(named_params! { ":now": now, ":max": max_attempts }, |r| {
+        Ok(Gauges {
+            outbox_pending: r.get(0)?,
+            outbox_failed: r.get(1)?,
+            sessions_portal: r.get(2)?,
+            sessions_admin: r.get(3)?,
+        })
+    })?;
+    Ok(gauges)
+}
