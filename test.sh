@@ -3,7 +3,8 @@
 # Needs the Rust toolchain (cargo, rustfmt, clippy); installs what the tests need from
 # Debian when it is missing: chromium and chromium-driver for the browser tests
 # (tests/browser), systemd for `systemd-analyze verify` of the unit (tests/it/deploy.rs),
-# nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs).
+# nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs),
+# python3-prometheus-client to parse the metrics with Prometheus' own parser (tests/it/metrics.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
@@ -11,6 +12,7 @@ command -v chromedriver >/dev/null || missing+=(chromium chromium-driver)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 command -v nginx >/dev/null || missing+=(nginx-light)
 command -v caddy >/dev/null || missing+=(caddy)
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
