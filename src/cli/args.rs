@@ -535,6 +535,8 @@ mod tests {
             "8h",
             "--token-audience",
             "https://api.example.test",
+            "--metrics-bind",
+            "127.0.0.1:9464",
         ])?;
         let sessions = c.sessions;
         assert_eq!((sessions.member.idle, sessions.member.absolute), (2 * 86_400, 10 * 86_400));
@@ -544,8 +546,12 @@ mod tests {
         assert_eq!((c.bind.as_str(), c.base_url.as_str()), ("0.0.0.0:9", "http://0.0.0.0:9"));
         assert_eq!((c.signup, c.workers, c.key_prefix.as_str()), (SignupMode::Closed, 2, "ab_"));
         assert_eq!((c.password_min_length, c.max_connections, c.hash_threads), (12, 7, 3));
+        assert_eq!(c.metrics_bind.as_deref(), Some("127.0.0.1:9464"));
         let c = serve_config(&["keystead", "serve", "--base-url", "https://id.example.test/"])?;
         assert_eq!(c.base_url, "https://id.example.test");
+        assert_eq!(c.metrics_bind, None, "off unless set");
+        let same = serve_config(&["keystead", "serve", "--bind", "127.0.0.1:9", "--metrics-bind", "127.0.0.1:9"]);
+        assert!(same.is_err_and(|e| e.contains("--metrics-bind must differ")), "never the public port");
         Ok(())
     }
 
