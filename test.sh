@@ -6,7 +6,8 @@
 # nginx and caddy for forward authentication behind real proxies (tests/it/proxies.rs),
 # openssl and curl to make certificates for and talk to built-in TLS (tests/it/tls.rs),
 # npm to install axe-core from the npm registry into target/axe for the accessibility
-# check of every page (tests/browser/a11y.rs; it fails without it).
+# check of every page (tests/browser/a11y.rs; it fails without it), python3-prometheus-client
+# to parse the metrics with Prometheus' own parser (tests/it/metrics.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
@@ -17,6 +18,7 @@ command -v caddy >/dev/null || missing+=(caddy)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl ca-certificates)
 command -v npm >/dev/null || missing+=(npm)
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi

@@ -11,6 +11,7 @@ use crate::crypto::aead::{MasterKey, key_file};
 use crate::crypto::password::Hasher;
 use crate::error::Error;
 use crate::limit::Limiter;
+use crate::metrics::Metrics;
 use crate::store::{Db, sealed};
 use crate::tls::Certificate;
 use crate::types::Timestamp;
@@ -29,6 +30,8 @@ pub struct App {
     pub usage: Usage,
     /// The certificate of built-in TLS, re-read on SIGHUP; None: plain HTTP.
     pub tls: Option<Arc<Certificate>>,
+    /// The counters of `GET /metrics` (`--metrics-bind`), kept whether or not it is served.
+    pub metrics: Metrics,
 }
 
 impl App {
@@ -45,6 +48,7 @@ impl App {
             signers,
             usage: Usage::default(),
             tls,
+            metrics: Metrics::default(),
             hasher: Hasher::new(config.hash_threads)?,
             limits: Limiter::new(config.limits.clone()),
             db,

@@ -14,6 +14,8 @@ use crate::types::{MfaPolicy, SignupMode};
 pub struct Config {
     pub db_path: PathBuf,
     pub bind: String,
+    /// Where `GET /metrics` is served (`--metrics-bind`); None: nowhere.
+    pub metrics_bind: Option<String>,
     pub base_url: String,
     pub signup: SignupMode,
     pub trust_proxy: bool,
@@ -193,6 +195,7 @@ impl Config {
         Self {
             db_path,
             bind: bind.into(),
+            metrics_bind: None,
             base_url: format!("http://{bind}"),
             signup: SignupMode::Open,
             trust_proxy: false,
@@ -227,6 +230,10 @@ impl Config {
         }
         if self.workers == 0 || self.hash_threads == 0 || self.max_connections == 0 {
             return Err(Error::invalid("--workers, --hash-threads and --max-connections must be at least 1"));
+        }
+        if self.metrics_bind.as_deref() == Some(self.bind.as_str()) {
+            // The metrics have no authentication: they are never on the public port.
+            return Err(Error::invalid("--metrics-bind must differ from --bind"));
         }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(Error::invalid("--base-url must start with http:// or https://"));

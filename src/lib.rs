@@ -14,6 +14,7 @@ pub mod limit;
 pub mod logging;
 pub mod mail;
 pub mod maintenance;
+pub mod metrics;
 pub mod server;
 pub mod store;
 pub mod tls;

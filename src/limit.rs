@@ -2,6 +2,7 @@
 //! or an account). A restart forgets them, which errs on the side of availability.
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::Error;
@@ -52,6 +53,29 @@ impl Default for Limits {
 }
 
 impl Scope {
+    pub const ALL: [Scope; 7] = [
+        Scope::LoginByIp,
+        Scope::LoginByAccount,
+        Scope::SignupByIp,
+        Scope::FailedVerifyByIp,
+        Scope::TokenUseByIp,
+        Scope::ForgotByIp,
+        Scope::MfaByAccount,
+    ];
+
+    /// The limit's name in metrics (as its field of `Limits`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::LoginByIp => "login_by_ip",
+            Scope::LoginByAccount => "login_by_account",
+            Scope::SignupByIp => "signup_by_ip",
+            Scope::FailedVerifyByIp => "failed_verify_by_ip",
+            Scope::TokenUseByIp => "token_use_by_ip",
+            Scope::ForgotByIp => "forgot_by_ip",
+            Scope::MfaByAccount => "mfa_by_account",
+        }
+    }
+
     /// Whether `who` is a client address (grouped by `client_key`) rather than an account.
     fn by_client(self) -> bool {
         !matches!(self, Scope::LoginByAccount)
@@ -112,11 +136,13 @@ struct Buckets {
 pub struct Limiter {
     limits: Limits,
     buckets: Mutex<Buckets>,
+    /// Attempts refused since start, by scope (in `Scope::ALL`'s order), for metrics.
+    refused: [AtomicU64; Scope::ALL.len()],
 }
 
 impl Limiter {
     pub fn new(limits: Limits) -> Self {
-        Self { limits, buckets: Mutex::default() }
+        Self { limits, buckets: Mutex::default(), refused: Default::default() }
     }
 
     /// Takes one attempt from the bucket, or answers 429 when it is empty.
@@ -129,6 +155,16 @@ impl Limiter {
                 false
             }
         })
+        .inspect_err(|_| {
+            if let Some(n) = Scope::ALL.iter().position(|s| *s == scope).and_then(|i| self.refused.get(i)) {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    /// Attempts refused (429) since start, by scope.
+    pub fn refusals(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        Scope::ALL.iter().zip(&self.refused).map(|(s, n)| (s.name(), n.load(Ordering::Relaxed)))
     }
 
     /// Gives back one attempt taken by `hit` (up to the burst): for an allowance that should
@@ -225,6 +261,8 @@ mod tests {
         assert!(matches!(limiter.hit(Scope::LoginByIp, "1.2.3.4", t), Err(Error::RateLimited { retry_after: 1 })));
         assert!(limiter.hit(Scope::LoginByIp, "5.6.7.8", t).is_ok(), "buckets are per client");
         assert!(limiter.hit(Scope::LoginByIp, "1.2.3.4", t.plus_secs(1)).is_ok());
+        let refused: Vec<_> = limiter.refusals().filter(|(_, n)| *n > 0).collect();
+        assert_eq!(refused, [("login_by_ip", 1)], "the one refusal, by its scope");
     }
 
     #[test]

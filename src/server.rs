@@ -42,6 +42,8 @@ pub struct Running {
     mail: Background,
     pruner: Background,
     usage: Background,
+    /// The metrics listener (`--metrics-bind`) and its address.
+    metrics: Option<(SocketAddr, Background)>,
 }
 
 impl Running {
@@ -49,11 +51,19 @@ impl Running {
         self.addr
     }
 
+    /// Where `GET /metrics` is served, when `--metrics-bind` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, _)| *addr)
+    }
+
     /// Stops taking requests, lets those in flight finish, and returns when all have.
     pub fn stop(self) {
         self.stopping.store(true, Ordering::SeqCst);
         for w in self.workers {
             let _ = w.join();
+        }
+        if let Some((_, metrics)) = self.metrics {
+            metrics.stop();
         }
         self.mail.stop();
         self.pruner.stop();
@@ -93,13 +103,15 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
     let ids = Arc::new(AtomicU64::new(0));
     // The timeout `listen` gave the socket (tests give a short one).
     let timeout = socket2::SockRef::from(&listener).read_timeout().map_err(Error::internal)?.unwrap_or(CLIENT_TIMEOUT);
+    // Bound before anything starts, so that a taken address stops the start cleanly.
+    let metrics_listener = app.config.metrics_bind.as_deref().map(|b| listen(b, CLIENT_TIMEOUT)).transpose()?;
     let tls = app.tls.as_ref().map(crate::tls::Certificate::server_config).transpose()?;
     let server = Arc::new(
         tiny_http::Server::from_listener_limited(
             listener,
             tls,
-            Some(connection_limit(&app.config)),
-            request_limits(&app.config.base_url, timeout, ids.clone()),
+            Some(connection_limit(&app)),
+            request_limits(&app, timeout, ids.clone()),
         )
         .map_err(|e| Error::internal(e.to_string()))?,
     );
@@ -117,6 +129,15 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
         Err(e) => {
             mail.stop();
             pruner.stop();
+            return Err(e);
+        }
+    };
+    let metrics = match metrics_listener.map(|l| metrics_on(&app, l)).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            mail.stop();
+            pruner.stop();
+            usage.stop();
             return Err(e);
         }
     };
@@ -138,11 +159,20 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             mail.stop();
             pruner.stop();
             usage.stop();
+            if let Some((_, m)) = metrics {
+                m.stop();
+            }
             return Err(e);
         }
     };
     log::info!("listening on http://{addr} with {} workers", app.config.workers);
-    Ok(Running { addr, stopping, workers, mail, pruner, usage })
+    Ok(Running { addr, stopping, workers, mail, pruner, usage, metrics })
+}
+
+/// The metrics listener on its socket, and its address.
+fn metrics_on(app: &Arc<App>, listener: TcpListener) -> Result<(SocketAddr, Background), Error> {
+    let addr = listener.local_addr().map_err(Error::internal)?;
+    Ok((addr, crate::metrics::serve::start(app.clone(), listener)?))
 }
 
 fn work(app: &App, server: &tiny_http::Server, stopping: &AtomicBool, ids: &AtomicU64) {
@@ -164,13 +194,14 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
         .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_owned()))
         .collect();
     let peer = rq.remote_addr().map(SocketAddr::ip);
+    let arrived = rq.received_at();
     // Read whole by tiny_http already, within MAX_BODY: this only moves it out.
     let mut body = Vec::with_capacity(rq.body_length().unwrap_or(0));
     let _ = rq.as_reader().read_to_end(&mut body);
     let proxies = app.config.trust_proxy.then_some(&app.config.trusted_proxies);
     let mut req = Req::new(method, rq.url(), headers, body, peer, proxies);
     let scope = crate::store::cache::RequestScope::enter();
-    let client = Client { arrived: rq.received_at(), gone: rq.gone_flag() };
+    let client = Client { arrived, gone: rq.gone_flag() };
     let response = catch_unwind(AssertUnwindSafe(|| http::client::serving(client, || router::dispatch(app, &mut req))))
         .unwrap_or_else(|_| error::to_response(&Error::internal("a handler panicked")));
     drop(scope);
@@ -179,6 +210,8 @@ fn serve_one(app: &App, mut rq: tiny_http::Request, id: u64) {
     if let Err(e) = rq.respond(to_tiny(response, Some(&request_id), &app.config.base_url)) {
         log::debug!("{request_id} could not send the response: {e}");
     }
+    // From its arrival whole (its wait for a worker counts) to its answer written.
+    app.metrics.request(method, req.route, status, arrived.elapsed());
     // Security: the route template and ids only; never the URL (it may carry ?token=), a body or a header.
     let duration_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 1e2;
     let (method, route, tenant_id) = (method.as_str(), req.route, req.acting_tenant.get().map(|t| t.to_string()));
@@ -222,7 +255,8 @@ fn headers_of<'a>(
 /// IPv6 /64), but at least 16 so that a small limit still serves one office: a client that
 /// opens connections without end is refused before it takes every place. A trusted proxy
 /// speaks for many clients and is held to the global limit only.
-fn connection_limit(config: &crate::config::Config) -> tiny_http::ConnectionLimit {
+fn connection_limit(app: &App) -> tiny_http::ConnectionLimit {
+    let config = &app.config;
     let max = config.max_connections;
     let proxies = config.trust_proxy.then(|| config.trusted_proxies.clone());
     tiny_http::ConnectionLimit {
@@ -238,13 +272,16 @@ fn connection_limit(config: &crate::config::Config) -> tiny_http::ConnectionLimi
             &config.base_url,
         )
         .into(),
+        open: app.metrics.connections_open.clone(),
+        refused: app.metrics.connections_refused.clone(),
     }
 }
 
 /// The limits of a request's head and body, and the answer to one refused at the edge
-/// (with a request id and a log line, as any answer).
-fn request_limits(base_url: &str, timeout: Duration, ids: Arc<AtomicU64>) -> tiny_http::RequestLimits {
-    let base_url = base_url.to_owned();
+/// (with a request id, a log line and its count, as any answer).
+fn request_limits(app: &Arc<App>, timeout: Duration, ids: Arc<AtomicU64>) -> tiny_http::RequestLimits {
+    let base_url = app.config.base_url.clone();
+    let app = app.clone();
     tiny_http::RequestLimits {
         max_line: MAX_LINE,
         max_head: MAX_HEAD,
@@ -254,6 +291,7 @@ fn request_limits(base_url: &str, timeout: Duration, ids: Arc<AtomicU64>) -> tin
         answer: Arc::new(move |status| {
             let request_id = format!("{:016x}", ids.fetch_add(1, Ordering::Relaxed));
             log::info!("{request_id} - (refused at the edge) {status}");
+            app.metrics.refused_at_edge(status);
             whole(&edge_error(status), Some(&request_id), &base_url)
         }),
     }

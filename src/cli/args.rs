@@ -298,6 +298,10 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, env = "KEYSTEAD_BIND")]
     pub bind: Option<String>,
+    /// Address to serve Prometheus metrics on, at /metrics (e.g. 127.0.0.1:9090); off
+    /// unless set. Keep it private: it is not the public port and has no authentication.
+    #[arg(long, env = "KEYSTEAD_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// Public base URL, used in links and as the token issuer (default: http://<bind>, or
     /// https://<bind> with --tls-cert).
     #[arg(long, env = "KEYSTEAD_BASE_URL")]
@@ -382,6 +386,9 @@ impl ServerArgs {
             }
         }
         set(&mut config.bind, self.bind.as_ref());
+        if self.metrics_bind.is_some() {
+            config.metrics_bind.clone_from(&self.metrics_bind);
+        }
         if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
             config.tls = Some(TlsFiles { cert: cert.clone(), key: key.clone() });
         }
@@ -539,6 +546,8 @@ mod tests {
             "8h",
             "--token-audience",
             "https://api.example.test",
+            "--metrics-bind",
+            "127.0.0.1:9464",
         ])?;
         let sessions = c.sessions;
         assert_eq!((sessions.member.idle, sessions.member.absolute), (2 * 86_400, 10 * 86_400));
@@ -548,8 +557,12 @@ mod tests {
         assert_eq!((c.bind.as_str(), c.base_url.as_str()), ("0.0.0.0:9", "http://0.0.0.0:9"));
         assert_eq!((c.signup, c.workers, c.key_prefix.as_str()), (SignupMode::Closed, 2, "ab_"));
         assert_eq!((c.password_min_length, c.max_connections, c.hash_threads), (12, 7, 3));
+        assert_eq!(c.metrics_bind.as_deref(), Some("127.0.0.1:9464"));
         let c = serve_config(&["keystead", "serve", "--base-url", "https://id.example.test/"])?;
         assert_eq!(c.base_url, "https://id.example.test");
+        assert_eq!(c.metrics_bind, None, "off unless set");
+        let same = serve_config(&["keystead", "serve", "--bind", "127.0.0.1:9", "--metrics-bind", "127.0.0.1:9"]);
+        assert!(same.is_err_and(|e| e.contains("--metrics-bind must differ")), "never the public port");
         Ok(())
     }
 

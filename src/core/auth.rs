@@ -19,7 +19,7 @@ use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::tenants::TenantRow;
 use crate::types::{
-    AccountStatus, Email, MembershipStatus, Person, SignupMode, TenantId, TenantStatus, Timestamp, UserId,
+    AccountStatus, Email, MembershipStatus, Person, Realm, SignupMode, TenantId, TenantStatus, Timestamp, UserId,
 };
 
 pub struct Signup {
@@ -92,6 +92,12 @@ pub struct LoggedIn {
 /// then picks the tenant the new session acts in. An account with a second factor gets
 /// `mfa_required` instead, and the session opens at `POST /v1/auth/mfa`.
 pub fn login(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error> {
+    let outcome = password_step(app, origin, input);
+    app.metrics.login(Realm::Portal, &outcome);
+    outcome
+}
+
+fn password_step(app: &App, origin: &Origin, input: Login) -> Result<LoggedIn, Error> {
     let now = app.clock.now();
     app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
     let email = Email::parse("email", &input.email)?;

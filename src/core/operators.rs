@@ -15,7 +15,7 @@ use crate::limit::Scope;
 use crate::store::admins::{self, AdminRow};
 use crate::store::page::Page;
 use crate::store::sessions as session_store;
-use crate::types::{AdminId, AdminStatus, Email, Person, Reason, Timestamp};
+use crate::types::{AdminId, AdminStatus, Email, Person, Realm, Reason, Timestamp};
 
 pub struct NewAdmin {
     pub email: String,
@@ -54,7 +54,14 @@ pub struct AdminLoggedIn {
     pub admin: AdminRow,
 }
 
+/// An operator's login, as a portal login (`auth::login`).
 pub fn admin_login(app: &App, origin: &Origin, email: &str, password: &Secret) -> Result<AdminLoggedIn, Error> {
+    let outcome = admin_password_step(app, origin, email, password);
+    app.metrics.login(Realm::Admin, &outcome);
+    outcome
+}
+
+fn admin_password_step(app: &App, origin: &Origin, email: &str, password: &Secret) -> Result<AdminLoggedIn, Error> {
     let now = app.clock.now();
     app.limits.hit(Scope::LoginByIp, &origin.ip, now)?;
     let email = Email::parse("email", email)?;

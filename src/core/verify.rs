@@ -34,6 +34,15 @@ pub enum KeyVerdict {
 }
 
 pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
+    let outcome = key_verdict(app, ip, raw);
+    app.metrics.key_verified(outcome.as_ref().map(|v| match v {
+        KeyVerdict::Valid(_) => "ok",
+        KeyVerdict::Invalid(code) => code,
+    }));
+    outcome
+}
+
+fn key_verdict(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
     let now = app.clock.now();
     let found = if api_key::is_well_formed(&app.config.key_prefix, raw) {
         let hash = TokenHash::of(raw);
@@ -73,22 +82,29 @@ pub fn verify_key(app: &App, ip: &str, raw: &str) -> Result<KeyVerdict, Error> {
 /// forward authentication and the portal routes refuse it: the product's backend must not
 /// let in whom Keystead keeps out. It is no guess, so it costs no failed attempt.
 pub fn verify_session(app: &App, ip: &str, token: &str) -> Result<Option<PortalSessionRow>, Error> {
+    let outcome = session_verdict(app, ip, token);
+    app.metrics.session_verified(outcome.as_ref().map(|(_, result)| *result));
+    outcome.map(|(found, _)| found)
+}
+
+/// The session, or None, and the result metrics count it as.
+fn session_verdict(app: &App, ip: &str, token: &str) -> Result<(Option<PortalSessionRow>, &'static str), Error> {
     let now = app.clock.now();
     let Some(found) = sessions::find_portal(app, TokenHash::of(token), now)? else {
         app.usage.count(app, None, Metric::VerificationsInvalid, now);
         failed(app, ip, now)?;
-        return Ok(None);
+        return Ok((None, "invalid"));
     };
     match super::mfa::policy::gate(app, Person::User(found.user_id), Some(found.tenant_id)) {
         Ok(()) => {}
         Err(Error::MfaEnrolmentRequired) => {
             app.usage.count(app, Some(found.tenant_id), Metric::VerificationsInvalid, now);
-            return Ok(None);
+            return Ok((None, "mfa_enrolment_required"));
         }
         Err(e) => return Err(e),
     }
     app.usage.count(app, Some(found.tenant_id), Metric::VerificationsValid, now);
-    Ok(Some(found))
+    Ok((Some(found), "ok"))
 }
 
 /// Whether a key found verifies at `now` (what the verdict's first arms refuse).

@@ -75,6 +75,10 @@ pub struct Hasher {
     max_wait: Duration,
     /// Hashes computed since start (what a flood cost).
     computed: AtomicU64,
+    /// Hashes refused before they ran since start: every permit busy too long, or the
+    /// client gone (the metrics' `keystead_argon2_refusals_total`).
+    refused_busy: AtomicU64,
+    refused_gone: AtomicU64,
     /// A real hash of a random password, made at start so that the first unknown-email
     /// login costs one verification like every other.
     dummy: String,
@@ -91,6 +95,8 @@ impl Hasher {
             freed: Condvar::new(),
             max_wait: Duration::from_secs(3),
             computed: AtomicU64::new(0),
+            refused_busy: AtomicU64::new(0),
+            refused_gone: AtomicU64::new(0),
             dummy: String::new(),
         };
         hasher.dummy = hasher.hash(&random_token())?;
@@ -133,6 +139,17 @@ impl Hasher {
         self.computed.load(Ordering::Relaxed)
     }
 
+    /// Callers waiting for a permit, and permits in use (for a scrape: takes the lock).
+    pub fn queue(&self) -> (usize, usize) {
+        let slots = self.slots();
+        (slots.waiting, self.permits - slots.free)
+    }
+
+    /// Hashes refused since start: (every permit busy too long, the client gone).
+    pub fn refusals(&self) -> (u64, u64) {
+        (self.refused_busy.load(Ordering::Relaxed), self.refused_gone.load(Ordering::Relaxed))
+    }
+
     fn check(&self, stored: &str, password: &Secret, blocks: &mut Vec<Block>) -> Result<Verified, Error> {
         let parsed = PasswordHash::new(stored).map_err(Error::internal)?;
         // As argon2's `verify_password`: the stored algorithm, version and parameters, and a
@@ -155,8 +172,10 @@ impl Hasher {
         slots.waiting += 1;
         loop {
             let refused = if client::gone() {
+                self.refused_gone.fetch_add(1, Ordering::Relaxed);
                 Some(gone())
             } else if Instant::now() >= deadline {
+                self.refused_busy.fetch_add(1, Ordering::Relaxed);
                 Some(busy())
             } else {
                 None
@@ -259,8 +278,11 @@ mod tests {
         let mut hasher = Hasher::new(1)?;
         hasher.max_wait = Duration::from_millis(20);
         let held = hasher.acquire()?;
+        assert_eq!(hasher.queue(), (0, 1), "one permit in use, nobody waiting");
         assert!(matches!(hasher.verify(None, &Secret::new("x".into())), Err(Error::Unavailable(_))));
+        assert_eq!(hasher.refusals(), (1, 0), "refused as busy");
         drop(held);
+        assert_eq!(hasher.queue(), (0, 0));
         assert!(!hasher.verify(None, &Secret::new("x".into()))?.ok, "the permit came back");
         Ok(())
     }
@@ -280,6 +302,7 @@ mod tests {
         let late = Client { arrived: stale, gone: Arc::new(AtomicBool::new(false)) };
         assert!(matches!(serving(late, || hasher.hash(&pw("x"))), Err(Error::Unavailable(_))));
         assert_eq!(hasher.hashes(), before, "neither was hashed");
+        assert_eq!(hasher.refusals(), (1, 1), "one refused as busy, one as gone");
         let fresh = Client { arrived: Instant::now(), gone: Arc::new(AtomicBool::new(false)) };
         assert!(!serving(fresh, || hasher.verify(None, &pw("x")))?.ok);
         assert_eq!(hasher.hashes(), before + 1, "a client that waits is served");

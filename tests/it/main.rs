@@ -29,6 +29,7 @@ mod keys;
 mod login;
 mod mail;
 mod members;
+mod metrics;
 mod mfa;
 mod mfa_policy;
 mod notices;

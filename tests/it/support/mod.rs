@@ -156,6 +156,11 @@ impl TestServer {
         Self { app, base, dir, running: Some(running), agent }
     }
 
+    /// Where the server serves `GET /metrics` (started with `metrics_bind` set).
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().and_then(Running::metrics_addr)
+    }
+
     /// Writes the uses of keys and sessions pending (the flusher does every few seconds).
     pub fn flush_usage(&self) {
         self.app.usage.flush(&self.app).expect("flush usage");

@@ -97,7 +97,7 @@ use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
 use std::collections::HashMap;
 use std::net::{IpAddr, Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -237,6 +237,10 @@ pub struct ConnectionLimit {
     /// exempt from `per_client` (a trusted proxy speaks for many clients).
     pub client_of: Arc<dyn Fn(IpAddr) -> Option<IpAddr> + Send + Sync>,
     pub refusal: Arc<[u8]>,
+    /// Keystead patch: the caller's counters (for its metrics): connections open now, and
+    /// those refused (sent `refusal`) since start. This loop keeps both.
+    pub open: Arc<AtomicUsize>,
+    pub refused: Arc<AtomicU64>,
 }
 
 /// Configuration of the server for SSL. Keystead patch: a whole rustls configuration
@@ -332,7 +336,7 @@ impl Server {
         thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
-            let open = Arc::new(AtomicUsize::new(0));
+            let open = limit.as_ref().map_or_else(Arc::default, |l| l.open.clone());
             let open_by_client: OpenByClient = Arc::default();
             let mut last_refusal_logged: Option<std::time::Instant> = None;
 
@@ -355,6 +359,7 @@ impl Server {
                                 }
                                 // Best effort: a fresh socket's send buffer takes the few
                                 // hundred bytes at once, so this never waits.
+                                limit.refused.fetch_add(1, Relaxed);
                                 let _ = std::io::Write::write_all(&mut sock, &limit.refusal);
                                 let _ = sock.shutdown(Shutdown::Write);
                                 continue;
