@@ -102,7 +102,9 @@ impl Read for SslStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut tls = self.lock();
         if tls.conn.is_handshaking() {
-            self.handshake(&mut tls)?;
+            // Not TimedOut, which would be answered 408: no HTTP answer can be sent before
+            // TLS is up, so a handshake that fails or runs out of time just closes.
+            self.handshake(&mut tls).map_err(|e| io::Error::new(ErrorKind::ConnectionAborted, e))?;
         }
         tls.read(buf)
     }
