@@ -1,8 +1,10 @@
 //! The application: configuration, database, clock, password hasher and rate limits,
 //! passed by reference to every handler and operation (no globals).
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::brand::Brand;
 use crate::config::Config;
 use crate::core::access_tokens;
 use crate::core::usage::Usage;
@@ -15,6 +17,8 @@ use crate::types::Timestamp;
 
 pub struct App {
     pub config: Config,
+    /// What customers see, built once from the config: pages and mail read it here.
+    pub brand: Arc<Brand>,
     pub db: Db,
     pub clock: Clock,
     pub hasher: Hasher,
@@ -30,12 +34,14 @@ pub struct App {
 impl App {
     pub fn open(config: Config) -> Result<Self, Error> {
         config.validate()?;
+        let brand = Arc::new(Brand::load(&config)?);
         let clock = Clock::default();
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
         let master_key = open_master_key(&config, &db)?;
         let signers = access_tokens::load_signers(&db, &master_key, clock.now())?;
         Ok(Self {
+            brand,
             master_key,
             signers,
             usage: Usage::default(),
