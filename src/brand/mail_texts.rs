@@ -141,12 +141,11 @@ impl MailTexts {
         self.0.get(kind)
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    /// The kinds the operator wrote, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self.0.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
     }
 }
 
@@ -219,7 +218,9 @@ impl MailText {
                     out.push_str(&format!("<a href=\"{url}\">{url}</a>"));
                 }
                 piece => {
-                    out.push_str(&escape(&piece.text(&value)).replace("\n\n", "</p>\n<p>").replace('\n', "<br>\n"))
+                    let text = escape(&piece.text(&value));
+                    let paragraphs: Vec<String> = text.split("\n\n").map(|p| p.replace('\n', "<br>\n")).collect();
+                    out.push_str(&paragraphs.join("</p>\n<p>"));
                 }
             }
         }

@@ -93,9 +93,9 @@ impl Brand {
     /// One line for `keystead check`.
     pub fn summary(&self) -> String {
         let logo = self.logo.as_ref().map_or("no logo".to_owned(), |l| format!("logo {} bytes", l.body.len()));
-        let texts = match self.mail_texts.len() {
-            0 => "built-in mail texts".to_owned(),
-            n => format!("{n} mail texts of the operator"),
+        let texts = match self.mail_texts.kinds() {
+            kinds if kinds.is_empty() => "built-in mail texts".to_owned(),
+            kinds => format!("operator mail texts: {}", kinds.join(", ")),
         };
         format!("product \"{}\", from {}, {logo}, {texts}", self.product, self.mail_from)
     }
