@@ -12,12 +12,15 @@ const LOGO: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 1
 const SUPPORT: &str = "https://help.acme.example/";
 const INVITATION: &str = "Subject: Join {tenant} at {product}\n\nHi,\n\n{product} invites you to {tenant}:\n{link}\n\nIt works for {valid_for}. Questions: {support_url}\n";
 
+const NOTICE: &str = "Subject: {product}: your password changed\n\n{what}\nAt {when}. Not you? Open {page_url}\n";
+
 /// A server branded "Acme Cloud", its logo and mail templates in `dir`.
 fn acme(dir: &Path) -> TestServer {
     std::fs::write(dir.join("logo.svg"), LOGO).expect("logo");
     let templates = dir.join("mail");
     std::fs::create_dir(&templates).expect("templates dir");
     std::fs::write(templates.join("invitation.txt"), INVITATION).expect("template");
+    std::fs::write(templates.join("notice_password_changed.txt"), NOTICE).expect("template");
     TestServer::with(|c| {
         c.product_name = "Acme Cloud".into();
         c.logo = Some(dir.join("logo.svg"));
@@ -217,11 +220,37 @@ fn check_reads_the_logo_and_mail_texts_as_serve_would() {
     let dir_flag = templates.to_str().expect("utf-8");
     let report = check(&["--product-name", "Acme Cloud", "--support-url", SUPPORT, "--mail-templates", dir_flag]);
     assert!(report.contains("ok    branding") && report.contains("product \"Acme Cloud\""), "{report}");
-    assert!(report.contains("operator mail texts: invitation"), "{report}");
+    assert!(report.contains("operator mail texts: invitation, notice_password_changed"), "{report}");
     // Without --support-url, the template's {support_url} has nothing to say.
     let report = check(&["--mail-templates", dir_flag]);
     assert!(report.contains("FAIL  branding") && report.contains("no --support-url is set"), "{report}");
     std::fs::write(templates.join("invite.txt"), "Subject: x\n\n{link}").expect("misnamed");
     let report = check(&["--support-url", SUPPORT, "--mail-templates", dir_flag]);
     assert!(report.contains("FAIL  branding") && report.contains("invite.txt: not a mail template"), "{report}");
+}
+
+#[test]
+fn operator_pages_notices_and_authenticator_apps_name_the_product_too() {
+    let dir = tempfile::tempdir().expect("dir");
+    let s = acme(dir.path());
+    let login = Browser::new(&s).get("/admin/login");
+    login.assert_page(200);
+    assert_branded(&login.text);
+
+    let ann = s.signup("ann@acme.test");
+    let new = "another horse battery staple";
+    let body = serde_json::json!({ "current_password": PASSWORD, "new_password": new });
+    assert_eq!(s.post("/v1/me/password", Some(&ann.token), body).status, 204);
+    let told = s.outbox_to("ann@acme.test", "notice_password_changed");
+    let m = told.first().expect("a notice");
+    assert_eq!(m.subject, "Acme Cloud: your password changed");
+    assert!(m.body_text.starts_with("The password of your account was changed"), "{}", m.body_text);
+    let page = format!("{}/app/sessions", s.base);
+    assert!(m.body_text.contains(&format!("Not you? Open {page}")), "{}", m.body_text);
+    assert!(m.body_html.contains(&format!("<a href=\"{page}\">{page}</a>")), "{}", m.body_html);
+    assert!(m.body_text.contains("security notice because it concerns your Acme Cloud account"), "{}", m.body_text);
+
+    let res = s.post("/v1/me/mfa/totp", Some(&ann.token), serde_json::json!({ "password": new }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert!(res.str("/otpauth_uri").starts_with("otpauth://totp/Acme%20Cloud:ann%40acme%2Etest?"), "{}", res.text);
 }
