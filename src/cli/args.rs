@@ -590,6 +590,39 @@ mod tests {
     }
 
     #[test]
+    fn brand_flags_reach_the_config_and_bad_ones_are_refused() -> Result<(), String> {
+        let c = serve_config(&[
+            "keystead",
+            "serve",
+            "--product-name",
+            "Acme Cloud",
+            "--accent-color",
+            "#e91e63",
+            "--support-url",
+            "https://acme.example/help",
+            "--mail-from-name",
+            "Acme Support",
+            "--logo",
+            "/etc/acme.svg",
+            "--mail-templates",
+            "/etc/mail",
+        ])?;
+        assert_eq!((c.product_name.as_str(), c.accent_color.as_deref()), ("Acme Cloud", Some("#e91e63")));
+        assert_eq!(
+            (c.support_url.as_deref(), c.mail_from_name.as_deref()),
+            (Some("https://acme.example/help"), Some("Acme Support"))
+        );
+        assert_eq!((c.logo, c.mail_templates), (Some("/etc/acme.svg".into()), Some("/etc/mail".into())));
+        for (flag, bad) in
+            [("--accent-color", "red;}"), ("--support-url", "javascript:alert(1)"), ("--product-name", "")]
+        {
+            let refused = serve_config(&["keystead", "serve", flag, bad]);
+            assert!(refused.as_ref().is_err_and(|e| e.contains(flag)), "{flag} {bad}: {refused:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn help_shows_the_defaults_of_config_new() {
         let mut cmd = command();
         let help = cmd.find_subcommand_mut("serve").map(|s| s.render_long_help().to_string()).unwrap_or_default();

@@ -3,7 +3,8 @@
 //! and renders the result; the router has already checked the CSRF token of every POST.
 //!
 //! Every page struct has a `layout: Layout` field (what `templates/web/base.html` shows:
-//! title, header, notice, error, the CSRF token for forms) and is listed in `page!`, so
+//! title, header, notice, error, the CSRF token for forms, and the brand's name, logo,
+//! accent stylesheet and footer) and is listed in `page!`, so
 //! `render` can find it.
 pub mod admin;
 pub mod admin_admins;
