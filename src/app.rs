@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::brand::Brand;
 use crate::config::Config;
 use crate::core::access_tokens;
 use crate::core::usage::Usage;
@@ -18,6 +19,8 @@ use crate::types::Timestamp;
 
 pub struct App {
     pub config: Config,
+    /// What customers see, built once from the config: pages and mail read it here.
+    pub brand: Arc<Brand>,
     pub db: Db,
     pub clock: Clock,
     pub hasher: Hasher,
@@ -38,12 +41,14 @@ impl App {
     pub fn open(config: Config) -> Result<Self, Error> {
         config.validate()?;
         let tls = config.tls.as_ref().map(|f| Certificate::load(&f.cert, &f.key)).transpose()?;
+        let brand = Arc::new(Brand::load(&config)?);
         let clock = Clock::default();
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
         let master_key = open_master_key(&config, &db)?;
         let signers = access_tokens::load_signers(&db, &master_key, clock.now())?;
         Ok(Self {
+            brand,
             master_key,
             signers,
             usage: Usage::default(),

@@ -42,6 +42,18 @@ pub struct Config {
     pub cookie_domain: Option<String>,
     /// Hosts a browser may return to after signing in, beside the base URL's.
     pub allowed_redirect_hosts: Vec<String>,
+    /// What customers see (`brand::Brand` is built from these): the product's name,
+    pub product_name: String,
+    /// its logo file (SVG or PNG), read at start-up,
+    pub logo: Option<PathBuf>,
+    /// its accent colour (#rgb or #rrggbb),
+    pub accent_color: Option<String>,
+    /// where its customers get help,
+    pub support_url: Option<String>,
+    /// the display name of the From of its mail (the address is `mail_from`'s),
+    pub mail_from_name: Option<String>,
+    /// and a directory of mail texts that replace the built-in ones.
+    pub mail_templates: Option<PathBuf>,
     /// Built-in TLS (`--tls-cert`, `--tls-key`); None: plain HTTP, for a proxy to front.
     pub tls: Option<TlsFiles>,
 }
@@ -211,11 +223,18 @@ impl Config {
             token_audience: None,
             master_key: None,
             smtp: None,
-            mail_from: "Keystead <keystead@localhost>".into(),
+            // No display name: the product's name is the From name unless one is given.
+            mail_from: "keystead@localhost".into(),
             operator_mfa: MfaPolicy::Required,
             cookie_domain: None,
             allowed_redirect_hosts: Vec::new(),
             tls: None,
+            product_name: "Keystead".into(),
+            logo: None,
+            accent_color: None,
+            support_url: None,
+            mail_from_name: None,
+            mail_templates: None,
         }
     }
 
@@ -259,6 +278,16 @@ impl Config {
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(Error::invalid("--mail-from must be an address, e.g. \"Acme <no-reply@acme.example>\""));
+        }
+        crate::brand::check_name("--product-name", &self.product_name)?;
+        if let Some(name) = &self.mail_from_name {
+            crate::brand::check_name("--mail-from-name", name)?;
+        }
+        if let Some(color) = &self.accent_color {
+            crate::brand::theme::Rgb::parse(color).map_err(Error::invalid)?;
+        }
+        if let Some(url) = &self.support_url {
+            crate::brand::check_support_url(url)?;
         }
         let SessionPolicy { member, manager, admin } = self.sessions;
         let durations = [member.idle, member.absolute, manager.idle, manager.absolute, admin.idle, admin.absolute];

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod background;
+pub mod brand;
 pub mod cli;
 pub mod config;
 pub mod core;

@@ -22,6 +22,8 @@ use rusqlite::Transaction;
 
 use crate::app::App;
 use crate::background::Background;
+use crate::brand::Brand;
+use crate::brand::mail_texts::Slot;
 use crate::config::{SmtpSettings, SmtpTls};
 use crate::core::tokens;
 use crate::crypto::aead::MasterKey;
@@ -29,9 +31,6 @@ use crate::crypto::secret::{Secret, TokenHash};
 use crate::error::Error;
 use crate::store::outbox::{self, NewMessage, PendingRow};
 use crate::types::{Email, Realm, Timestamp, TokenKind};
-
-/// The product name every message is signed with.
-pub const PRODUCT: &str = "Keystead";
 
 /// One message and what it needs to say. Those carrying a link hold the raw token, which
 /// only the sealed body (until scrubbed) and the mail itself ever contain.
@@ -94,13 +93,13 @@ impl Notice<'_> {
         }
     }
 
-    fn subject(&self) -> String {
+    fn subject(&self, product: &str) -> String {
         match self {
-            Notice::NewDevice { .. } => format!("New sign-in to your {PRODUCT} account"),
-            Notice::PasswordChanged => format!("The password of your {PRODUCT} account was changed"),
-            Notice::PasswordReset => format!("The password of your {PRODUCT} account was reset"),
-            Notice::FactorChanged { .. } => format!("A second factor of your {PRODUCT} account changed"),
-            Notice::ApiKeyCreated { .. } => format!("A new API key was created with your {PRODUCT} account"),
+            Notice::NewDevice { .. } => format!("New sign-in to your {product} account"),
+            Notice::PasswordChanged => format!("The password of your {product} account was changed"),
+            Notice::PasswordReset => format!("The password of your {product} account was reset"),
+            Notice::FactorChanged { .. } => format!("A second factor of your {product} account changed"),
+            Notice::ApiKeyCreated { .. } => format!("A new API key was created with your {product} account"),
         }
     }
 
@@ -158,14 +157,15 @@ impl Letter<'_> {
         }
     }
 
-    fn subject(&self) -> String {
+    /// The built-in subject, naming the product.
+    fn subject(&self, product: &str) -> String {
         match self {
-            Letter::Invitation { tenant, .. } => format!("You are invited to {tenant} on {PRODUCT}"),
-            Letter::VerifyEmail { .. } => format!("Confirm your email address for {PRODUCT}"),
-            Letter::PasswordReset { .. } => format!("Reset your {PRODUCT} password"),
-            Letter::ConfirmEmailChange { .. } => format!("Confirm your new {PRODUCT} email address"),
-            Letter::EmailChanged { .. } => format!("The email address of your {PRODUCT} account changed"),
-            Letter::Notice { notice, .. } => notice.subject(),
+            Letter::Invitation { tenant, .. } => format!("You are invited to {tenant} on {product}"),
+            Letter::VerifyEmail { .. } => format!("Confirm your email address for {product}"),
+            Letter::PasswordReset { .. } => format!("Reset your {product} password"),
+            Letter::ConfirmEmailChange { .. } => format!("Confirm your new {product} email address"),
+            Letter::EmailChanged { .. } => format!("The email address of your {product} account changed"),
+            Letter::Notice { notice, .. } => notice.subject(product),
         }
     }
 }
@@ -174,6 +174,8 @@ impl Letter<'_> {
 struct View<'a> {
     product: &'a str,
     base_url: &'a str,
+    /// `--support-url`, or empty.
+    support_url: &'a str,
     link: &'a str,
     valid_for: &'a str,
     tenant: &'a str,
@@ -184,6 +186,31 @@ struct View<'a> {
     when: &'a str,
     page_url: &'a str,
     portal: bool,
+    /// A security notice (its own footer line).
+    notice: bool,
+    /// The operator's text for this kind (`brand::mail_texts`), filled in: the body of
+    /// the `custom` templates.
+    custom_text: String,
+    custom_html: String,
+}
+
+impl View<'_> {
+    /// The value of a placeholder of the operator's texts.
+    fn value(&self, slot: Slot) -> String {
+        match slot {
+            Slot::Product => self.product,
+            Slot::BaseUrl => self.base_url,
+            Slot::SupportUrl => self.support_url,
+            Slot::Link => self.link,
+            Slot::ValidFor => self.valid_for,
+            Slot::Tenant => self.tenant,
+            Slot::NewEmail => self.new_email,
+            Slot::What => self.what,
+            Slot::When => self.when,
+            Slot::PageUrl => self.page_url,
+        }
+        .to_owned()
+    }
 }
 
 /// A text and an HTML template per kind of letter, each over the same `View`.
@@ -210,6 +237,7 @@ templates! {
     ChangeText "mail/email_change.txt", ChangeHtml "mail/email_change.html";
     ChangedText "mail/email_changed.txt", ChangedHtml "mail/email_changed.html";
     NoticeText "mail/notice.txt", NoticeHtml "mail/notice.html";
+    CustomText "mail/custom.txt", CustomHtml "mail/custom.html";
 }
 
 /// How long a link of this kind stays usable, in words ("7 days", "1 hour"), from
@@ -230,8 +258,15 @@ fn duration_text(secs: i64) -> String {
     if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
 }
 
-/// Subject, text body and HTML body of a letter, written at `now`.
-fn render(letter: &Letter<'_>, base_url: &str, link: &str, now: Timestamp) -> Result<(String, String, String), Error> {
+/// Subject, text body and HTML body of a letter, written at `now`: the operator's text
+/// for its kind when there is one, else the built-in one.
+fn render(
+    brand: &Brand,
+    letter: &Letter<'_>,
+    base_url: &str,
+    link: &str,
+    now: Timestamp,
+) -> Result<(String, String, String), Error> {
     let valid = letter.link().map(|(_, kind, _)| valid_for(kind)).unwrap_or_default();
     let (what, when, page_url, portal) = match letter {
         Letter::Notice { notice, realm } => {
@@ -240,8 +275,9 @@ fn render(letter: &Letter<'_>, base_url: &str, link: &str, now: Timestamp) -> Re
         _ => Default::default(),
     };
     let mut v = View {
-        product: PRODUCT,
+        product: &brand.product,
         base_url,
+        support_url: brand.support_url.as_deref().unwrap_or_default(),
         link,
         valid_for: &valid,
         tenant: "",
@@ -251,6 +287,9 @@ fn render(letter: &Letter<'_>, base_url: &str, link: &str, now: Timestamp) -> Re
         when: &when,
         page_url: &page_url,
         portal,
+        notice: matches!(letter, Letter::Notice { .. }),
+        custom_text: String::new(),
+        custom_html: String::new(),
     };
     match letter {
         Letter::Invitation { tenant, new_account, .. } => {
@@ -262,6 +301,14 @@ fn render(letter: &Letter<'_>, base_url: &str, link: &str, now: Timestamp) -> Re
         }
         Letter::VerifyEmail { .. } | Letter::PasswordReset { .. } | Letter::Notice { .. } => {}
     }
+    if let Some(custom) = brand.mail_texts.get(letter.kind()) {
+        v.custom_text = custom.text(|s| v.value(s));
+        v.custom_html = custom.html(|s| v.value(s));
+        let subject = custom.subject(|s| v.value(s));
+        let v = &v;
+        let (text, html) = (CustomText { v }.render(), CustomHtml { v }.render());
+        return Ok((subject, text.map_err(Error::internal)?, html.map_err(Error::internal)?));
+    }
     let v = &v;
     let bodies = match letter {
         Letter::Invitation { .. } => (InvitationText { v }.render(), InvitationHtml { v }.render()),
@@ -271,7 +318,7 @@ fn render(letter: &Letter<'_>, base_url: &str, link: &str, now: Timestamp) -> Re
         Letter::EmailChanged { .. } => (ChangedText { v }.render(), ChangedHtml { v }.render()),
         Letter::Notice { .. } => (NoticeText { v }.render(), NoticeHtml { v }.render()),
     };
-    Ok((letter.subject(), bodies.0.map_err(Error::internal)?, bodies.1.map_err(Error::internal)?))
+    Ok((letter.subject(&brand.product), bodies.0.map_err(Error::internal)?, bodies.1.map_err(Error::internal)?))
 }
 
 /// What queueing a letter did.
@@ -293,7 +340,7 @@ pub fn queue(
 ) -> Result<Queued, Error> {
     let base_url = &app.config.base_url;
     let link = letter.link().map(|(path, _, token)| Secret::new(format!("{base_url}{path}?token={}", token.expose())));
-    let (subject, text, html) = render(letter, base_url, link.as_ref().map_or("", |l| l.expose()), now)?;
+    let (subject, text, html) = render(&app.brand, letter, base_url, link.as_ref().map_or("", |l| l.expose()), now)?;
     let id = uuid::Uuid::new_v4().to_string();
     let sealed_body = match link {
         Some(_) => Some(seal_bodies(&app.master_key, &id, &text, &html)?),
@@ -411,7 +458,7 @@ pub fn backoff_secs(attempts: i64) -> i64 {
 pub fn start(app: Arc<App>) -> Result<Background, Error> {
     seal_unsealed(&app)?;
     let smtp = match &app.config.smtp {
-        Some(s) => Some((transport(s)?, app.config.mail_from.parse::<Mailbox>().map_err(Error::internal)?)),
+        Some(s) => Some((transport(s)?, app.brand.mail_from.clone())),
         None => None,
     };
     Background::spawn("mail-sender", move |stopping| run(&app, smtp.as_ref(), stopping))
@@ -497,6 +544,11 @@ mod tests {
 
     const NOW: Timestamp = Timestamp::from_unix(1_700_000_000);
 
+    /// The brand of the defaults: Keystead, no support address, the built-in texts.
+    fn brand() -> Brand {
+        Brand::load(&crate::config::Config::new("unused.db".into())).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
     #[test]
     fn scrubbing_cuts_token_values_and_keeps_the_rest() {
         let body = "Go to http://x/activate?token=abc-DEF_123 now.\n<a href=\"http://x/activate?token=abc-DEF_123\">";
@@ -535,7 +587,7 @@ mod tests {
                 TokenKind::Reset => Letter::PasswordReset { token: &token },
                 _ => Letter::VerifyEmail { token: &token },
             };
-            let rendered = render(&letter, "https://b", "https://b/x?token=T", NOW).map(|(_, text, _)| text);
+            let rendered = render(&brand(), &letter, "https://b", "https://b/x?token=T", NOW).map(|(_, text, _)| text);
             assert!(rendered.is_ok_and(|text| text.contains(&said)), "{said}");
         }
     }
@@ -544,7 +596,7 @@ mod tests {
     fn a_notice_sends_accounts_to_their_sessions_and_operators_to_their_factor() -> Result<(), Error> {
         for (realm, page) in [(Realm::Portal, "https://b/app/sessions"), (Realm::Admin, "https://b/admin/security")] {
             let letter = Letter::Notice { notice: Notice::PasswordChanged, realm };
-            let (_, text, html) = render(&letter, "https://b", "", NOW)?;
+            let (_, text, html) = render(&brand(), &letter, "https://b", "", NOW)?;
             assert!(text.contains(page) && html.contains(&format!("href=\"{page}\"")), "{text}");
             assert!(text.contains(&NOW.rfc3339()) && !text.contains("ignore this message"), "{text}");
         }
@@ -584,14 +636,14 @@ mod tests {
         ];
         for letter in &letters {
             let (subject, text, html) =
-                render(letter, "https://id.example.test", "https://id.example.test/x?token=T0KEN", NOW)?;
+                render(&brand(), letter, "https://id.example.test", "https://id.example.test/x?token=T0KEN", NOW)?;
             assert!(!subject.is_empty());
             for body in [&text, &html] {
-                assert!(body.contains(PRODUCT) && body.contains("https://id.example.test"), "{body}");
+                assert!(body.contains("Keystead") && body.contains("https://id.example.test"), "{body}");
                 assert_eq!(body.contains("token=T0KEN"), letter.link().is_some(), "{}: {body}", letter.kind());
             }
         }
-        let (_, _, html) = render(&letters[0], "https://b", "https://b/activate?token=T0KEN", NOW)?;
+        let (_, _, html) = render(&brand(), &letters[0], "https://b", "https://b/activate?token=T0KEN", NOW)?;
         assert!(html.contains("Acme &#60;&#38;&#62;") && !html.contains("Acme <&>"), "HTML is escaped: {html}");
         Ok(())
     }

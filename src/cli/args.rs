@@ -256,14 +256,60 @@ pub struct DbArgs {
     /// Prefer the variable: a flag shows in the process list.
     #[arg(long, env = "KEYSTEAD_MASTER_KEY", hide_env_values = true, value_parser = parse_secret)]
     pub master_key: Option<Arc<Secret>>,
+    #[command(flatten)]
+    pub brand: BrandArgs,
 }
 
 impl DbArgs {
-    /// The defaults of `serve` on this database with this key.
+    /// The defaults of `serve` on this database with this key (and this brand, which
+    /// every mail a command writes into the outbox carries).
     pub fn config(&self) -> Config {
         let mut config = Config::new(self.path.clone().unwrap_or_else(|| DEFAULT_DB.into()));
         config.master_key.clone_from(&self.master_key);
+        self.brand.overlay(&mut config);
         config
+    }
+}
+
+/// What the product's customers see instead of Keystead (`brand::Brand`). Taken by every
+/// command that opens a database, since any of them may write mail into the outbox: set
+/// the `KEYSTEAD_*` variables once and every command agrees.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Branding")]
+pub struct BrandArgs {
+    /// The product's name, in every page title and header and every mail's subject and signature.
+    #[arg(long, env = "KEYSTEAD_PRODUCT_NAME")]
+    pub product_name: Option<String>,
+    /// The product's logo for the page header: an .svg or .png file of at most 256 KiB, read at start-up.
+    #[arg(long, env = "KEYSTEAD_LOGO")]
+    pub logo: Option<PathBuf>,
+    /// The accent colour of the pages, #rgb or #rrggbb (adjusted per theme to stay readable).
+    #[arg(long, env = "KEYSTEAD_ACCENT_COLOR")]
+    pub accent_color: Option<String>,
+    /// Where customers get help (http or https), linked from every page and mail.
+    #[arg(long, env = "KEYSTEAD_SUPPORT_URL")]
+    pub support_url: Option<String>,
+    /// The display name of the From of outgoing mail (default: the name in --mail-from,
+    /// else the product name); the address is --mail-from's.
+    #[arg(long, env = "KEYSTEAD_MAIL_FROM_NAME")]
+    pub mail_from_name: Option<String>,
+    /// A directory of mail texts replacing the built-in ones: <kind>.txt, first line
+    /// "Subject: …", placeholders such as {product} and {link} (see the README).
+    #[arg(long, env = "KEYSTEAD_MAIL_TEMPLATES")]
+    pub mail_templates: Option<PathBuf>,
+}
+
+impl BrandArgs {
+    fn overlay(&self, config: &mut Config) {
+        if let Some(name) = &self.product_name {
+            config.product_name.clone_from(name);
+        }
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        config.logo = self.logo.clone().or(config.logo.take());
+        config.accent_color = given(&self.accent_color).or(config.accent_color.take());
+        config.support_url = given(&self.support_url).or(config.support_url.take());
+        config.mail_from_name = given(&self.mail_from_name).or(config.mail_from_name.take());
+        config.mail_templates = self.mail_templates.clone().or(config.mail_templates.take());
     }
 }
 
@@ -432,7 +478,7 @@ impl ServerArgs {
 pub fn command() -> clap::Command {
     let defaults = Config::new(DEFAULT_DB.into());
     let sessions = defaults.sessions;
-    let shown: [(&str, String); 16] = [
+    let shown: [(&str, String); 17] = [
         ("db", DEFAULT_DB.to_owned()),
         ("demo_db", DEMO_DB.to_owned()),
         ("bind", defaults.bind),
@@ -444,6 +490,7 @@ pub fn command() -> clap::Command {
         ("workers", defaults.workers.to_string()),
         ("max_connections", defaults.max_connections.to_string()),
         ("mail_from", defaults.mail_from),
+        ("product_name", defaults.product_name),
         ("operator_mfa", defaults.operator_mfa.to_string()),
         ("session_idle", show_duration(sessions.member.idle)),
         ("session_lifetime", show_duration(sessions.member.absolute)),
@@ -563,6 +610,39 @@ mod tests {
         assert_eq!(c.metrics_bind, None, "off unless set");
         let same = serve_config(&["keystead", "serve", "--bind", "127.0.0.1:9", "--metrics-bind", "127.0.0.1:9"]);
         assert!(same.is_err_and(|e| e.contains("--metrics-bind must differ")), "never the public port");
+        Ok(())
+    }
+
+    #[test]
+    fn brand_flags_reach_the_config_and_bad_ones_are_refused() -> Result<(), String> {
+        let c = serve_config(&[
+            "keystead",
+            "serve",
+            "--product-name",
+            "Acme Cloud",
+            "--accent-color",
+            "#e91e63",
+            "--support-url",
+            "https://acme.example/help",
+            "--mail-from-name",
+            "Acme Support",
+            "--logo",
+            "/etc/acme.svg",
+            "--mail-templates",
+            "/etc/mail",
+        ])?;
+        assert_eq!((c.product_name.as_str(), c.accent_color.as_deref()), ("Acme Cloud", Some("#e91e63")));
+        assert_eq!(
+            (c.support_url.as_deref(), c.mail_from_name.as_deref()),
+            (Some("https://acme.example/help"), Some("Acme Support"))
+        );
+        assert_eq!((c.logo, c.mail_templates), (Some("/etc/acme.svg".into()), Some("/etc/mail".into())));
+        for (flag, bad) in
+            [("--accent-color", "red;}"), ("--support-url", "javascript:alert(1)"), ("--product-name", "")]
+        {
+            let refused = serve_config(&["keystead", "serve", flag, bad]);
+            assert!(refused.as_ref().is_err_and(|e| e.contains(flag)), "{flag} {bad}: {refused:?}");
+        }
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use rusqlite::Connection;
 
 use super::args::ServeArgs;
 use super::describe;
+use crate::brand::Brand;
 use crate::config::Config;
 use crate::crypto::aead::{MasterKey, key_file};
 use crate::error::Error;
@@ -40,6 +41,8 @@ pub fn run(args: &ServeArgs) -> Result<(), Error> {
         let loaded = Certificate::load(&files.cert, &files.key);
         report("tls", loaded.map(|_| format!("{} opens with its key", files.cert.display())).map_err(|e| describe(&e)));
     }
+    // The logo and the mail texts are read and checked as `serve` would, refused alike.
+    report("branding", Brand::load(&config).map(|b| b.summary()).map_err(|e| describe(&e)));
     let path = &config.db_path;
     if !path.exists() {
         report("database", Err(format!("{} does not exist (the first `keystead serve` creates it)", path.display())));

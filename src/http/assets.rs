@@ -34,15 +34,20 @@ fn collect(dir: &'static Dir<'static>, out: &mut HashMap<String, Asset>) {
             DirEntry::Dir(d) => collect(d, out),
             DirEntry::File(f) => {
                 let path = f.path().to_string_lossy().replace('\\', "/");
-                let digest = Sha256::digest(f.contents());
-                let etag = digest.iter().fold(String::from("\""), |mut s, b| {
-                    let _ = write!(s, "{b:02x}");
-                    s
-                }) + "\"";
+                let etag = etag(f.contents());
                 out.insert(path.clone(), Asset { body: f.contents(), etag, content_type: content_type(&path) });
             }
         }
     }
+}
+
+/// The strong ETag of a body: its SHA-256 in hex, quoted.
+pub fn etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    digest.iter().fold(String::from("\""), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    }) + "\""
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -66,20 +71,35 @@ pub fn url(path: &str) -> String {
     }
 }
 
-/// `GET /assets/{*path}`.
-pub fn serve(_app: &App, req: &mut Req) -> Result<Response, Error> {
-    let asset = ASSETS.get(req.param("path")).ok_or(Error::NotFound)?;
+/// What an operator's file (`--logo`) may do when opened by itself: nothing. An SVG is a
+/// document that can hold script; this policy runs none, loads nothing and sandboxes it
+/// (inline styles only, which SVG drawings use). As an `<img>` a browser runs no script anyway.
+const OPERATOR_FILE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+/// `GET /assets/{*path}`: the built-in files, and the brand's (its logo and accent
+/// stylesheet, `brand::Brand::asset`).
+pub fn serve(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let path = req.param("path");
+    if let Some(asset) = app.brand.asset(path) {
+        let response = answer(req, &asset.body, &asset.etag, asset.content_type);
+        return Ok(response.with_header("Content-Security-Policy", OPERATOR_FILE_CSP));
+    }
+    let asset = ASSETS.get(path).ok_or(Error::NotFound)?;
+    Ok(answer(req, asset.body, &asset.etag, asset.content_type))
+}
+
+/// 304 when the client holds this ETag, else the body; a year of immutable caching (the
+/// URLs change with the content).
+fn answer(req: &Req, body: &[u8], etag: &str, content_type: &'static str) -> Response {
     let fresh = req
         .header("if-none-match")
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == asset.etag));
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag));
     let response = if fresh {
         Response { status: 304, headers: Vec::new(), body: Vec::new() }
     } else {
-        Response { status: 200, headers: vec![("Content-Type", asset.content_type.into())], body: asset.body.to_vec() }
+        Response { status: 200, headers: vec![("Content-Type", content_type.into())], body: body.to_vec() }
     };
-    Ok(response
-        .with_header("ETag", asset.etag.clone())
-        .with_header("Cache-Control", "public, max-age=31536000, immutable"))
+    response.with_header("ETag", etag.to_owned()).with_header("Cache-Control", "public, max-age=31536000, immutable")
 }
 
 #[cfg(test)]

@@ -231,12 +231,12 @@ fn matches(template: &'static str, path: &str) -> Option<Vec<(&'static str, Stri
 pub fn dispatch(app: &App, req: &mut Req) -> Response {
     if is_api(&req.path) {
         return match find(ROUTES, req) {
-            Err(Error::NotFound) => unknown(req),
+            Err(Error::NotFound) => unknown(app, req),
             found => found.and_then(|handler| handler(app, req)).unwrap_or_else(|e| error::to_response(&e)),
         };
     }
     let found = match find(PAGES, req) {
-        Err(Error::NotFound) => return unknown(req),
+        Err(Error::NotFound) => return unknown(app, req),
         found => found,
     };
     let page = found.and_then(|handler| {
@@ -245,18 +245,18 @@ pub fn dispatch(app: &App, req: &mut Req) -> Response {
         }
         handler(app, req)
     });
-    page.unwrap_or_else(|e| web::error::to_page(req, &e))
+    page.unwrap_or_else(|e| web::error::to_page(app, req, &e))
 }
 
 /// A path no route knows (API.md): the API's JSON 404, or the web UI's error page when the
 /// client asks for HTML as a browser does.
-fn unknown(req: &Req) -> Response {
+fn unknown(app: &App, req: &Req) -> Response {
     let html = req.header("accept").is_some_and(|accept| {
         accept
             .split(',')
             .any(|range| range.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html")))
     });
-    if html { web::error::to_page(req, &Error::NotFound) } else { error::to_response(&Error::NotFound) }
+    if html { web::error::to_page(app, req, &Error::NotFound) } else { error::to_response(&Error::NotFound) }
 }
 
 /// The handler of the route in `table` matching the request (whose route it records).

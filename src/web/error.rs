@@ -5,6 +5,7 @@
 use askama::Template;
 
 use super::Layout;
+use crate::app::App;
 use crate::error::Error;
 use crate::http::{Req, Response, error};
 
@@ -61,7 +62,7 @@ pub fn shown(e: &Error) -> Shown {
 
 /// A page's answer to an error its handler did not turn into a form: the login page of
 /// its realm, or the error page with the API's status, message and headers.
-pub fn to_page(req: &Req, e: &Error) -> Response {
+pub fn to_page(app: &App, req: &Req, e: &Error) -> Response {
     if shown(e) == Shown::Login {
         let operator = req.path == "/admin" || req.path.starts_with("/admin/");
         return Response::redirect(if operator { "/admin/login" } else { "/login" });
@@ -76,7 +77,7 @@ pub fn to_page(req: &Req, e: &Error) -> Response {
         Error::UnsupportedMediaType => "Send the form as application/x-www-form-urlencoded.".to_owned(),
         _ => e.message(),
     };
-    error::with_retry_headers(e, error_page(status, &message))
+    error::with_retry_headers(e, error_page(app, status, &message))
 }
 
 #[derive(Template)]
@@ -86,7 +87,7 @@ struct ErrorPage {
     message: String,
 }
 
-fn error_page(status: u16, message: &str) -> Response {
+fn error_page(app: &App, status: u16, message: &str) -> Response {
     let title = match status {
         403 => "Not allowed",
         404 => "Not found",
@@ -94,7 +95,7 @@ fn error_page(status: u16, message: &str) -> Response {
         s if s >= 500 => "Something went wrong",
         _ => "That did not work",
     };
-    let page = ErrorPage { layout: Layout::bare(title).status(status), message: message.to_owned() };
+    let page = ErrorPage { layout: Layout::bare(app, title).status(status), message: message.to_owned() };
     match page.render() {
         Ok(html) => Response::html(status, html),
         // Only a broken template gets here; the status still says what happened.

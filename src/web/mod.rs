@@ -3,7 +3,8 @@
 //! and renders the result; the router has already checked the CSRF token of every POST.
 //!
 //! Every page struct has a `layout: Layout` field (what `templates/web/base.html` shows:
-//! title, header, notice, error, the CSRF token for forms) and is listed in `page!`, so
+//! title, header, notice, error, the CSRF token for forms, and the brand's name, logo,
+//! accent stylesheet and footer) and is listed in `page!`, so
 //! `render` can find it.
 pub mod admin;
 pub mod admin_admins;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use askama::Template;
 
 use crate::app::App;
+use crate::brand::Brand;
 use crate::core::principal::{Operator, PortalUser};
 use crate::core::{Profile, account, operators};
 use crate::crypto::secret::Secret;
@@ -41,8 +43,11 @@ use crate::store::admins::AdminRow;
 /// What the base template shows around a page.
 pub struct Layout {
     pub title: String,
+    /// The product's name, logo, accent stylesheet and support link (header and footer).
+    pub brand: Arc<Brand>,
     pub css: String,
     pub icon: String,
+    pub icon_type: &'static str,
     /// Scripts of `assets/` the page needs (none by default), loaded deferred.
     pub scripts: Vec<String>,
     /// The value of every form's hidden `csrf` field (`{% include "web/csrf.html" %}`).
@@ -69,15 +74,22 @@ impl Layout {
     /// A page with forms: it carries the browser's CSRF token (and sets its cookie if new).
     pub fn new(app: &App, req: &Req, title: &str) -> Self {
         let token = Token::of(app, req);
-        Self { csrf: token.value.clone(), token: Some(token), ..Self::bare(title) }
+        Self { csrf: token.value.clone(), token: Some(token), ..Self::bare(app, title) }
     }
 
     /// A page without forms or header (the error page).
-    fn bare(title: &str) -> Self {
+    fn bare(app: &App, title: &str) -> Self {
+        // The logo is the tab's icon too, when the operator gave one.
+        let (icon, icon_type) = match &app.brand.logo {
+            Some(logo) => (logo.url.clone(), logo.content_type),
+            None => (assets::url("icon.svg"), "image/svg+xml"),
+        };
         Self {
             title: title.to_owned(),
+            brand: app.brand.clone(),
             css: assets::url("app.css"),
-            icon: assets::url("icon.svg"),
+            icon,
+            icon_type,
             scripts: Vec::new(),
             csrf: String::new(),
             token: None,

@@ -14,6 +14,7 @@ mod audit;
 mod backup;
 mod bench_seed;
 mod binary;
+mod branding;
 mod cache;
 mod check;
 mod cli;

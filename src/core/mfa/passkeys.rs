@@ -67,7 +67,8 @@ pub fn start(app: &App, holder: &Holder<'_>, password: &Secret) -> Result<Ceremo
         passkeys::credential_ids(tx, holder.person)
     })?;
     let handle = user_handle(holder.person);
-    let options = options::creation(&rp, &User { handle: &handle, name: &email }, &challenge, &existing);
+    let options =
+        options::creation(&rp, &app.brand.product, &User { handle: &handle, name: &email }, &challenge, &existing);
     Ok(Ceremony { id, options, expires_at })
 }
 

@@ -16,9 +16,6 @@ use crate::error::Error;
 use crate::store::{recovery_codes, totp_factors};
 use crate::types::{Person, Timestamp};
 
-/// The name authenticator apps show beside the account.
-const ISSUER: &str = "Keystead";
-
 /// A pending enrolment, shown once: the secret and two ways to scan it.
 pub struct Pending {
     pub secret: Secret,
@@ -37,7 +34,8 @@ pub fn start(app: &App, holder: &Holder<'_>, password: &Secret) -> Result<Pendin
     let raw = totp::new_secret();
     let sealed = app.master_key.seal(&raw, &context(holder.person))?;
     let secret = totp::base32(&raw);
-    let uri = totp::otpauth_uri(ISSUER, &email, &secret);
+    // The issuer authenticator apps show beside the account: the product's name.
+    let uri = totp::otpauth_uri(&app.brand.product, &email, &secret);
     let qr = QrCode::new(uri.as_bytes()).map_err(Error::internal)?;
     let qr_svg = qr.render::<svg::Color<'_>>().min_dimensions(200, 200).build();
     app.db.write(|tx| {

@@ -12,9 +12,10 @@ pub struct User<'a> {
     pub name: &'a str,
 }
 
-pub fn creation(rp: &RelyingParty, user: &User<'_>, challenge: &[u8], existing: &[Vec<u8>]) -> Value {
+/// `rp_name` is what the authenticator shows the passkey as belonging to: the product.
+pub fn creation(rp: &RelyingParty, rp_name: &str, user: &User<'_>, challenge: &[u8], existing: &[Vec<u8>]) -> Value {
     json!({ "publicKey": {
-        "rp": { "id": rp.id, "name": "Keystead" },
+        "rp": { "id": rp.id, "name": rp_name },
         "user": { "id": encode(user.handle), "name": user.name, "displayName": user.name },
         "challenge": encode(challenge),
         "pubKeyCredParams": cose::OFFERED.iter().map(|alg| json!({ "type": "public-key", "alg": alg })).collect::<Vec<_>>(),

@@ -272,6 +272,7 @@ pub struct Joined {
 pub struct Outbox {
     pub to: String,
     pub kind: String,
+    pub subject: String,
     pub body_text: String,
     pub body_html: String,
     pub sent_at: Option<i64>,
@@ -356,7 +357,7 @@ impl TestServer {
         let db = self.db();
         let mut stmt = db
             .prepare(
-                "SELECT to_addr, kind, body_text, body_html, sent_at, scrubbed_at, attempts, last_error, id, sealed_body
+                "SELECT to_addr, kind, body_text, body_html, sent_at, scrubbed_at, attempts, last_error, id, sealed_body, subject
                  FROM outbox ORDER BY seq",
             )
             .expect("prepare");
@@ -371,6 +372,7 @@ impl TestServer {
                     scrubbed_at: r.get(5)?,
                     attempts: r.get(6)?,
                     last_error: r.get(7)?,
+                    subject: r.get(10)?,
                 };
                 Ok((message, r.get::<_, String>(8)?, r.get::<_, Option<Vec<u8>>>(9)?))
             })
