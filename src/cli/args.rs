@@ -300,7 +300,7 @@ pub struct BrandArgs {
 }
 
 impl BrandArgs {
-    fn overlay(&self, config: &mut Config) {
+    pub(crate) fn overlay(&self, config: &mut Config) {
         if let Some(name) = &self.product_name {
             config.product_name.clone_from(name);
         }
@@ -335,6 +335,9 @@ pub struct DemoArgs {
     pub db: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
+    /// A demo shows the product as its customers would see it.
+    #[command(flatten)]
+    pub brand: BrandArgs,
 }
 
 /// How `serve` and `demo` run. No flag has a clap default: each one given replaces the

@@ -23,6 +23,7 @@ pub fn run(args: &DemoArgs) -> Result<(), Error> {
     let mut defaults = Config::new(db);
     // A demo is tried on a laptop: its operator signs in with the printed password alone.
     defaults.operator_mfa = MfaPolicy::Optional;
+    args.brand.overlay(&mut defaults);
     let config = args.server.overlay(defaults)?;
     clear_previous(&config.db_path)?;
     store::create_private(&config.db_path)?;

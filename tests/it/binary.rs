@@ -392,6 +392,18 @@ fn demo_never_reads_keystead_db_nor_replaces_a_file_it_did_not_create() {
 }
 
 #[test]
+fn demo_takes_the_brand_flags() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (served, _) =
+        demo(dir.path(), &["--product-name", "Harbor Suite", "--support-url", "https://help.harbor.test"]);
+    let page = served.agent.get(&format!("{}/login", served.base)).call().expect("GET /login");
+    let page = page.into_string().expect("html");
+    assert!(page.contains("Harbor Suite"), "the product's name:\n{page}");
+    assert!(page.contains("https://help.harbor.test"), "the support link:\n{page}");
+    assert!(served.terminate().0.success());
+}
+
+#[test]
 fn serve_answers_healthz_and_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = tmp_db(&dir);
