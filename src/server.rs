@@ -165,7 +165,8 @@ pub fn start_on(app: Arc<App>, listener: TcpListener) -> Result<Running, Error> 
             return Err(e);
         }
     };
-    log::info!("listening on http://{addr} with {} workers", app.config.workers);
+    let scheme = if app.tls.is_some() { "https" } else { "http" };
+    log::info!("listening on {scheme}://{addr} with {} workers", app.config.workers);
     Ok(Running { addr, stopping, workers, mail, pruner, usage, metrics })
 }
 
