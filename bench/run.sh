@@ -386,7 +386,8 @@ echo "ratios against the mean /healthz throughput: $HEALTHZ_RPS req/s;" \
   "srv/host CPU: cores busy on average in the server / on the whole machine (wrk included);" \
   "steal%: CPU time the hypervisor took from this VM during the phase"
 if [[ ${PHASES:-all} != read ]]; then
-  CORES=$(nproc)
+  # The cores the server may hash on: one when pinned.
+  CORES=$([[ ${ONE_CORE:-0} == 1 ]] && echo 1 || nproc)
   LOGIN_TARGET=$(awk -v c="$CORES" -v h="$HASH_MS" 'BEGIN { printf "%.1f", 0.9 * c * 1000 / h }')
   LOOSE_TARGET=$(awk -v c="$CORES" -v h="$LOGIN1_MS" 'BEGIN { printf "%.1f", 0.9 * c * 1000 / h }')
   echo "one login at a time: ${LOGIN1_MS} ms each (an upper bound on one argon2 hash);" \
