@@ -10,6 +10,7 @@ pub mod config;
 pub mod core;
 pub mod crypto;
 pub mod error;
+pub mod html;
 pub mod http;
 pub mod limit;
 pub mod logging;

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::html::escape;
+
 /// The most a template file may hold.
 const MAX_BYTES: u64 = 64 * 1024;
 
@@ -288,21 +290,6 @@ fn pieces(template: &str) -> Result<Vec<Piece>, String> {
     Ok(out)
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,7 +316,7 @@ mod tests {
         assert_eq!(t.subject(value), "Join A <b>&co on PRODUCT");
         assert_eq!(t.text(value), "Hello,\n\njoin A <b>&co {here}:\nhttps://id.example/activate?token=T");
         let html = t.html(value);
-        assert!(html.contains("join A &lt;b&gt;&amp;co {here}:<br>"), "{html}");
+        assert!(html.contains("join A &#60;b&#62;&#38;co {here}:<br>"), "{html}");
         assert!(html.contains("<a href=\"https://id.example/activate?token=T\">"), "{html}");
         assert!(html.starts_with("<p>Hello,</p>\n<p>"), "{html}");
         Ok(())

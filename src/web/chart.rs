@@ -4,6 +4,7 @@
 //! and each bar carries its day and value (`data-day`, `data-value`, its own `<title>`).
 use std::fmt::Write as _;
 
+use crate::html::escape;
 use crate::store::activity::SECS_PER_DAY;
 use crate::types::Timestamp;
 
@@ -30,10 +31,6 @@ impl askama::filters::HtmlSafe for Chart {}
 pub fn day_label(day: i64) -> String {
     let human = super::listing::human(Timestamp::from_unix(day * SECS_PER_DAY));
     human.split(',').next().unwrap_or_default().to_owned()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A bar chart of `days` (unix day, value), oldest first. `id` must be unique on the page
@@ -115,7 +112,7 @@ mod tests {
     #[test]
     fn titles_are_escaped_and_an_empty_series_still_draws() {
         let svg = bars("x", "<b>&\"", &[]).to_string();
-        assert!(svg.contains("<title id=\"x-title\">&lt;b&gt;&amp;&quot;</title>"), "{svg}");
+        assert!(svg.contains("<title id=\"x-title\">&#60;b&#62;&#38;&#34;</title>"), "{svg}");
         assert!(!svg.contains("<rect"));
         assert!(svg.contains("no days: 0 in all"));
     }
