@@ -64,6 +64,14 @@ id_type!(AdminId);
 id_type!(EventId);
 id_type!(PasskeyId);
 id_type!(
+    /// An OpenID Connect client: its public `client_id`.
+    ClientId
+);
+id_type!(
+    /// What one redeemed authorization code gave a client (`oauth_grants`).
+    GrantId
+);
+id_type!(
     /// A passkey registration between its options and the browser's answer.
     CeremonyId
 );
@@ -291,6 +299,11 @@ text_enum!(
 text_enum!(
     /// Who may create a tenant by signing up (`--signup`).
     SignupMode { Open => "open", Invite => "invite", Closed => "closed" }
+);
+text_enum!(ClientStatus { Active => "active", Disabled => "disabled" });
+text_enum!(
+    /// How an ID token is signed: RS256 unless the client asks for another.
+    SigningAlg { Rs256 => "RS256", Es256 => "ES256", EdDsa => "EdDSA" }
 );
 text_enum!(KeyStatus { Active => "active", Revoked => "revoked", Expired => "expired" });
 text_enum!(

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod members;
 pub mod mfa;
 pub mod notices;
+pub mod oidc;
 pub mod operators;
 pub mod oversight;
 pub mod principal;

@@ -15,6 +15,8 @@ const STEPS: &[(i64, &str, &str)] = &[
     (8, "prune_mfa", include_str!("../../migrations/0008_prune_mfa.sql")),
     (9, "passkeys", include_str!("../../migrations/0009_passkeys.sql")),
     (10, "notices", include_str!("../../migrations/0010_notices.sql")),
+    (11, "oauth_clients", include_str!("../../migrations/0011_oauth_clients.sql")),
+    (12, "oidc_flow", include_str!("../../migrations/0012_oidc_flow.sql")),
     (13, "activity", include_str!("../../migrations/0013_activity.sql")),
 ];
 

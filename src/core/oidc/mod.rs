@@ -1,0 +1,69 @@
+//! The OpenID Connect provider (OpenID Connect Core 1.0, RFC 6749, 7636, 7009, 7662): one
+//! module per endpoint or grant. Its errors are the RFCs' (`OAuthError`), never the API's
+//! error shape, since the clients are standard libraries.
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// An error as RFC 6749 §5.2 shapes it: a code from the RFC's list and a description for
+/// the developer reading the client's log (never a secret, never who else exists).
+#[derive(Debug)]
+pub struct OAuthError {
+    pub code: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(code: &'static str, description: impl Into<String>) -> Self {
+        Self { code, description: description.into() }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", description)
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new("invalid_grant", description)
+    }
+
+    /// The client's credentials are missing, wrong, or name a disabled client.
+    pub fn invalid_client() -> Self {
+        Self::new("invalid_client", "client authentication failed")
+    }
+
+    /// The status of the JSON answer (the token, revocation and introspection endpoints):
+    /// 401 for a client that did not authenticate (RFC 6749 §5.2), 503 while the server is
+    /// saturated, 500 for our own failures, 400 for the rest.
+    pub fn status(&self) -> u16 {
+        match self.code {
+            "invalid_client" => 401,
+            "temporarily_unavailable" => 503,
+            "server_error" => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+/// Our own failures are logged here and reach the client only as a code: a full hashing
+/// pool or a rate limit is `temporarily_unavailable`, anything else `server_error`.
+impl From<Error> for OAuthError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Unavailable(_) | Error::RateLimited { .. } => {
+                Self::new("temporarily_unavailable", "try again shortly")
+            }
+            Error::InvalidRequest { message, .. } => Self::invalid_request(message),
+            other => {
+                log::error!("oauth: {other}");
+                Self::new("server_error", "the server could not answer")
+            }
+        }
+    }
+}
