@@ -64,6 +64,9 @@ pub enum Action {
     MfaFailed,
     MfaThrottled,
     MfaReset,
+    OAuthAuthorized,
+    OAuthConsentGiven,
+    OAuthCodeReplayed,
 }
 
 impl Action {
@@ -120,6 +123,9 @@ impl Action {
             Action::MfaFailed => "auth.mfa_failed",
             Action::MfaThrottled => "auth.mfa_throttled",
             Action::MfaReset => "mfa.reset",
+            Action::OAuthAuthorized => "oauth.authorized",
+            Action::OAuthConsentGiven => "oauth.consent_given",
+            Action::OAuthCodeReplayed => "oauth.code_replayed",
         }
     }
 }

@@ -32,6 +32,11 @@ impl Form {
         Some(self.text(name)).filter(|v| !v.trim().is_empty())
     }
 
+    /// Every field, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// A password field, as the core operations take it.
     pub fn secret(&self, name: &str) -> Secret {
         Secret::new(self.text(name).to_owned())

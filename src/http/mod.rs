@@ -125,6 +125,11 @@ impl Req {
         form_urlencoded::parse(self.query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
 
+    /// Every query parameter, percent-decoded, in order (repeats kept).
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+    }
+
     pub fn origin(&self) -> Origin {
         let user_agent: String = self.header("user-agent").unwrap_or_default().chars().take(256).collect();
         Origin { ip: self.ip.clone(), user_agent }
@@ -185,6 +190,18 @@ impl Response {
     /// 303 See Other: after a form's POST, the browser GETs `location`.
     pub fn redirect(location: &str) -> Self {
         Self { status: 303, headers: vec![("Location", location.into())], body: Vec::new() }
+    }
+
+    /// A page whose forms may lead to `origin` too (`form-action`, which a browser applies
+    /// to the redirects after a POST): the sign-in pages of an authorization request, whose
+    /// last redirect goes to the client.
+    pub fn with_form_target(mut self, origin: &str) -> Self {
+        for (name, value) in &mut self.headers {
+            if *name == "Content-Security-Policy" {
+                *value = value.replace("form-action 'self'", &format!("form-action 'self' {origin}"));
+            }
+        }
+        self
     }
 
     /// Adds a `Set-Cookie` header (a value from `cookies::set` or `cookies::clear`).

@@ -36,6 +36,20 @@ pub fn insert(tx: &Transaction<'_>, s: &NewSession<'_>, now: Timestamp) -> Resul
     Ok(())
 }
 
+/// Records how a session was authenticated (`amr`), once its second step is passed.
+pub fn set_amr(tx: &Transaction<'_>, id: SessionId, amr: &str) -> Result<(), Error> {
+    tx.prepare_cached("UPDATE sessions SET amr = ?1 WHERE id = ?2")?.execute(rusqlite::params![amr, id])?;
+    Ok(())
+}
+
+/// When and how a session was authenticated: its `created_at` and `amr`.
+pub fn authentication(conn: &Connection, id: SessionId) -> Result<Option<(Timestamp, String)>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT created_at, amr FROM sessions WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 /// A live portal session whose account, membership and tenant are all active.
 #[derive(Clone)]
 pub struct PortalSessionRow {

@@ -44,7 +44,7 @@ impl SecondStepPage {
 
 /// The code form, in answer to a password form whose core call said `mfa_required`.
 pub(super) fn ask(app: &App, req: &Req, action: &'static str, c: &MfaChallenge, next: &str) -> Result<Response, Error> {
-    let layout = Layout::new(app, req, "Second factor");
+    let layout = Layout::new(app, req, "Second factor").leading_to(app, next);
     render(app, &SecondStepPage::new(layout, action, c.token.expose(), next, c.passkey_options.as_ref()))
 }
 
@@ -83,7 +83,7 @@ pub fn operator(app: &App, req: &mut Req) -> Result<Response, Error> {
 /// A wrong code: the form again, with the same token. Anything else (401: the token is
 /// over) goes where the error takes it.
 fn again(app: &App, req: &Req, f: &Form, realm: Realm, e: Error) -> Result<Response, Error> {
-    let layout = Layout::new(app, req, "Second factor").failed(e)?;
+    let layout = Layout::new(app, req, "Second factor").leading_to(app, f.text("next")).failed(e)?;
     let action = match realm {
         Realm::Portal => "/login/mfa",
         Realm::Admin => "/admin/login/mfa",

@@ -22,6 +22,7 @@ pub mod error;
 pub mod links;
 pub mod listing;
 pub mod login_mfa;
+pub mod oauth_authorize;
 pub mod security;
 pub mod session;
 
@@ -60,6 +61,8 @@ pub struct Layout {
     /// A one-line confirmation above the page ("You are signed out.").
     pub notice: Option<&'static str>,
     status: u16,
+    /// Another origin the page's forms may end at (`Response::with_form_target`).
+    form_target: Option<String>,
     /// Why a form came back: its status, message and headers are the error's.
     failure: Option<Error>,
 }
@@ -97,6 +100,7 @@ impl Layout {
             operator: None,
             notice: None,
             status: 200,
+            form_target: None,
             failure: None,
         }
     }
@@ -126,6 +130,17 @@ impl Layout {
     pub fn notice(mut self, notice: Option<&'static str>) -> Self {
         self.notice = notice;
         self
+    }
+
+    pub fn form_target(mut self, origin: Option<String>) -> Self {
+        self.form_target = origin;
+        self
+    }
+
+    /// A sign-in page whose `next` continues an authorization request: its forms end at
+    /// the client.
+    pub fn leading_to(self, app: &App, next: &str) -> Self {
+        self.form_target(crate::core::oidc::authorize::origin_of_next(app, next))
     }
 
     pub fn status(mut self, status: u16) -> Self {
@@ -178,6 +193,9 @@ pub fn render(app: &App, page: &impl Page) -> Result<Response, Error> {
     }
     if let Some(e) = &layout.failure {
         response = http::error::with_retry_headers(e, response);
+    }
+    if let Some(origin) = &layout.form_target {
+        response = response.with_form_target(origin);
     }
     Ok(response)
 }

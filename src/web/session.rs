@@ -59,14 +59,17 @@ pub(super) fn done(req: &Req) -> Option<&'static str> {
     }
 }
 
-/// The sign-in form; a browser already signed in goes straight on to `next`.
+/// The sign-in form; a browser already signed in goes straight on to `next`, unless
+/// `again` asks for a fresh sign-in (an application's `prompt=login`). `login_hint` fills
+/// in the email.
 pub fn login_form(app: &App, req: &mut Req) -> Result<Response, Error> {
     let next = req.query("next").unwrap_or_default();
-    if optional(credentials::portal_cookie(app, req))?.is_some() {
+    if req.query("again").is_none() && optional(credentials::portal_cookie(app, req))?.is_some() {
         return Ok(Response::redirect(&forward_auth::return_to(app, Some(&next))));
     }
-    let layout = Layout::new(app, req, "Sign in").notice(done(req));
-    render(app, &LoginPage { layout, action: "/login", portal: true, email: String::new(), next })
+    let layout = Layout::new(app, req, "Sign in").notice(done(req)).leading_to(app, &next);
+    let email = req.query("login_hint").unwrap_or_default();
+    render(app, &LoginPage { layout, action: "/login", portal: true, email, next })
 }
 
 pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
@@ -79,7 +82,7 @@ pub fn login(app: &App, req: &mut Req) -> Result<Response, Error> {
         }
         Err(Error::MfaRequired(c)) => super::login_mfa::ask(app, req, "/login/mfa", &c, f.text("next")),
         Err(e) => {
-            let layout = Layout::new(app, req, "Sign in").failed(e)?;
+            let layout = Layout::new(app, req, "Sign in").leading_to(app, f.text("next")).failed(e)?;
             let (email, next) = (f.text("email").to_owned(), f.text("next").to_owned());
             render(app, &LoginPage { layout, action: "/login", portal: true, email, next })
         }

@@ -129,6 +129,15 @@ impl Method {
             Method::Passkey => "passkey",
         }
     }
+
+    /// The session's authentication methods (RFC 8176) once this step is passed: a
+    /// recovery code is a one-time password too; a passkey is a hardware-bound key.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Method::Totp | Method::RecoveryCode => "pwd otp",
+            Method::Passkey => "pwd hwk",
+        }
+    }
 }
 
 /// What a person offers for the second step: a code (TOTP or recovery), or a passkey's

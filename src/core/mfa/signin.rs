@@ -18,8 +18,8 @@ pub fn portal(app: &App, origin: &Origin, token: &Secret, proof: Proof<'_>) -> R
     complete(app, origin, Realm::Portal, token, proof, |tx, challenge, method, now| {
         let Person::User(user) = challenge.who else { return Err(Error::Unauthorized) };
         passed(Actor::User(user), origin, method).target("account", user).append(tx, now)?;
-        match &challenge.invitation {
-            None => auth::resume_login(tx, app, origin, user, challenge.tenant_id, now),
+        let logged_in = match &challenge.invitation {
+            None => auth::resume_login(tx, app, origin, user, challenge.tenant_id, now)?,
             Some(invitation) => {
                 // The password was checked when the challenge was issued; a change since then
                 // (a reset) spent the invitation with every other token of the account.
@@ -27,9 +27,11 @@ pub fn portal(app: &App, origin: &Origin, token: &Secret, proof: Proof<'_>) -> R
                 let acceptance = Acceptance { hash: None, name: None, checked };
                 let accepted = members::accept_in(tx, app, origin, invitation, &acceptance, now)?;
                 let profile = crate::core::account::load_profile(tx, user, accepted.tenant.id)?;
-                Ok(LoggedIn { session: accepted.session, profile })
+                LoggedIn { session: accepted.session, profile }
             }
-        }
+        };
+        crate::store::sessions::set_amr(tx, logged_in.session.id, method.amr())?;
+        Ok(logged_in)
     })
 }
 

@@ -2,6 +2,14 @@
 //! module per endpoint or grant. Its errors are the RFCs' (`OAuthError`), never the API's
 //! error shape, since the clients are standard libraries.
 
+pub mod authorize;
+pub mod code_grant;
+pub mod consent;
+pub mod discovery;
+pub mod grants;
+pub mod id_token;
+pub mod userinfo;
+
 use std::fmt;
 
 use crate::error::Error;
@@ -65,5 +73,53 @@ impl From<Error> for OAuthError {
                 Self::new("server_error", "the server could not answer")
             }
         }
+    }
+}
+
+/// The scopes this provider knows (OIDC Core §5.4 and §11). Others in a request are
+/// dropped rather than refused (RFC 6749 §3.3 lets a server grant less than asked, and
+/// says so in the token response's `scope`): clients such as Grafana ask for `groups`.
+const KNOWN_SCOPES: [&str; 4] = ["email", "offline_access", "openid", "profile"];
+
+/// A set of known scopes, sorted: compared and stored as its space-separated text.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Scope(Vec<&'static str>);
+
+impl Scope {
+    pub fn parse(raw: &str) -> Self {
+        Self(KNOWN_SCOPES.iter().copied().filter(|known| raw.split(' ').any(|s| s == *known)).collect())
+    }
+
+    pub fn has(&self, scope: &str) -> bool {
+        self.0.contains(&scope)
+    }
+
+    /// Whether every scope of `other` is in this set (a consent covers a request).
+    pub fn covers(&self, other: &Scope) -> bool {
+        other.0.iter().all(|s| self.0.contains(s))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_keep_only_known_ones_in_one_order() {
+        let s = Scope::parse("profile openid groups  email openid");
+        assert_eq!(s.to_string(), "email openid profile");
+        assert!(s.covers(&Scope::parse("openid email")));
+        assert!(!s.covers(&Scope::parse("openid offline_access")));
+        assert_eq!(Scope::parse("openidx").to_string(), "");
     }
 }

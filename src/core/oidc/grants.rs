@@ -1,0 +1,136 @@
+//! Grants: what a client holds once it redeemed a code. A grant mints the tokens of the
+//! token endpoint (an access token, an ID token and, with `offline_access`, a refresh
+//! token) and revoking it ends all of them: the access tokens at userinfo and
+//! introspection, the refresh chain at once.
+use rusqlite::Transaction;
+use serde::Serialize;
+
+use super::{Scope, id_token};
+use crate::app::App;
+use crate::core::signing;
+use crate::crypto::secret::{Secret, random_token};
+use crate::error::Error;
+use crate::store::oauth_clients::ClientRow;
+use crate::store::oauth_codes::CodeRow;
+use crate::store::oauth_grants::GrantRow;
+use crate::store::{accounts, oauth_grants, oauth_refresh_tokens};
+use crate::types::{ClientId, GrantId, Role, SigningAlg, TenantId, Timestamp, UserId};
+
+/// How long an access token of a client lives: as the portal's, since neither can be
+/// recalled from a service that checks it offline.
+pub const ACCESS_LIFETIME_SECS: i64 = crate::core::access_tokens::LIFETIME_SECS;
+/// How long a grant's refresh chain lasts from its sign-in, however often it is used:
+/// after that the person signs in again.
+pub const GRANT_LIFETIME_SECS: i64 = 30 * 86_400;
+
+/// The token endpoint's answer (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+pub struct Tokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub id_token: String,
+    pub refresh_token: Option<Secret>,
+    pub scope: String,
+}
+
+/// Opens the grant of a code's first redemption.
+pub fn open(tx: &Transaction<'_>, id: GrantId, code: &CodeRow, now: Timestamp) -> Result<GrantRow, Error> {
+    let grant = GrantRow {
+        id,
+        client_id: code.client_id,
+        user_id: code.user_id,
+        tenant_id: code.tenant_id,
+        session_id: code.session_id,
+        scope: code.scope.clone(),
+        auth_time: code.auth_time,
+        amr: code.amr.clone(),
+        created_at: now,
+        expires_at: code.auth_time.plus_secs(GRANT_LIFETIME_SECS),
+    };
+    oauth_grants::insert(tx, &grant)?;
+    Ok(grant)
+}
+
+/// The access token of a client: a JWT for us (userinfo, introspection) naming its grant,
+/// so that revoking the grant ends it. Its `aud` is the client, so the product's services,
+/// which take `aud` = the token audience, do not accept it as a portal access token.
+#[derive(Serialize)]
+struct AccessClaims<'a> {
+    iss: &'a str,
+    aud: ClientId,
+    sub: UserId,
+    client_id: ClientId,
+    scope: &'a str,
+    tid: TenantId,
+    role: Role,
+    gid: GrantId,
+    jti: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// The tokens of a live grant, its member holding `role` now; a refresh token only with
+/// `offline_access` (OIDC Core §11).
+pub fn mint(
+    app: &App,
+    tx: &Transaction<'_>,
+    client: &ClientRow,
+    grant: &GrantRow,
+    role: Role,
+    nonce: Option<&str>,
+    now: Timestamp,
+) -> Result<Tokens, Error> {
+    let account = accounts::get(tx, grant.user_id)?.ok_or_else(|| Error::internal("a live grant has no account"))?;
+    let scope = Scope::parse(&grant.scope);
+    let access = AccessClaims {
+        iss: &app.config.base_url,
+        aud: client.id,
+        sub: grant.user_id,
+        client_id: client.id,
+        scope: &grant.scope,
+        tid: grant.tenant_id,
+        role,
+        gid: grant.id,
+        jti: random_token().expose()[..22].to_owned(),
+        iat: now.unix(),
+        exp: now.unix() + ACCESS_LIFETIME_SECS,
+    };
+    let id_token = id_token::sign(app, client, grant, &account, role, &scope, nonce, now)?;
+    let refresh_token = if scope.has("offline_access") { Some(new_refresh_token(tx, grant.id, now)?) } else { None };
+    Ok(Tokens {
+        access_token: signing::sign(app, SigningAlg::EdDsa, &access)?,
+        expires_in: ACCESS_LIFETIME_SECS,
+        id_token,
+        refresh_token,
+        scope: grant.scope.clone(),
+    })
+}
+
+/// A new refresh token of the grant, stored as its hash.
+pub fn new_refresh_token(tx: &Transaction<'_>, grant: GrantId, now: Timestamp) -> Result<Secret, Error> {
+    let token = random_token();
+    oauth_refresh_tokens::insert(tx, &token.digest(), grant, now)?;
+    Ok(token)
+}
+
+/// The live grant and role behind a client's access token (a JWT of ours with `gid`), as
+/// userinfo and introspection read it; None for anything else.
+pub fn by_access_token(app: &App, token: &str) -> Result<Option<(GrantRow, Role, Scope)>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Checked {
+        iss: String,
+        gid: String,
+        exp: i64,
+    }
+    let now = app.clock.now();
+    let Some(claims) = signing::verify(app, token, now) else { return Ok(None) };
+    let Ok(c) = serde_json::from_value::<Checked>(claims) else { return Ok(None) };
+    if c.iss != app.config.base_url || now.unix() >= c.exp {
+        return Ok(None);
+    }
+    let Ok(gid) = c.gid.parse() else { return Ok(None) };
+    let live = app.db.read(|conn| oauth_grants::find_live(conn, gid, now))?;
+    Ok(live.map(|(g, role)| {
+        let scope = Scope::parse(&g.scope);
+        (g, role, scope)
+    }))
+}
