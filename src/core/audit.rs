@@ -64,6 +64,11 @@ pub enum Action {
     MfaFailed,
     MfaThrottled,
     MfaReset,
+    ClientRegistered,
+    ClientUpdated,
+    ClientSecretRotated,
+    ClientDisabled,
+    ClientEnabled,
 }
 
 impl Action {
@@ -120,6 +125,11 @@ impl Action {
             Action::MfaFailed => "auth.mfa_failed",
             Action::MfaThrottled => "auth.mfa_throttled",
             Action::MfaReset => "mfa.reset",
+            Action::ClientRegistered => "oauth_client.registered",
+            Action::ClientUpdated => "oauth_client.updated",
+            Action::ClientSecretRotated => "oauth_client.secret_rotated",
+            Action::ClientDisabled => "oauth_client.disabled",
+            Action::ClientEnabled => "oauth_client.enabled",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod known_devices;
 pub mod memberships;
 pub mod mfa_challenges;
 pub mod migrate;
+pub mod oauth_clients;
 pub mod outbox;
 pub mod page;
 pub mod passkey_registrations;

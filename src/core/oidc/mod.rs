@@ -2,6 +2,10 @@
 //! module per endpoint or grant. Its errors are the RFCs' (`OAuthError`), never the API's
 //! error shape, since the clients are standard libraries.
 
+pub mod client_auth;
+pub mod clients;
+pub mod introspect;
+
 use std::fmt;
 
 use crate::error::Error;
