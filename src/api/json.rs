@@ -1,5 +1,6 @@
 //! The objects of API.md, as they go out. Built from store rows; nothing secret is a field
-//! here except `ApiKey::key`, set only by `ApiKey::created`.
+//! here except `ApiKey::key`, set only by `ApiKey::created`, and a client's secret, only in
+//! `with_secret`.
 use serde::Serialize;
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -9,17 +10,19 @@ use crate::core::admin_tenants::CreatedTenant;
 use crate::core::admin_users::AccountView;
 use crate::core::keys::CreatedKey;
 use crate::core::members::Invited;
+use crate::core::oidc::clients::WithSecret;
 use crate::store::admins::AdminRow;
 use crate::store::audit::AuditRow;
 use crate::store::keys::KeyRow;
 use crate::store::memberships::MembershipRow;
+use crate::store::oauth_clients::ClientRow;
 use crate::store::outbox::OutboxRow;
 use crate::store::passkeys::Listed;
 use crate::store::sessions::SessionRow;
 use crate::store::tenants::TenantRow;
 use crate::types::{
-    AccountStatus, AdminId, AdminStatus, Email, EventId, KeyId, MembershipStatus, PasskeyId, Role, SessionId, TenantId,
-    TenantStatus, Timestamp, UserId,
+    AccountStatus, AdminId, AdminStatus, ClientId, ClientStatus, Email, EventId, KeyId, MembershipStatus, PasskeyId,
+    Role, SessionId, SigningAlg, TenantId, TenantStatus, Timestamp, UserId,
 };
 
 #[derive(Serialize)]
@@ -314,6 +317,57 @@ impl<'a> OutboxMessage<'a> {
             last_error: m.last_error.as_deref(),
         }
     }
+}
+
+/// An OpenID Connect client; `id` is its `client_id`. Its secret is never a field here:
+/// it goes out once, beside the client, in `with_secret`.
+#[derive(Serialize)]
+pub struct Client<'a> {
+    pub id: ClientId,
+    pub name: &'a str,
+    pub public: bool,
+    pub trusted: bool,
+    pub introspect: bool,
+    pub tenant_id: Option<TenantId>,
+    pub redirect_uris: &'a [String],
+    pub post_logout_redirect_uris: &'a [String],
+    pub id_token_alg: SigningAlg,
+    pub status: ClientStatus,
+    pub disabled_reason: Option<&'a str>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub secret_rotated_at: Option<Timestamp>,
+}
+
+impl<'a> Client<'a> {
+    pub fn of(c: &'a ClientRow) -> Self {
+        Self {
+            id: c.id,
+            name: &c.name,
+            public: c.public,
+            trusted: c.trusted,
+            introspect: c.introspect,
+            tenant_id: c.tenant_id,
+            redirect_uris: &c.redirect_uris,
+            post_logout_redirect_uris: &c.post_logout_redirect_uris,
+            id_token_alg: c.id_token_alg,
+            status: c.status,
+            disabled_reason: c.disabled_reason.as_deref(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            secret_rotated_at: c.secret_rotated_at,
+        }
+    }
+}
+
+/// `{client, client_secret?}`: the one place a client's secret goes out, in the answer
+/// that made it (registration, rotation); a public client has none.
+pub fn with_secret(out: &WithSecret) -> serde_json::Value {
+    let mut v = json!({ "client": Client::of(&out.client) });
+    if let Some(secret) = &out.secret {
+        v["client_secret"] = json!(secret.expose());
+    }
+    v
 }
 
 /// A page of a list: `{"items": [...], "next_cursor": "..." | null}`.

@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod admin_admins;
 pub mod admin_auth;
+pub mod admin_clients;
 pub mod admin_tenants;
 pub mod admin_users;
 pub mod audit;
@@ -10,6 +11,7 @@ pub mod auth;
 pub mod email;
 pub mod forward_auth;
 pub mod health;
+pub mod introspect;
 pub mod json;
 pub mod keys;
 pub mod me;

@@ -142,7 +142,7 @@ pub fn rotate(app: &App) -> Result<Rotated, Error> {
 }
 
 /// The `aud` of our tokens: `--token-audience`, else the base URL.
-fn audience(app: &App) -> &str {
+pub fn audience(app: &App) -> &str {
     app.config.token_audience.as_deref().unwrap_or(&app.config.base_url)
 }
 
@@ -200,6 +200,9 @@ pub struct Bearer {
     pub user: UserId,
     pub tenant: TenantId,
     pub session: SessionId,
+    /// Issued and expiry instants, Unix seconds (what introspection reports).
+    pub iat: i64,
+    pub exp: i64,
 }
 
 /// Checks an access token as a relying service would, against this server's own published
@@ -212,6 +215,7 @@ pub fn verify(app: &App, token: &str, now: Timestamp) -> Result<Option<Bearer>, 
         sub: String,
         tid: String,
         sid: String,
+        iat: i64,
         exp: i64,
     }
     let keys = app.db.read(|c| signing_keys::published(c, now))?;
@@ -221,7 +225,7 @@ pub fn verify(app: &App, token: &str, now: Timestamp) -> Result<Option<Bearer>, 
         return Ok(None);
     }
     let (Ok(user), Ok(tenant), Ok(session)) = (c.sub.parse(), c.tid.parse(), c.sid.parse()) else { return Ok(None) };
-    Ok(Some(Bearer { user, tenant, session }))
+    Ok(Some(Bearer { user, tenant, session, iat: c.iat, exp: c.exp }))
 }
 
 #[cfg(test)]

@@ -67,6 +67,11 @@ pub enum Action {
     OAuthAuthorized,
     OAuthConsentGiven,
     OAuthCodeReplayed,
+    ClientRegistered,
+    ClientUpdated,
+    ClientSecretRotated,
+    ClientDisabled,
+    ClientEnabled,
 }
 
 impl Action {
@@ -126,6 +131,11 @@ impl Action {
             Action::OAuthAuthorized => "oauth.authorized",
             Action::OAuthConsentGiven => "oauth.consent_given",
             Action::OAuthCodeReplayed => "oauth.code_replayed",
+            Action::ClientRegistered => "oauth_client.registered",
+            Action::ClientUpdated => "oauth_client.updated",
+            Action::ClientSecretRotated => "oauth_client.secret_rotated",
+            Action::ClientDisabled => "oauth_client.disabled",
+            Action::ClientEnabled => "oauth_client.enabled",
         }
     }
 }

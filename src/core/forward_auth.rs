@@ -92,7 +92,7 @@ pub fn check(
 
 /// The profile of a person still allowed in the tenant the credential acts in (an access
 /// token outlives a removal by minutes at most: it is not taken at its word).
-fn signed_in(app: &App, who: PortalUser) -> Result<Option<std::sync::Arc<Profile>>, Error> {
+pub(crate) fn signed_in(app: &App, who: PortalUser) -> Result<Option<std::sync::Arc<Profile>>, Error> {
     match account::profile(app, &who) {
         Ok(p) if p.member.is_active() && auth::can_act_in(&p.member.membership, &p.tenant) => Ok(Some(p)),
         Ok(_) | Err(Error::Unauthorized) => Ok(None),

@@ -9,6 +9,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod form;
+pub mod oauth;
 #[cfg(test)]
 mod properties;
 pub mod proxies;

@@ -123,12 +123,14 @@ pub struct KeyForVerify {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// When it was issued (introspection's `iat`).
+    pub created_at: Timestamp,
 }
 
 pub fn find_for_verify(conn: &Connection, hash: &TokenHash) -> Result<Option<KeyForVerify>, Error> {
     let row = conn
         .prepare_cached(
-            "SELECT k.id, k.tenant_id, t.slug, t.status, k.scopes, k.meta, k.expires_at, k.revoked_at, k.last_used_at
+            "SELECT k.id, k.tenant_id, t.slug, t.status, k.scopes, k.meta, k.expires_at, k.revoked_at, k.last_used_at, k.created_at
              FROM keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?1",
         )?
         .query_row([hash], |r| {
@@ -142,6 +144,7 @@ pub fn find_for_verify(conn: &Connection, hash: &TokenHash) -> Result<Option<Key
                 expires_at: r.get(6)?,
                 revoked_at: r.get(7)?,
                 last_used_at: r.get(8)?,
+                created_at: r.get(9)?,
             })
         })
         .optional()?;

@@ -63,6 +63,8 @@ pub struct PortalSessionRow {
     /// The absolute limit, and how long it may stay unused.
     pub ends_at: Timestamp,
     pub idle_timeout: i64,
+    /// When it was opened (introspection's `iat`).
+    pub created_at: Timestamp,
 }
 
 impl PortalSessionRow {
@@ -76,7 +78,7 @@ impl PortalSessionRow {
 pub fn find_portal(conn: &Connection, hash: &TokenHash, now: Timestamp) -> Result<Option<PortalSessionRow>, Error> {
     let sql = format!(
         "SELECT s.id, s.user_id, s.tenant_id, m.role, s.last_seen_at, MIN(s.expires_at, s.last_seen_at + s.idle_timeout),
-                s.expires_at, s.idle_timeout
+                s.expires_at, s.idle_timeout, s.created_at
          FROM sessions s
          JOIN memberships m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
          JOIN tenants t ON t.id = s.tenant_id
@@ -96,6 +98,7 @@ pub fn find_portal(conn: &Connection, hash: &TokenHash, now: Timestamp) -> Resul
                 expires_at: r.get(5)?,
                 ends_at: r.get(6)?,
                 idle_timeout: r.get(7)?,
+                created_at: r.get(8)?,
             })
         })
         .optional()?;

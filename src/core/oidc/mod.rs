@@ -3,11 +3,14 @@
 //! error shape, since the clients are standard libraries.
 
 pub mod authorize;
+pub mod client_auth;
+pub mod clients;
 pub mod code_grant;
 pub mod consent;
 pub mod discovery;
 pub mod grants;
 pub mod id_token;
+pub mod introspect;
 pub mod userinfo;
 
 use std::fmt;
