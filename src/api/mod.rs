@@ -17,6 +17,7 @@ pub mod keys;
 pub mod me;
 pub mod members;
 pub mod mfa;
+pub mod oidc;
 pub mod oversight;
 pub mod recovery;
 pub mod sessions;

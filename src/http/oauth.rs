@@ -85,12 +85,17 @@ pub fn no_store(response: Response) -> Response {
     response.with_header("Cache-Control", "no-store").with_header("Pragma", "no-cache")
 }
 
-/// `{"error", "error_description"}` with the error's status; a 401 names the Basic scheme
-/// the client may authenticate with (RFC 6749 §5.2).
+/// `{"error", "error_description"}` with the error's status; a 401 names the scheme the
+/// caller may authenticate with: Bearer for a bad access token (RFC 6750 §3), else the
+/// client's Basic (RFC 6749 §5.2).
 pub fn error_response(e: &OAuthError) -> Response {
     let status = e.status();
     let response = no_store(Response::json(status, &json!({ "error": e.code, "error_description": e.description })));
-    if status == 401 { response.with_header("WWW-Authenticate", "Basic realm=\"keystead\"") } else { response }
+    match (status, e.code) {
+        (401, "invalid_token") => response.with_header("WWW-Authenticate", "Bearer error=\"invalid_token\""),
+        (401, _) => response.with_header("WWW-Authenticate", "Basic realm=\"keystead\""),
+        _ => response,
+    }
 }
 
 #[cfg(test)]

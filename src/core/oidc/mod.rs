@@ -43,12 +43,13 @@ impl OAuthError {
         Self::new("invalid_client", "client authentication failed")
     }
 
-    /// The status of the JSON answer (the token, revocation and introspection endpoints):
-    /// 401 for a client that did not authenticate (RFC 6749 §5.2), 503 while the server is
+    /// The status of the JSON answer (the token, revocation, introspection and userinfo
+    /// endpoints): 401 for a client that did not authenticate (RFC 6749 §5.2) or a bad
+    /// access token (RFC 6750 §3.1), 503 while the server is
     /// saturated, 500 for our own failures, 400 for the rest.
     pub fn status(&self) -> u16 {
         match self.code {
-            "invalid_client" => 401,
+            "invalid_client" | "invalid_token" => 401,
             "temporarily_unavailable" => 503,
             "server_error" => 500,
             _ => 400,
