@@ -13,7 +13,7 @@ pub fn configuration(app: &App, _req: &mut Req) -> Result<Response, Error> {
     Ok(Response::json(200, &discovery::metadata(app)).with_header("Cache-Control", "public, max-age=300"))
 }
 
-/// `POST /oauth/token` (RFC 6749 §3.2).
+/// `POST /v1/oauth/token` (RFC 6749 §3.2).
 pub fn token(app: &App, req: &mut Req) -> Result<Response, Error> {
     Ok(match exchange(app, req) {
         Ok(tokens) => oauth::no_store(Response::json(200, &tokens_json(&tokens))),
@@ -52,7 +52,7 @@ fn tokens_json(t: &Tokens) -> Value {
     body
 }
 
-/// `GET` or `POST /oauth/userinfo` with the client's access token as a Bearer (OIDC Core
+/// `GET` or `POST /v1/oauth/userinfo` with the client's access token as a Bearer (OIDC Core
 /// §5.3); a bad token is 401 with RFC 6750's `WWW-Authenticate`.
 pub fn userinfo(app: &App, req: &mut Req) -> Result<Response, Error> {
     let found: Result<Map<String, Value>, OAuthError> = match credentials::bearer(req) {

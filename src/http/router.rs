@@ -109,9 +109,9 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/admin/clients/{id}/enable", api::admin_clients::enable),
     route(Post, "/v1/oauth/introspect", api::introspect::introspect),
     route(Get, "/.well-known/openid-configuration", api::oidc::configuration),
-    route(Post, "/oauth/token", api::oidc::token),
-    route(Get, "/oauth/userinfo", api::oidc::userinfo),
-    route(Post, "/oauth/userinfo", api::oidc::userinfo),
+    route(Post, "/v1/oauth/token", api::oidc::token),
+    route(Get, "/v1/oauth/userinfo", api::oidc::userinfo),
+    route(Post, "/v1/oauth/userinfo", api::oidc::userinfo),
     route(Get, "/v1/admin/audit", api::audit::admin_list),
     route(Get, "/v1/admin/outbox", api::oversight::outbox),
 ];

@@ -34,6 +34,8 @@ mod metrics;
 mod mfa;
 mod mfa_policy;
 mod notices;
+mod oidc_authorize;
+mod oidc_fixtures;
 mod passkeys;
 mod proxies;
 mod prune;

@@ -11,8 +11,8 @@ pub fn metadata(app: &App) -> Value {
     json!({
         "issuer": app.config.base_url,
         "authorization_endpoint": at("/oauth/authorize"),
-        "token_endpoint": at("/oauth/token"),
-        "userinfo_endpoint": at("/oauth/userinfo"),
+        "token_endpoint": at("/v1/oauth/token"),
+        "userinfo_endpoint": at("/v1/oauth/userinfo"),
         "jwks_uri": at("/.well-known/jwks.json"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
