@@ -100,7 +100,8 @@ fn a_bad_request_goes_back_to_the_client_with_its_error_and_state() {
     let public = s.client(json!({ "public": true }));
     let b = browser_of(&s, &owner.token);
     let pkce = Pkce::new();
-    let cases: &[(&Client, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a Client, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case<'_>] = &[
         (&client, &[("response_type", "token")], "unsupported_response_type"),
         (&client, &[("response_type", "")], "unsupported_response_type"),
         (&client, &[("scope", "email profile")], "invalid_scope"),
