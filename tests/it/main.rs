@@ -36,6 +36,7 @@ mod mfa_policy;
 mod notices;
 mod oidc_authorize;
 mod oidc_fixtures;
+mod oidc_token;
 mod passkeys;
 mod proxies;
 mod prune;

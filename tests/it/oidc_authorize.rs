@@ -169,7 +169,7 @@ fn prompt_login_and_max_age_ask_for_a_fresh_sign_in() {
     let b = browser_of(&s, &owner.token);
     let pkce = Pkce::new();
     for extra in [[("prompt", "login")], [("max_age", "0")]] {
-        std::thread::sleep(std::time::Duration::from_millis(1100));
+        s.app.clock.advance(2);
         let page = authorize(&b, &client, &pkce, &extra);
         let login = page.header("location").unwrap_or_default().to_owned();
         assert!(login.starts_with("/login?next=") && login.ends_with("&again=1"), "{login}");
@@ -183,7 +183,7 @@ fn prompt_login_and_max_age_ask_for_a_fresh_sign_in() {
         // The login form is shown although the browser is signed in.
         b.get(&login).assert_page(200);
     }
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    s.app.clock.advance(2);
     assert_eq!(error_of(&authorize(&b, &client, &pkce, &[("prompt", "none"), ("max_age", "0")])), "login_required");
     // A max_age the sign-in meets passes.
     code_of(&s, &authorize(&b, &client, &pkce, &[("max_age", "3600")]));
