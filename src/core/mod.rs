@@ -19,6 +19,7 @@ pub mod oversight;
 pub mod principal;
 pub mod recovery;
 pub mod sessions;
+pub mod signing;
 pub mod tenants;
 pub mod tokens;
 pub mod usage;
