@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::brand::Brand;
 use crate::config::Config;
-use crate::core::access_tokens;
+use crate::core::signing;
 use crate::core::usage::Usage;
 use crate::crypto::aead::{MasterKey, key_file};
 use crate::crypto::password::Hasher;
@@ -27,8 +27,8 @@ pub struct App {
     pub limits: Limiter,
     /// Seals provider keys and the private halves of signing keys.
     pub master_key: MasterKey,
-    /// The signing keys of access tokens unsealed so far (`core::access_tokens`).
-    pub signers: access_tokens::Signers,
+    /// The signing keys of access and ID tokens unsealed so far (`core::signing`).
+    pub signers: signing::Signers,
     /// Uses of keys and sessions waiting to be written (`core::usage`).
     pub usage: Usage,
     /// The certificate of built-in TLS, re-read on SIGHUP; None: plain HTTP.
@@ -46,7 +46,7 @@ impl App {
         let readers = u32::try_from(config.workers + 4).unwrap_or(u32::MAX);
         let db = Db::open(&config.db_path, readers, clock.now())?;
         let master_key = open_master_key(&config, &db)?;
-        let signers = access_tokens::load_signers(&db, &master_key, clock.now())?;
+        let signers = signing::load(&db, &master_key, clock.now())?;
         Ok(Self {
             brand,
             master_key,

@@ -2,7 +2,7 @@
 use serde_json::json;
 
 use crate::app::App;
-use crate::core::access_tokens;
+use crate::core::{access_tokens, signing};
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials};
 
@@ -13,6 +13,7 @@ pub fn issue(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 pub fn jwks(app: &App, _req: &mut Req) -> Result<Response, Error> {
-    let keys = access_tokens::jwks(app)?;
-    Ok(Response::json(200, &json!({ "keys": keys })).with_header("Cache-Control", "public, max-age=300"))
+    let keys = signing::jwks(app)?;
+    let cache = format!("public, max-age={}", signing::JWKS_MAX_AGE_SECS);
+    Ok(Response::json(200, &json!({ "keys": keys })).with_header("Cache-Control", &cache))
 }

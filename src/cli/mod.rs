@@ -12,12 +12,12 @@ use serde::Serialize;
 use crate::api::json::{self, Account, List, Tenant};
 use crate::app::App;
 use crate::config::Config;
-use crate::core::access_tokens;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
 use crate::core::mfa;
 use crate::core::operators::{self, NewAdmin};
 use crate::core::principal::{Actor, Staff};
+use crate::core::signing;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::mail;
@@ -69,16 +69,19 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
         Command::SigningKeys { command: SigningKeysCommand::Rotate { db, json } } => {
-            let r = access_tokens::rotate(&open(&db)?)?;
+            let r = signing::rotate(&open(&db)?)?;
             let (signs_from, retired_at) = (r.signs_from.rfc3339(), r.retired_at.rfc3339());
             if json {
-                let retired = serde_json::json!({ "kids": r.retired, "published_until": retired_at });
-                return print_json(&serde_json::json!({ "kid": r.kid, "signs_from": signs_from, "retired": retired }));
+                let keys: Vec<_> = r.keys.iter().map(|k| serde_json::json!({ "alg": k.alg, "kid": k.kid })).collect();
+                let kids: Vec<&String> = r.keys.iter().flat_map(|k| &k.retired).collect();
+                let retired = serde_json::json!({ "kids": kids, "published_until": retired_at });
+                return print_json(&serde_json::json!({ "keys": keys, "signs_from": signs_from, "retired": retired }));
             }
-            print_table(
-                &["KID", "SIGNS FROM", "RETIRED", "PUBLISHED UNTIL"],
-                vec![vec![r.kid, signs_from, r.retired.join(","), retired_at]],
-            );
+            let rows = r
+                .keys
+                .into_iter()
+                .map(|k| vec![k.alg.to_string(), k.kid, signs_from.clone(), k.retired.join(","), retired_at.clone()]);
+            print_table(&["ALG", "KID", "SIGNS FROM", "RETIRED", "PUBLISHED UNTIL"], rows.collect());
             Ok(())
         }
     }
@@ -260,6 +263,7 @@ pub fn describe(e: &Error) -> String {
 pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
+    signing::make_missing_in_background(app.clone());
     // Before the server starts: a signal in between must not take the default action.
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(Error::internal)?;
     let running = server::start(app.clone(), &bind)?;

@@ -1,8 +1,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keystead::app::App;
-use keystead::core::access_tokens::{self, JWKS_MAX_AGE_SECS, LIFETIME_SECS};
+use keystead::core::access_tokens::LIFETIME_SECS;
+use keystead::core::signing::{self, JWKS_MAX_AGE_SECS};
 use keystead::crypto::jwt;
+use keystead::types::SigningAlg::EdDsa;
 use serde_json::{Value, json};
 
 use crate::support::{TestServer, assert_error};
@@ -36,7 +38,7 @@ fn an_access_token_verifies_against_the_published_jwks() {
     assert_eq!(header["kid"], key["kid"]);
 
     let public = URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap();
-    let claims = jwt::verify(&token, &public).expect("the signature checks out");
+    let claims = jwt::verify(&token, EdDsa, &public).expect("the signature checks out");
     assert_eq!(claims["iss"], s.app.config.base_url.as_str());
     assert_eq!(claims["aud"], s.app.config.base_url.as_str(), "the audience is the base URL by default");
     assert_eq!(claims["sub"], a.user_id.as_str());
@@ -48,7 +50,7 @@ fn an_access_token_verifies_against_the_published_jwks() {
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
 
     let second = s.post("/v1/auth/token", Some(&a.token), json!({})).str("/access_token");
-    assert_ne!(jwt::verify(&second, &public).unwrap()["jti"], claims["jti"], "every token has its own jti");
+    assert_ne!(jwt::verify(&second, EdDsa, &public).unwrap()["jti"], claims["jti"], "every token has its own jti");
 }
 
 #[test]
@@ -68,9 +70,8 @@ fn the_signing_key_survives_a_restart_and_is_stored_sealed() {
     let s = TestServer::spawn();
     let kid = s.get("/.well-known/jwks.json", None).body["keys"][0]["kid"].clone();
     let reopened = App::open(s.app.config.clone()).unwrap();
-    let signer =
-        access_tokens::current_signer(&reopened.db, &reopened.master_key, &reopened.signers, reopened.clock.now());
-    assert_eq!(signer.unwrap().kid, kid.as_str().unwrap(), "the same key signs after a restart");
+    let token = signing::sign(&reopened, EdDsa, &json!({ "sub": "x" })).unwrap();
+    assert_eq!(header_of(&token)["kid"], kid, "the same key signs after a restart");
     let (private, public): (Vec<u8>, Vec<u8>) = s
         .db()
         .query_row("SELECT private_key, public_key FROM signing_keys", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -88,12 +89,13 @@ fn token_of(s: &TestServer, session: &str) -> String {
     res.str("/access_token")
 }
 
-/// The published keys, by kid.
+/// The published EdDSA keys (those of access tokens), by kid.
 fn published(s: &TestServer) -> Vec<(String, Vec<u8>)> {
     let jwks = s.get("/.well-known/jwks.json", None);
     assert_eq!(jwks.status, 200);
     let keys = jwks.body["keys"].as_array().unwrap();
     keys.iter()
+        .filter(|k| k["alg"] == "EdDSA")
         .map(|k| (k["kid"].as_str().unwrap().to_owned(), URL_SAFE_NO_PAD.decode(k["x"].as_str().unwrap()).unwrap()))
         .collect()
 }
@@ -101,7 +103,7 @@ fn published(s: &TestServer) -> Vec<(String, Vec<u8>)> {
 /// Whether the token's signature checks out against the key its header names in the JWKS.
 fn verifies(s: &TestServer, token: &str) -> bool {
     let kid = header_of(token)["kid"].as_str().unwrap().to_owned();
-    published(s).iter().any(|(k, x)| *k == kid && jwt::verify(token, x).is_some())
+    published(s).iter().any(|(k, x)| *k == kid && jwt::verify(token, EdDsa, x).is_some())
 }
 
 #[test]
@@ -113,7 +115,8 @@ fn a_rotated_key_is_published_first_then_signs_and_the_old_one_stays_until_its_t
 
     // `keystead signing-keys rotate` runs in another process: its own App on the same file.
     let cli = App::open(s.app.config.clone()).unwrap();
-    let rotated = access_tokens::rotate(&cli).unwrap();
+    let rotated = signing::rotate(&cli).unwrap();
+    let rotated = rotated.keys.into_iter().find(|k| k.alg == EdDsa).unwrap();
     assert_eq!(rotated.retired, vec![old.clone()]);
     let kids: Vec<String> = published(&s).into_iter().map(|(k, _)| k).collect();
     assert_eq!(kids, vec![rotated.kid.clone(), old.clone()], "both published at once, newest first");
@@ -149,7 +152,7 @@ fn the_audience_is_configurable() {
     let a = s.signup("ann@example.test");
     let token = token_of(&s, &a.token);
     let (_, x) = published(&s).remove(0);
-    assert_eq!(jwt::verify(&token, &x).unwrap()["aud"], "https://api.example.test");
+    assert_eq!(jwt::verify(&token, EdDsa, &x).unwrap()["aud"], "https://api.example.test");
 }
 
 #[test]
@@ -158,13 +161,12 @@ fn forward_auth_refuses_a_token_for_another_audience() {
     let a = s.signup("ann@example.test");
     let sid = s.get("/v1/sessions", Some(&a.token)).body["items"][0]["id"].as_str().unwrap().to_owned();
     let now = s.app.clock.now();
-    let signer = access_tokens::current_signer(&s.app.db, &s.app.master_key, &s.app.signers, now).unwrap();
     let token_for = |aud: &str| {
         let claims = json!({
             "iss": s.app.config.base_url, "aud": aud, "sub": a.user_id, "tid": a.tenant_id, "role": "owner",
             "sid": sid, "jti": "x", "iat": now.unix(), "exp": now.unix() + 60,
         });
-        format!("Bearer {}", signer.sign(&claims).unwrap())
+        format!("Bearer {}", signing::sign(&s.app, EdDsa, &claims).unwrap())
     };
     let ask = |auth: &str| s.send("GET", "/v1/forward-auth", None, &[("Authorization", auth)], None);
     assert_eq!(ask(&token_for(&s.app.config.base_url)).status, 200, "our own audience passes");

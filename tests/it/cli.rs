@@ -243,11 +243,17 @@ fn a_signing_key_rotated_from_the_command_line_is_published_and_signs_in_the_run
     assert_eq!(old.len(), 1);
 
     let out = json_of(&ok(&s, &["signing-keys", "rotate", "--json"]));
-    let new = out["kid"].as_str().unwrap().to_owned();
-    assert_eq!(out["retired"]["kids"], json!(old));
-    assert_eq!(kids(&s), vec![new.clone(), old[0].clone()], "the running server publishes both at once");
+    let keys = out["keys"].as_array().unwrap();
+    let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    assert_eq!(algs, ["RS256", "ES256", "EdDSA"], "one new key per alg");
+    let mut published: Vec<String> = keys.iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
+    let new = published[2].clone();
+    assert_eq!(out["retired"]["kids"], json!(old), "the server had made no RS256 or ES256 key yet");
+    published.reverse();
+    published.push(old[0].clone());
+    assert_eq!(kids(&s), published, "the running server publishes old and new at once, newest first");
 
-    s.app.clock.advance(keystead::core::access_tokens::JWKS_MAX_AGE_SECS);
+    s.app.clock.advance(keystead::core::signing::JWKS_MAX_AGE_SECS);
     let token = s.post("/v1/auth/token", Some(&a.token), json!({})).str("/access_token");
     let header: Value = serde_json::from_slice(
         &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token.split('.').next().unwrap())
@@ -256,5 +262,7 @@ fn a_signing_key_rotated_from_the_command_line_is_published_and_signs_in_the_run
     .unwrap();
     assert_eq!(header["kid"], new.as_str(), "no restart needed");
     let table = ok(&s, &["signing-keys", "rotate"]);
-    assert!(table.starts_with("KID") && table.contains(&new), "the second rotation retires the first new key: {table}");
+    let eddsa = table.lines().find(|l| l.starts_with("EdDSA")).unwrap_or_default().to_owned();
+    assert!(table.starts_with("ALG") && eddsa.contains(&new), "the second rotation retires the first new key: {table}");
+    assert_eq!(table.lines().count(), 4, "a header and one row per alg: {table}");
 }

@@ -41,6 +41,7 @@ mod passkeys;
 mod proxies;
 mod prune;
 mod sessions;
+mod signing_keys;
 mod signup;
 mod slow_clients;
 mod smoke;

@@ -122,7 +122,7 @@ pub fn by_access_token(app: &App, token: &str) -> Result<Option<(GrantRow, Role,
         exp: i64,
     }
     let now = app.clock.now();
-    let Some(claims) = signing::verify(app, token, now) else { return Ok(None) };
+    let Some(claims) = signing::verify(app, token, now)? else { return Ok(None) };
     let Ok(c) = serde_json::from_value::<Checked>(claims) else { return Ok(None) };
     if c.iss != app.config.base_url || now.unix() >= c.exp {
         return Ok(None);
