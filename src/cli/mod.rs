@@ -263,10 +263,10 @@ pub fn describe(e: &Error) -> String {
 pub(crate) fn serve(config: Config) -> Result<(), Error> {
     let bind = config.bind.clone();
     let app = Arc::new(App::open(config)?);
-    signing::make_missing_in_background(app.clone());
     // Before the server starts: a signal in between must not take the default action.
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(Error::internal)?;
     let running = server::start(app.clone(), &bind)?;
+    signing::make_missing_in_background(app.clone());
     for signal in signals.forever() {
         if signal != SIGHUP {
             break;

@@ -4,12 +4,15 @@
 //! rotated together by `keystead signing-keys rotate`.
 //!
 //! When keys are made: the first EdDSA key on the first start (`load`, as before: it also
-//! proves the master key opens it). The first ES256 and RS256 keys by `make_missing_in_background`,
-//! which `keystead serve` calls: RSA keygen takes tens to hundreds of milliseconds, which
-//! neither the start nor the first request should wait for. Should a token of an alg be
-//! signed before its key exists (the first moments of a new installation, or an app that
-//! does not serve, as in tests), `sign` makes it then, and only that request waits.
+//! proves the master key opens it). The first ES256 and RS256 keys by
+//! `make_missing_in_background`, which `keystead serve` calls once it listens: an RSA
+//! keygen takes tens to hundreds of milliseconds, which neither the start nor the first
+//! requests should wait for, nor share one small core with (hence its thread waits a
+//! moment first). Should a token of an alg be signed before its key exists (the first
+//! second of a new installation, or an app that does not serve, as in tests), `sign` makes
+//! it then, and only that request waits.
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
@@ -34,6 +37,9 @@ pub const JWKS_MAX_AGE_SECS: i64 = 300;
 pub const MAX_TOKEN_LIFETIME_SECS: i64 = 300;
 /// Slack for clocks, and for a token signed in the second the signer changed.
 const MARGIN_SECS: i64 = 60;
+/// How long after the server listens the missing keys are made: past the start and its
+/// first requests.
+const BACKGROUND_DELAY: Duration = Duration::from_secs(1);
 
 /// The signing keys this process has unsealed, each once, the first time it signs. Which
 /// key signs is decided again for every token from the table, so a key rotated by
@@ -141,6 +147,7 @@ pub fn load(db: &Db, master: &MasterKey, now: Timestamp) -> Result<Signers, Erro
 /// `sign` tries again when a token needs the key.
 pub fn make_missing_in_background(app: Arc<App>) {
     let spawned = std::thread::Builder::new().name("signing-keys".into()).spawn(move || {
+        std::thread::sleep(BACKGROUND_DELAY);
         for alg in [SigningAlg::Es256, SigningAlg::Rs256] {
             if let Err(e) = signer(&app.db, &app.master_key, &app.signers, alg, app.clock.now()) {
                 log::error!("could not prepare the {alg} signing key: {e}");
