@@ -50,6 +50,7 @@ mod usage;
 mod verify;
 mod web_admin;
 mod web_admin_admins;
+mod web_admin_clients;
 mod web_admin_dashboard;
 mod web_admin_oversight;
 mod web_admin_tenants;
