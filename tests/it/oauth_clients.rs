@@ -311,3 +311,71 @@ fn the_list_pages_newest_first() {
         assert_error(&s.get(&format!("/v1/admin/clients{bad}"), Some(&op)), 400, "invalid_request");
     }
 }
+
+#[test]
+fn clients_are_run_from_the_command_line() {
+    use crate::cli::{keystead, ok};
+    let s = TestServer::spawn();
+    let op = s.admin("op@example.test");
+    let t = s.signup("ann@example.test");
+
+    let out = ok(
+        &s,
+        &["clients", "create", "--name", "Wiki", "--redirect-uri", CALLBACK, "--tenant-id", &t.tenant_id, "--json"],
+    );
+    let created: Value = serde_json::from_str(&out).expect("JSON");
+    let (id, secret) = (
+        created["client"]["id"].as_str().expect("id").to_owned(),
+        created["client_secret"].as_str().expect("secret").to_owned(),
+    );
+    assert_eq!(stored_hash(&s, &id), Some(sha256_hex(&secret)));
+    assert_eq!(
+        created["client"],
+        s.get(&format!("/v1/admin/clients/{id}"), Some(&op)).body["client"],
+        "the API's object"
+    );
+    let event = s.last_event(&op, "oauth_client.registered");
+    assert_eq!((&event["actor_type"], &event["actor_id"]), (&json!("system"), &Value::Null));
+
+    // The table prints the secret once, after the row.
+    let table = ok(&s, &["clients", "create", "--name", "Gateway", "--introspect"]);
+    assert!(
+        table.starts_with("ID") && table.contains("introspects") && table.contains("shown only this once"),
+        "{table}"
+    );
+    let gateway_secret = table.lines().last().expect("the secret line").to_owned();
+    assert_eq!(gateway_secret.len(), 43, "{table}");
+    let public =
+        ok(&s, &["clients", "create", "--name", "SPA", "--public", "--redirect-uri", "http://127.0.0.1:5173/cb"]);
+    assert!(public.contains("public") && !public.contains("secret"), "{public}");
+
+    let listed: Value = serde_json::from_str(&ok(&s, &["clients", "list", "--json"])).expect("JSON");
+    assert_eq!(listed, s.get("/v1/admin/clients", Some(&op)).body);
+    assert!(!listed.to_string().contains(&secret));
+    assert!(ok(&s, &["clients", "list", "--limit", "1"]).contains("more: --cursor "));
+
+    let rotated: Value = serde_json::from_str(&ok(&s, &["clients", "rotate-secret", &id, "--json"])).expect("JSON");
+    let new = rotated["client_secret"].as_str().expect("a new secret");
+    assert_eq!(stored_hash(&s, &id), Some(sha256_hex(new)));
+
+    let disabled: Value =
+        serde_json::from_str(&ok(&s, &["clients", "disable", &id, "--reason", "from the shell", "--json"]))
+            .expect("JSON");
+    assert_eq!(
+        (&disabled["client"]["status"], &disabled["client"]["disabled_reason"]),
+        (&json!("disabled"), &json!("from the shell"))
+    );
+    ok(&s, &["clients", "enable", &id, "--reason", "back"]);
+
+    for (args, needle) in [
+        (vec!["clients", "disable", &id, "--reason", "  "], "reason_required"),
+        (vec!["clients", "disable", "00000000-0000-4000-8000-000000000000", "--reason", "x"], "not_found"),
+        (vec!["clients", "create", "--name", "Bad", "--redirect-uri", "http://evil.test/cb"], "must be https"),
+        (vec!["clients", "create", "--name", "Bad", "--redirect-uri", CALLBACK, "--tenant-id", "nope"], "tenant_id"),
+        (vec!["clients", "rotate-secret", created["client"]["id"].as_str().unwrap_or_default(), "--bogus"], "--bogus"),
+    ] {
+        let out = keystead(&s, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(needle), "keystead {args:?}: {stderr}");
+    }
+}
