@@ -226,3 +226,35 @@ fn a_client_limited_to_a_tenant_sees_other_tenants_credentials_inactive() {
     let token = s.post("/v1/auth/token", Some(&b.token), json!({})).str("/access_token");
     inactive(&ask(&s, &id, &secret, &token));
 }
+
+/// What `/v1/verify/session` and forward authentication refuse, introspection calls
+/// inactive: a member whom the tenant's second-factor policy shuts out, with a session
+/// token or an access token got before the policy came.
+#[test]
+fn credentials_shut_out_by_a_policy_are_inactive() {
+    let s = TestServer::spawn();
+    let g = gateway(&s);
+    let owner = s.signup("owner@example.test");
+    let member = s.join(&owner.token, "mia@example.test", "member");
+    let token = s.post("/v1/auth/token", Some(&member.token), json!({})).str("/access_token");
+    active(&ask(&s, &g.id, &g.secret, &token));
+    s.enrol_totp("/v1/me/mfa", &owner.token);
+    assert_eq!(s.patch("/v1/tenant", Some(&owner.token), json!({ "require_mfa": true })).status, 200);
+    inactive(&ask(&s, &g.id, &g.secret, &member.token));
+    inactive(&ask(&s, &g.id, &g.secret, &token));
+    active(&ask(&s, &g.id, &g.secret, &owner.token));
+}
+
+/// A removed member's access token stops being active at once, though its signature and
+/// expiry still check out.
+#[test]
+fn an_access_token_of_a_removed_member_is_inactive() {
+    let s = TestServer::spawn();
+    let g = gateway(&s);
+    let owner = s.signup("owner@example.test");
+    let member = s.join(&owner.token, "mia@example.test", "member");
+    let token = s.post("/v1/auth/token", Some(&member.token), json!({})).str("/access_token");
+    assert_eq!(active(&ask(&s, &g.id, &g.secret, &token))["role"], "member");
+    assert_eq!(s.delete(&format!("/v1/tenant/members/{}", member.user_id), Some(&owner.token)).status, 204);
+    inactive(&ask(&s, &g.id, &g.secret, &token));
+}

@@ -379,3 +379,13 @@ fn clients_are_run_from_the_command_line() {
         assert!(!out.status.success() && stderr.contains(needle), "keystead {args:?}: {stderr}");
     }
 }
+
+#[test]
+fn an_operator_without_a_required_factor_is_403_until_it_enrols() {
+    let s = TestServer::with(|c| c.operator_mfa = keystead::types::MfaPolicy::Required);
+    let op = s.admin("op@example.test");
+    assert_error(&s.get("/v1/admin/clients", Some(&op)), 403, "mfa_enrolment_required");
+    let res = s.post("/v1/admin/clients", Some(&op), json!({ "name": "Wiki", "redirect_uris": [CALLBACK] }));
+    assert_error(&res, 403, "mfa_enrolment_required");
+    assert_eq!(clients_stored(&s), 0);
+}
