@@ -137,6 +137,8 @@ fn garbage_is_inactive_and_a_request_without_a_token_is_invalid() {
         }
         inactive(&ask(&s, &g.id, &g.secret, junk));
     }
+    // An operator's session token is of the other realm: no portal credential.
+    inactive(&ask(&s, &g.id, &g.secret, &g.op));
     let auth = basic(&g.id, &g.secret);
     let send = |headers: &[(&str, &str)], body: &str| {
         s.send("POST", "/v1/oauth/introspect", None, headers, Some(body.as_bytes()))
