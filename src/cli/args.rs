@@ -59,6 +59,12 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Run the OpenID Connect clients (and gateways' introspecting clients) from the
+    /// server's machine, as an operator would (changes audited as "system").
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
     /// Manage the keys that sign access tokens (a running server follows at once).
     SigningKeys {
         #[command(subcommand)]
@@ -132,6 +138,67 @@ pub enum TenantsCommand {
     Delete(ChangeArgs),
     /// Restore a suspended or deleted tenant (and the memberships its deletion disabled).
     Restore(ChangeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientsCommand {
+    /// List clients, newest first.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Register a client; a confidential one's secret is printed this once.
+    Create(CreateClientArgs),
+    /// Give a confidential client a new secret, printed this once; the old one stops working.
+    RotateSecret {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The client id.
+        id: String,
+        /// Print the API's JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a client: it can no longer authenticate (sign people in, introspect).
+    Disable(ChangeArgs),
+    /// Enable a disabled client.
+    Enable(ChangeArgs),
+}
+
+/// `clients create`: the fields of `POST /v1/admin/clients`.
+#[derive(Args, Debug, Clone)]
+pub struct CreateClientArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The application's name, shown on the consent page.
+    #[arg(long)]
+    pub name: String,
+    /// Where the application receives the sign-in (repeat for several; exact match).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may return (repeat for several; exact match).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A single-page or native app: no secret, PKCE required.
+    #[arg(long)]
+    pub public: bool,
+    /// No consent page.
+    #[arg(long)]
+    pub trusted: bool,
+    /// May call /v1/oauth/introspect (a gateway).
+    #[arg(long)]
+    pub introspect: bool,
+    /// Only members of this tenant sign in through it, and it introspects only this tenant's credentials.
+    #[arg(long)]
+    pub tenant_id: Option<String>,
+    /// How its ID tokens are signed: RS256 (default), ES256 or EdDSA.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// Print the API's JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -210,7 +277,7 @@ pub struct CreateTenantArgs {
 pub struct ChangeArgs {
     #[command(flatten)]
     pub db: DbArgs,
-    /// The id of the tenant or account.
+    /// The id of the tenant, account or client.
     pub id: String,
     /// Why: recorded in the audit log.
     #[arg(long)]

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `check`, `admin create`, `backup`, `demo`, `tenants`, `users`,
-//! `signing-keys rotate`. A door
+//! `clients`, `signing-keys rotate`. A door
 //! like the API: it parses, calls the same core operations, and prints a table or, with
 //! `--json`, the API's objects.
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::api::json::{self, Account, List, Tenant};
+use crate::api::json::{self, Account, Client, List, Tenant};
 use crate::app::App;
 use crate::config::Config;
 use crate::core::admin_tenants::{self, Lifecycle, NewTenant};
 use crate::core::admin_users::{self, AccountChange, AccountFilter};
 use crate::core::mfa;
+use crate::core::oidc::clients::{self, ClientChange, NewClient, WithSecret};
 use crate::core::operators::{self, NewAdmin};
 use crate::core::principal::{Actor, Staff};
 use crate::core::signing;
@@ -33,8 +34,8 @@ mod demo_company;
 mod demo_people;
 
 use args::{
-    AdminCommand, ChangeArgs, Cli, Command, CreateTenantArgs, DbArgs, ListArgs, SigningKeysCommand, TenantsCommand,
-    UsersCommand,
+    AdminCommand, ChangeArgs, Cli, ClientsCommand, Command, CreateClientArgs, CreateTenantArgs, DbArgs, ListArgs,
+    SigningKeysCommand, TenantsCommand, UsersCommand,
 };
 
 pub fn run(cli: Cli) -> Result<(), Error> {
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::BenchSeed(args) => bench_seed::run(&args),
         Command::Tenants { command } => tenants(command),
         Command::Users { command } => users(command),
+        Command::Clients { command } => clients(command),
         Command::SigningKeys { command: SigningKeysCommand::Rotate { db, json } } => {
             let r = signing::rotate(&open(&db)?)?;
             let (signs_from, retired_at) = (r.signs_from.rfc3339(), r.retired_at.rfc3339());
@@ -196,6 +198,68 @@ fn users(command: UsersCommand) -> Result<(), Error> {
     let app = open(&db)?;
     let view = admin_users::change_account(&app, &Staff::System, id.parse()?, change, &Reason::parse(Some(&reason))?)?;
     print_one(json, "account", &Account::of(&view), ACCOUNT_COLUMNS, account_row)
+}
+
+const CLIENT_COLUMNS: &[&str] = &["ID", "KIND", "STATUS", "TENANT", "CREATED", "NAME"];
+
+fn client_row(c: &Client<'_>) -> Vec<String> {
+    let kind = match (c.public, c.introspect) {
+        (true, _) => "public",
+        (false, true) => "introspects",
+        (false, false) => "confidential",
+    };
+    let tenant = c.tenant_id.map_or_else(|| "-".to_owned(), |t| t.to_string());
+    vec![c.id.to_string(), kind.into(), c.status.to_string(), tenant, c.created_at.rfc3339(), c.name.into()]
+}
+
+fn clients(command: ClientsCommand) -> Result<(), Error> {
+    let (args, change) = match command {
+        ClientsCommand::List { db, list } => {
+            let app = open(&db)?;
+            let (rows, next) = clients::list_clients(&app, &Staff::System, &page(&list)?)?;
+            return print_list(&list, &List::of(&rows, next, Client::of), CLIENT_COLUMNS, client_row);
+        }
+        ClientsCommand::Create(args) => return create_client(args),
+        ClientsCommand::RotateSecret { db, id, json } => {
+            let out = clients::rotate_secret(&open(&db)?, &Staff::System, id.parse()?)?;
+            return print_with_secret(json, &out);
+        }
+        ClientsCommand::Disable(args) => (args, ClientChange::Disable),
+        ClientsCommand::Enable(args) => (args, ClientChange::Enable),
+    };
+    let ChangeArgs { db, id, reason, json } = args;
+    let app = open(&db)?;
+    let client = clients::change_client(&app, &Staff::System, id.parse()?, change, &Reason::parse(Some(&reason))?)?;
+    print_one(json, "client", &Client::of(&client), CLIENT_COLUMNS, client_row)
+}
+
+fn create_client(args: CreateClientArgs) -> Result<(), Error> {
+    let app = open(&args.db)?;
+    let input = NewClient {
+        name: args.name,
+        redirect_uris: args.redirect_uris,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
+        public: args.public,
+        trusted: args.trusted,
+        introspect: args.introspect,
+        tenant_id: args.tenant_id.as_deref().map(clients::tenant_ref).transpose()?,
+        id_token_alg: args.id_token_alg.as_deref().map(clients::signing_alg).transpose()?,
+    };
+    print_with_secret(args.json, &clients::register(&app, &Staff::System, input)?)
+}
+
+/// A client just registered or rotated, with its secret: the one time it is shown.
+fn print_with_secret(as_json: bool, out: &WithSecret) -> Result<(), Error> {
+    if as_json {
+        return print_json(&json::with_secret(out));
+    }
+    print_table(CLIENT_COLUMNS, vec![client_row(&Client::of(&out.client))]);
+    if let Some(secret) = &out.secret {
+        println!();
+        println!("client secret (shown only this once; only its SHA-256 is stored):");
+        println!("{}", secret.expose());
+    }
+    Ok(())
 }
 
 fn print_json(value: &impl Serialize) -> Result<(), Error> {

@@ -8,6 +8,7 @@
 //! `render` can find it.
 pub mod admin;
 pub mod admin_admins;
+pub mod admin_clients;
 pub mod admin_oversight;
 pub mod admin_tenants;
 pub mod admin_users;

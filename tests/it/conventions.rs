@@ -336,8 +336,8 @@ fn the_openapi_document_names_every_route() {
 fn the_routes_listed_as_not_yet_served_are_not_served() {
     let s = TestServer::spawn();
     let doc = s.get("/v1/openapi.json", None).body;
+    // Empty once every route of the contract is served; the list stays for the next one.
     let unbuilt = doc["x-keystead-not-yet-served"].as_array().expect("the list");
-    assert!(!unbuilt.is_empty());
     for route in unbuilt {
         let (method, path) = route.as_str().and_then(|r| r.split_once(' ')).expect("METHOD /path");
         assert!(

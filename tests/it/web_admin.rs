@@ -34,6 +34,7 @@ fn pages(t: &str, u: &str) -> Vec<String> {
         "/admin/audit",
         "/admin/outbox",
         "/admin/admins",
+        "/admin/clients",
     ]
     .map(str::to_owned)
     .into();

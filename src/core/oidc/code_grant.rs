@@ -36,16 +36,17 @@ pub fn exchange(app: &App, client: &ClientRow, input: &Exchange<'_>) -> Result<T
     }
     check(&found.row, client, input, now)?;
     let grant_id = GrantId::random();
-    let minted = app.db.write(|tx| {
+    let issued = app.db.write(|tx| {
         if !oauth_codes::redeem(tx, &hash, grant_id, now)? {
             return Ok(None);
         }
         let opened = grants::open(tx, grant_id, &found.row, now)?;
         // The account, membership, tenant and client must still be active now.
         let Some((grant, role)) = oauth_grants::find_live(tx, opened.id, now)? else { return Ok(None) };
-        grants::mint(app, tx, client, &grant, role, found.row.nonce.as_deref(), now).map(Some)
+        grants::issue(tx, grant, role, found.row.nonce.clone(), now).map(Some)
     })?;
-    minted.ok_or_else(|| OAuthError::invalid_grant("the code is not valid"))
+    let issued = issued.ok_or_else(|| OAuthError::invalid_grant("the code is not valid"))?;
+    Ok(grants::sign(app, client, issued, now)?)
 }
 
 /// The checks of RFC 6749 §4.1.3 and RFC 7636 §4.6, each failing as `invalid_grant`

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::core::signing;
 use crate::crypto::secret::{Secret, random_token};
 use crate::error::Error;
+use crate::store::accounts::AccountRow;
 use crate::store::oauth_clients::ClientRow;
 use crate::store::oauth_codes::CodeRow;
 use crate::store::oauth_grants::GrantRow;
@@ -19,6 +20,8 @@ use crate::types::{ClientId, GrantId, Role, SigningAlg, TenantId, Timestamp, Use
 /// How long an access token of a client lives: as the portal's, since neither can be
 /// recalled from a service that checks it offline.
 pub const ACCESS_LIFETIME_SECS: i64 = crate::core::access_tokens::LIFETIME_SECS;
+// A retired signing key stays published this long after it stops signing.
+const _: () = assert!(ACCESS_LIFETIME_SECS <= signing::MAX_TOKEN_LIFETIME_SECS);
 /// How long a grant's refresh chain lasts from its sign-in, however often it is used:
 /// after that the person signs in again.
 pub const GRANT_LIFETIME_SECS: i64 = 30 * 86_400;
@@ -68,19 +71,37 @@ struct AccessClaims<'a> {
     exp: i64,
 }
 
-/// The tokens of a live grant, its member holding `role` now; a refresh token only with
-/// `offline_access` (OIDC Core §11).
-pub fn mint(
-    app: &App,
+/// What the tokens of a live grant will say, gathered in the transaction that issues
+/// them (the refresh token is stored there); `sign` turns it into `Tokens` after that
+/// transaction commits, since signing may make a missing key in a write of its own.
+pub struct Issued {
+    pub grant: GrantRow,
+    /// The member's role now.
+    pub role: Role,
+    account: AccountRow,
+    refresh_token: Option<Secret>,
+    nonce: Option<String>,
+}
+
+/// Issues the tokens of a live grant: a refresh token only with `offline_access` (OIDC
+/// Core §11); `nonce` only for the ID token of a code.
+pub fn issue(
     tx: &Transaction<'_>,
-    client: &ClientRow,
-    grant: &GrantRow,
+    grant: GrantRow,
     role: Role,
-    nonce: Option<&str>,
+    nonce: Option<String>,
     now: Timestamp,
-) -> Result<Tokens, Error> {
+) -> Result<Issued, Error> {
     let account = accounts::get(tx, grant.user_id)?.ok_or_else(|| Error::internal("a live grant has no account"))?;
-    let scope = Scope::parse(&grant.scope);
+    let offline = Scope::parse(&grant.scope).has("offline_access");
+    let refresh_token = if offline { Some(new_refresh_token(tx, grant.id, now)?) } else { None };
+    Ok(Issued { grant, role, account, refresh_token, nonce })
+}
+
+/// Signs what `issue` gathered: the access token (EdDSA, for us) and the ID token (the
+/// client's algorithm).
+pub fn sign(app: &App, client: &ClientRow, issued: Issued, now: Timestamp) -> Result<Tokens, Error> {
+    let Issued { grant, role, account, refresh_token, nonce } = issued;
     let access = AccessClaims {
         iss: &app.config.base_url,
         aud: client.id,
@@ -94,14 +115,14 @@ pub fn mint(
         iat: now.unix(),
         exp: now.unix() + ACCESS_LIFETIME_SECS,
     };
-    let id_token = id_token::sign(app, client, grant, &account, role, &scope, nonce, now)?;
-    let refresh_token = if scope.has("offline_access") { Some(new_refresh_token(tx, grant.id, now)?) } else { None };
+    let scope = Scope::parse(&grant.scope);
+    let id_token = id_token::sign(app, client, &grant, &account, role, &scope, nonce.as_deref(), now)?;
     Ok(Tokens {
         access_token: signing::sign(app, SigningAlg::EdDsa, &access)?,
         expires_in: ACCESS_LIFETIME_SECS,
         id_token,
         refresh_token,
-        scope: grant.scope.clone(),
+        scope: grant.scope,
     })
 }
 

@@ -12,6 +12,8 @@ use crate::types::{Role, TenantId, Timestamp};
 
 /// How long an ID token is valid: it is read once, at sign-in.
 pub const LIFETIME_SECS: i64 = 300;
+// A retired signing key stays published this long after it stops signing.
+const _: () = assert!(LIFETIME_SECS <= signing::MAX_TOKEN_LIFETIME_SECS);
 
 /// What a client learns of the person, by scope (API.md: `sub` is the account id; `tid`
 /// and `role` are the tenant the grant acts in and the role there now).

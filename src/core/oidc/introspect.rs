@@ -18,11 +18,13 @@ use serde::Serialize;
 use super::OAuthError;
 use super::client_auth::{self, ClientCredentials};
 use crate::app::App;
+use crate::core::mfa::policy;
 use crate::core::principal::{Origin, PortalUser};
 use crate::core::verify::{self, KeyVerdict};
 use crate::core::{access_tokens, forward_auth};
 use crate::crypto::api_key;
-use crate::types::{KeyId, Role, SessionId, TenantId, UserId};
+use crate::error::Error;
+use crate::types::{KeyId, Person, Role, SessionId, TenantId, UserId};
 
 /// The answer (RFC 7662 §2.2): `{"active": false}` alone for anything not live, else the
 /// claims of its kind. `token_type` is `api_key`, `session_token` or `Bearer` (an access
@@ -84,7 +86,7 @@ pub fn introspect(
 
 fn key(app: &App, origin: &Origin, raw: &str) -> Result<Option<Introspection>, OAuthError> {
     let KeyVerdict::Valid(k) = verify::verify_key(app, &origin.ip, raw)? else { return Ok(None) };
-    let scopes: Vec<String> = serde_json::from_str(k.scopes.get()).map_err(crate::error::Error::internal)?;
+    let scopes: Vec<String> = serde_json::from_str(k.scopes.get()).map_err(Error::internal)?;
     Ok(Some(Introspection {
         active: true,
         token_type: Some("api_key"),
@@ -114,7 +116,8 @@ fn session(app: &App, origin: &Origin, token: &str) -> Result<Option<Introspecti
 
 /// An access token whose signature, issuer, audience and expiry check out, held by a
 /// person still allowed in its tenant (forward authentication's rule: a token outlives a
-/// removal by minutes at most, and is not taken at its word here either).
+/// removal by minutes at most, and is not taken at its word here either), whom the
+/// tenant's second-factor policy does not shut out (as `/v1/verify/session` decides).
 fn access_token(app: &App, origin: &Origin, token: &str) -> Result<Option<Introspection>, OAuthError> {
     let Some(b) = access_tokens::verify(app, token, app.clock.now())? else { return Ok(None) };
     let who = PortalUser {
@@ -125,6 +128,11 @@ fn access_token(app: &App, origin: &Origin, token: &str) -> Result<Option<Intros
         origin: origin.clone(),
     };
     let Some(profile) = forward_auth::signed_in(app, who)? else { return Ok(None) };
+    match policy::gate(app, Person::User(b.user), Some(b.tenant)) {
+        Ok(()) => {}
+        Err(Error::MfaEnrolmentRequired) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
     Ok(Some(Introspection {
         active: true,
         token_type: Some("Bearer"),
