@@ -71,9 +71,14 @@ impl TestServer {
         Client { id: res.str("/client/id"), secret: res.body["client_secret"].as_str().map(str::to_owned) }
     }
 
-    /// A token-endpoint request (RFC 6749 §4.1.3) as the client makes it: a confidential
-    /// one with its secret as Basic credentials, a public one with only its `client_id`.
+    /// A token-endpoint request (RFC 6749 §4.1.3) as the client makes it.
     pub fn token_request(&self, client: &Client, fields: &[(&str, &str)]) -> Res {
+        self.client_request(client, "/v1/oauth/token", fields)
+    }
+
+    /// A form POST by a client to one of our endpoints: a confidential one with its secret
+    /// as Basic credentials, a public one with only its `client_id`.
+    pub fn client_request(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Res {
         let mut fields = fields.to_vec();
         let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
         let basic = client
@@ -85,7 +90,7 @@ impl TestServer {
             None => fields.push(("client_id", &client.id)),
         }
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        self.send("POST", "/v1/oauth/token", None, &headers, Some(body.as_bytes()))
+        self.send("POST", path, None, &headers, Some(body.as_bytes()))
     }
 
     /// Exchanges a code with the verifier of `pkce`.

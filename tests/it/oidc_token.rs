@@ -32,9 +32,17 @@ fn a_code_is_good_once_and_its_replay_revokes_what_it_gave() {
     assert_eq!(first.status, 200, "{}", first.text);
     let access = first.str("/access_token");
     assert_eq!(s.get("/v1/oauth/userinfo", Some(&access)).status, 200);
+    let gateway = s.client(json!({ "introspect": true }));
+    let seen = s.client_request(&gateway, "/v1/oauth/introspect", &[("token", &access)]);
+    assert_eq!((seen.status, &seen.body["active"]), (200, &json!(true)), "{}", seen.text);
+    assert_eq!(seen.body["client_id"], client.id.as_str());
+    assert_eq!(seen.body["sub"], owner.user_id.as_str());
+    assert_eq!(seen.body["scope"], "email openid profile");
     assert_oauth_error(&s.redeem(&client, &code, &pkce), 400, "invalid_grant");
     // Someone else held the code: the tokens of its first use end too.
     assert_oauth_error(&s.get("/v1/oauth/userinfo", Some(&access)), 401, "invalid_token");
+    let seen = s.client_request(&gateway, "/v1/oauth/introspect", &[("token", &access)]);
+    assert_eq!(seen.body, json!({ "active": false }));
     let revoked: i64 =
         s.db().query_row("SELECT count(*) FROM oauth_grants WHERE revoked_at IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(revoked, 1);

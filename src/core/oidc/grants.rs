@@ -133,13 +133,24 @@ pub fn new_refresh_token(tx: &Transaction<'_>, grant: GrantId, now: Timestamp) -
     Ok(token)
 }
 
-/// The live grant and role behind a client's access token (a JWT of ours with `gid`), as
-/// userinfo and introspection read it; None for anything else.
-pub fn by_access_token(app: &App, token: &str) -> Result<Option<(GrantRow, Role, Scope)>, Error> {
+/// A client's live access token, as userinfo and introspection read it.
+pub struct ClientAccess {
+    pub grant: GrantRow,
+    /// The member's role now.
+    pub role: Role,
+    pub scope: Scope,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The live grant behind a client's access token (a JWT of ours with `gid`); None for
+/// anything else, or once the grant is revoked.
+pub fn by_access_token(app: &App, token: &str) -> Result<Option<ClientAccess>, Error> {
     #[derive(serde::Deserialize)]
     struct Checked {
         iss: String,
         gid: String,
+        iat: i64,
         exp: i64,
     }
     let now = app.clock.now();
@@ -150,8 +161,8 @@ pub fn by_access_token(app: &App, token: &str) -> Result<Option<(GrantRow, Role,
     }
     let Ok(gid) = c.gid.parse() else { return Ok(None) };
     let live = app.db.read(|conn| oauth_grants::find_live(conn, gid, now))?;
-    Ok(live.map(|(g, role)| {
-        let scope = Scope::parse(&g.scope);
-        (g, role, scope)
+    Ok(live.map(|(grant, role)| {
+        let scope = Scope::parse(&grant.scope);
+        ClientAccess { grant, role, scope, iat: c.iat, exp: c.exp }
     }))
 }

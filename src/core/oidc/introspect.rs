@@ -7,7 +7,7 @@
 //! Choices where RFC 7662 leaves them open:
 //! - The kind is read off the token's shape (a well-formed API key, a three-part JWT, else
 //!   a session token); `token_type_hint` is accepted and not needed (§2.1 lets the server
-//!   ignore it). Refresh tokens are not introspected: they answer inactive.
+//!   ignore it). A client's access token (from the token endpoint) is live while its grant is.
 //! - A client that authenticates but may not introspect gets the same 401 `invalid_client`
 //!   as a wrong secret (§2.3 answers a caller that is not allowed with 401): the endpoint
 //!   never confirms to the holder of a relying party's stolen secret that it is valid.
@@ -15,8 +15,8 @@
 //!   it would an unknown one.
 use serde::Serialize;
 
-use super::OAuthError;
 use super::client_auth::{self, ClientCredentials};
+use super::{OAuthError, grants};
 use crate::app::App;
 use crate::core::mfa::policy;
 use crate::core::principal::{Origin, PortalUser};
@@ -24,7 +24,7 @@ use crate::core::verify::{self, KeyVerdict};
 use crate::core::{access_tokens, forward_auth};
 use crate::crypto::api_key;
 use crate::error::Error;
-use crate::types::{KeyId, Person, Role, SessionId, TenantId, UserId};
+use crate::types::{ClientId, KeyId, Person, Role, SessionId, TenantId, UserId};
 
 /// The answer (RFC 7662 §2.2): `{"active": false}` alone for anything not live, else the
 /// claims of its kind. `token_type` is `api_key`, `session_token` or `Bearer` (an access
@@ -55,6 +55,9 @@ pub struct Introspection {
     pub aud: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// The client a client access token was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
 }
 
 impl Introspection {
@@ -119,7 +122,7 @@ fn session(app: &App, origin: &Origin, token: &str) -> Result<Option<Introspecti
 /// removal by minutes at most, and is not taken at its word here either), whom the
 /// tenant's second-factor policy does not shut out (as `/v1/verify/session` decides).
 fn access_token(app: &App, origin: &Origin, token: &str) -> Result<Option<Introspection>, OAuthError> {
-    let Some(b) = access_tokens::verify(app, token, app.clock.now())? else { return Ok(None) };
+    let Some(b) = access_tokens::verify(app, token, app.clock.now())? else { return client_access_token(app, token) };
     let who = PortalUser {
         session_id: b.session,
         user_id: b.user,
@@ -144,6 +147,26 @@ fn access_token(app: &App, origin: &Origin, token: &str) -> Result<Option<Intros
         iat: Some(b.iat),
         aud: Some(access_tokens::audience(app).to_owned()),
         iss: Some(app.config.base_url.clone()),
+        ..Introspection::default()
+    }))
+}
+
+/// An access token the token endpoint gave a client: live while its grant is (which the
+/// grant's account, membership, tenant and client being active is part of).
+fn client_access_token(app: &App, token: &str) -> Result<Option<Introspection>, OAuthError> {
+    let Some(access) = grants::by_access_token(app, token)? else { return Ok(None) };
+    Ok(Some(Introspection {
+        active: true,
+        token_type: Some("Bearer"),
+        scope: Some(access.scope.to_string()),
+        sub: Some(access.grant.user_id),
+        tid: Some(access.grant.tenant_id),
+        role: Some(access.role),
+        exp: Some(access.exp),
+        iat: Some(access.iat),
+        aud: Some(access.grant.client_id.to_string()),
+        iss: Some(app.config.base_url.clone()),
+        client_id: Some(access.grant.client_id),
         ..Introspection::default()
     }))
 }

@@ -10,7 +10,7 @@ use crate::store::accounts;
 /// client access token.
 pub fn claims(app: &App, token: &str) -> Result<Map<String, Value>, OAuthError> {
     let invalid = || OAuthError::new("invalid_token", "the access token is not valid");
-    let (grant, role, scope) = grants::by_access_token(app, token)?.ok_or_else(invalid)?;
-    let account = app.db.read(|c| accounts::get(c, grant.user_id))?.ok_or_else(invalid)?;
-    Ok(id_token::person_claims(&account, &scope, grant.tenant_id, role))
+    let access = grants::by_access_token(app, token)?.ok_or_else(invalid)?;
+    let account = app.db.read(|c| accounts::get(c, access.grant.user_id))?.ok_or_else(invalid)?;
+    Ok(id_token::person_claims(&account, &access.scope, access.grant.tenant_id, access.role))
 }
