@@ -112,6 +112,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/oauth/token", api::oidc::token),
     route(Get, "/oauth/userinfo", api::oidc::userinfo),
     route(Post, "/oauth/userinfo", api::oidc::userinfo),
+    route(Post, "/oauth/revoke", api::oidc::revoke),
     route(Get, "/v1/admin/audit", api::audit::admin_list),
     route(Get, "/v1/admin/outbox", api::oversight::outbox),
 ];
@@ -208,9 +209,17 @@ pub static PAGES: &[Route] = &[
 ];
 
 /// Paths of the JSON API, whose errors are JSON; every other path is a page's.
+/// The OAuth endpoints that clients call directly answer JSON too; `/oauth/authorize` and
+/// `/oauth/logout` are pages a browser visits.
 fn is_api(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/") || path.starts_with("/.well-known/") || path.starts_with("/healthz")
+    path == "/v1"
+        || path.starts_with("/v1/")
+        || path.starts_with("/.well-known/")
+        || path.starts_with("/healthz")
+        || OAUTH_API.contains(&path)
 }
+
+const OAUTH_API: [&str; 3] = ["/oauth/token", "/oauth/userinfo", "/oauth/revoke"];
 
 /// Matches `path` against a template; the captured parameters on success.
 fn matches(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {

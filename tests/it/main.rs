@@ -34,6 +34,8 @@ mod metrics;
 mod mfa;
 mod mfa_policy;
 mod notices;
+mod oidc_fixtures;
+mod oidc_refresh;
 mod passkeys;
 mod proxies;
 mod prune;

@@ -68,25 +68,29 @@ struct AccessClaims<'a> {
     exp: i64,
 }
 
-/// The tokens of a live grant, its member holding `role` now; a refresh token only with
-/// `offline_access` (OIDC Core §11).
+/// The tokens of a live grant, its member holding `role` now, for `scope` (the grant's,
+/// or less when a refresh narrows it); a refresh token only when the grant has
+/// `offline_access` (OIDC Core §11), whatever a refresh narrowed, since the refresh token
+/// keeps the grant's scope (RFC 6749 §6).
+#[allow(clippy::too_many_arguments)]
 pub fn mint(
     app: &App,
     tx: &Transaction<'_>,
     client: &ClientRow,
     grant: &GrantRow,
+    scope: &Scope,
     role: Role,
     nonce: Option<&str>,
     now: Timestamp,
 ) -> Result<Tokens, Error> {
     let account = accounts::get(tx, grant.user_id)?.ok_or_else(|| Error::internal("a live grant has no account"))?;
-    let scope = Scope::parse(&grant.scope);
+    let scope_text = scope.to_string();
     let access = AccessClaims {
         iss: &app.config.base_url,
         aud: client.id,
         sub: grant.user_id,
         client_id: client.id,
-        scope: &grant.scope,
+        scope: &scope_text,
         tid: grant.tenant_id,
         role,
         gid: grant.id,
@@ -94,14 +98,15 @@ pub fn mint(
         iat: now.unix(),
         exp: now.unix() + ACCESS_LIFETIME_SECS,
     };
-    let id_token = id_token::sign(app, client, grant, &account, role, &scope, nonce, now)?;
-    let refresh_token = if scope.has("offline_access") { Some(new_refresh_token(tx, grant.id, now)?) } else { None };
+    let id_token = id_token::sign(app, client, grant, &account, role, scope, nonce, now)?;
+    let offline = Scope::parse(&grant.scope).has("offline_access");
+    let refresh_token = if offline { Some(new_refresh_token(tx, grant.id, now)?) } else { None };
     Ok(Tokens {
         access_token: signing::sign(app, SigningAlg::EdDsa, &access)?,
         expires_in: ACCESS_LIFETIME_SECS,
         id_token,
         refresh_token,
-        scope: grant.scope.clone(),
+        scope: scope_text,
     })
 }
 
@@ -113,12 +118,14 @@ pub fn new_refresh_token(tx: &Transaction<'_>, grant: GrantId, now: Timestamp) -
 }
 
 /// The live grant and role behind a client's access token (a JWT of ours with `gid`), as
-/// userinfo and introspection read it; None for anything else.
+/// userinfo and introspection read it, with the token's own scope (a refresh may have
+/// narrowed it below the grant's); None for anything else.
 pub fn by_access_token(app: &App, token: &str) -> Result<Option<(GrantRow, Role, Scope)>, Error> {
     #[derive(serde::Deserialize)]
     struct Checked {
         iss: String,
         gid: String,
+        scope: String,
         exp: i64,
     }
     let now = app.clock.now();
@@ -129,8 +136,5 @@ pub fn by_access_token(app: &App, token: &str) -> Result<Option<(GrantRow, Role,
     }
     let Ok(gid) = c.gid.parse() else { return Ok(None) };
     let live = app.db.read(|conn| oauth_grants::find_live(conn, gid, now))?;
-    Ok(live.map(|(g, role)| {
-        let scope = Scope::parse(&g.scope);
-        (g, role, scope)
-    }))
+    Ok(live.map(|(g, role)| (g, role, Scope::parse(&c.scope))))
 }

@@ -11,6 +11,8 @@ pub mod discovery;
 pub mod grants;
 pub mod id_token;
 pub mod introspect;
+pub mod refresh_grant;
+pub mod revocation;
 pub mod userinfo;
 
 use std::fmt;
