@@ -36,6 +36,7 @@ mod mfa_policy;
 mod notices;
 mod oidc_fixtures;
 mod oidc_refresh;
+mod oidc_revoke;
 mod passkeys;
 mod proxies;
 mod prune;
