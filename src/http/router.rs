@@ -127,6 +127,9 @@ pub static PAGES: &[Route] = &[
     route(Post, "/login/mfa", web::login_mfa::portal),
     route(Get, "/oauth/authorize", web::oauth_authorize::request),
     route(Post, "/oauth/authorize", web::oauth_authorize::answer),
+    route(Get, "/oauth/logout", web::oauth_logout::request),
+    route(Post, "/oauth/logout", web::oauth_logout::posted),
+    route(Post, "/oauth/logout/confirm", web::oauth_logout::confirm),
     route(Post, "/logout", web::session::logout),
     route(Get, "/signup", web::session::signup_form),
     route(Post, "/signup", web::session::signup),
@@ -208,6 +211,11 @@ pub static PAGES: &[Route] = &[
     route(Get, "/assets/{*path}", assets::serve),
 ];
 
+/// Pages that another site posts to by design, without our CSRF token: a client's logout
+/// request (RP-Initiated Logout 1.0 §2), which ends a session by itself only when its
+/// `id_token_hint` names that session (`core::oidc::logout`), as its GET does.
+const CROSS_SITE_POSTS: [&str; 1] = ["/oauth/logout"];
+
 /// Paths of the JSON API, whose errors are JSON; every other path is a page's.
 /// The OAuth endpoints that clients call directly answer JSON too; `/oauth/authorize` and
 /// `/oauth/logout` are pages a browser visits.
@@ -263,7 +271,7 @@ pub fn dispatch(app: &App, req: &mut Req) -> Response {
         found => found,
     };
     let page = found.and_then(|handler| {
-        if req.method == Method::Post {
+        if req.method == Method::Post && !CROSS_SITE_POSTS.contains(&req.route) {
             csrf::check(app, req)?;
         }
         handler(app, req)

@@ -23,6 +23,7 @@ pub mod links;
 pub mod listing;
 pub mod login_mfa;
 pub mod oauth_authorize;
+pub mod oauth_logout;
 pub mod security;
 pub mod session;
 

@@ -35,6 +35,7 @@ mod mfa;
 mod mfa_policy;
 mod notices;
 mod oidc_fixtures;
+mod oidc_logout;
 mod oidc_refresh;
 mod oidc_revoke;
 mod passkeys;

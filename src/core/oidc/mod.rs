@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod grants;
 pub mod id_token;
 pub mod introspect;
+pub mod logout;
 pub mod refresh_grant;
 pub mod revocation;
 pub mod userinfo;
