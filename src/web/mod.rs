@@ -12,6 +12,7 @@ pub mod admin_oversight;
 pub mod admin_tenants;
 pub mod admin_users;
 pub mod app;
+pub mod app_apps;
 pub mod app_audit;
 pub mod app_keys;
 pub mod app_sessions;

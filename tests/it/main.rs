@@ -57,6 +57,7 @@ mod web_admin_oversight;
 mod web_admin_tenants;
 mod web_admin_users;
 mod web_app;
+mod web_apps;
 mod web_forms;
 mod web_links;
 mod web_mfa;

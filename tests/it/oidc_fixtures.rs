@@ -54,22 +54,24 @@ impl TestServer {
     pub fn code_for(&self, client: &Client, session: &str, scope: &str) -> String {
         let b = Browser::new(self);
         b.set_cookie("ks_session", session);
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("response_type", "code"),
-                ("client_id", &client.id),
+        let page = b.get(&format!("/oauth/authorize?{}", authorize_query(client, scope)));
+        code_of(page.header("location").unwrap_or_else(|| panic!("no redirect: {}", page.text)))
+    }
+
+    /// Redeems `code` at the token endpoint.
+    pub fn redeem(&self, client: &Client, code: &str) -> Res {
+        let res = self.oauth_post(
+            "/oauth/token",
+            client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
                 ("redirect_uri", REDIRECT),
-                ("scope", scope),
-                ("state", "st"),
-                ("nonce", "n-1"),
-                ("code_challenge", CHALLENGE),
-                ("code_challenge_method", "S256"),
-            ])
-            .finish();
-        let page = b.get(&format!("/oauth/authorize?{query}"));
-        let location = page.header("location").unwrap_or_else(|| panic!("no redirect: {}", page.text));
-        let url = url::Url::parse(location).expect("a URL");
-        url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code")
+                ("code_verifier", VERIFIER),
+            ],
+        );
+        assert_eq!(res.status, 200, "{}", res.text);
+        res
     }
 
     /// A form post to one of the client endpoints (`/oauth/token`, `/oauth/revoke`) as
@@ -86,18 +88,7 @@ impl TestServer {
     /// The token response of a whole sign-in: a code for `scope`, redeemed.
     pub fn sign_in_to(&self, client: &Client, session: &str, scope: &str) -> Res {
         let code = self.code_for(client, session, scope);
-        let res = self.oauth_post(
-            "/oauth/token",
-            client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-        );
-        assert_eq!(res.status, 200, "{}", res.text);
-        res
+        self.redeem(client, &code)
     }
 
     /// A refresh with `token` (and these extra fields).
@@ -128,4 +119,31 @@ impl TestServer {
 pub fn assert_oauth_error(res: &Res, status: u16, code: &str) {
     assert_eq!((res.status, res.body["error"].as_str()), (status, Some(code)), "{}", res.text);
     assert_eq!(res.header("cache-control"), Some("no-store"));
+}
+
+/// The authorization request's parameters (with PKCE) of `client` for `scope`.
+pub fn authorize_params<'a>(client: &'a Client, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", &client.id),
+        ("redirect_uri", REDIRECT),
+        ("scope", scope),
+        ("state", "st"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+pub fn authorize_query(client: &Client, scope: &str) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(authorize_params(client, scope)).finish()
+}
+
+/// The `code` of the redirect back to the client.
+pub fn code_of(location: &str) -> String {
+    let url = url::Url::parse(location).expect("a URL");
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code: {location}"))
 }
