@@ -337,7 +337,7 @@ fn the_routes_listed_as_not_yet_served_are_not_served() {
     let s = TestServer::spawn();
     let doc = s.get("/v1/openapi.json", None).body;
     let unbuilt = doc["x-keystead-not-yet-served"].as_array().expect("the list");
-    assert!(!unbuilt.is_empty());
+    // Empty once every contract route is served (the OpenID Connect ones were the last).
     for route in unbuilt {
         let (method, path) = route.as_str().and_then(|r| r.split_once(' ')).expect("METHOD /path");
         assert!(
