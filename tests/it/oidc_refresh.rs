@@ -197,3 +197,29 @@ fn a_removed_member_loses_its_grants_in_that_tenant_only() {
     assert_ended(&s, &client, &tokens);
     assert_eq!(s.refresh(&client, &owners.str("/refresh_token"), &[]).status, 200);
 }
+
+#[test]
+fn a_disabled_account_loses_its_grants_and_enabling_it_does_not_bring_them_back() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@dis.test");
+    let client = s.oidc_client(&op, "Dashboard", json!({}));
+    let owner = s.signup("owner@dis.test");
+    let member = s.join(&owner.token, "member@dis.test", "member");
+    let tokens = s.sign_in_to(&client, &member.token, OFFLINE);
+    let path = |what: &str| format!("/v1/admin/users/{}/{what}", member.user_id);
+    assert_eq!(s.post(&path("disable"), Some(&op), reason("left")).status, 200);
+    assert_eq!(s.post(&path("enable"), Some(&op), reason("back")).status, 200);
+    assert_ended(&s, &client, &tokens);
+}
+
+#[test]
+fn a_password_change_ends_the_grants_and_the_session_that_made_it_signs_in_again() {
+    let s = TestServer::spawn();
+    let (client, owner, tokens) = signed_in(&s, "owner@chg.test");
+    let body = json!({ "current_password": crate::support::PASSWORD, "new_password": "a brand new passphrase 2026" });
+    assert_eq!(s.post("/v1/me/password", Some(&owner.token), body).status, 204);
+    assert_ended(&s, &client, &tokens);
+    // The session that changed it stays, and signs in to the client afresh.
+    let again = s.sign_in_to(&client, &owner.token, OFFLINE);
+    assert_eq!(s.refresh(&client, &again.str("/refresh_token"), &[]).status, 200);
+}
