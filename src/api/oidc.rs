@@ -1,11 +1,12 @@
-//! The OpenID Connect endpoints that clients call directly: discovery, token and
-//! userinfo. Form bodies in, the RFCs' JSON and errors out (`http::oauth`).
+//! The OpenID Connect endpoints that clients call directly: discovery, token, userinfo
+//! and revocation. Form bodies in, the RFCs' JSON and errors out (`http::oauth`).
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::core::oidc::code_grant::{self, Exchange};
 use crate::core::oidc::grants::Tokens;
-use crate::core::oidc::{OAuthError, client_auth, discovery, userinfo};
+use crate::core::oidc::refresh_grant::{self, Refresh};
+use crate::core::oidc::{OAuthError, client_auth, discovery, revocation, userinfo};
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, oauth};
 
@@ -33,7 +34,14 @@ fn exchange(app: &App, req: &Req) -> Result<Tokens, OAuthError> {
             };
             code_grant::exchange(app, &client, &input)
         }
-        Some(_) => Err(OAuthError::new("unsupported_grant_type", "grant_type must be authorization_code")),
+        Some("refresh_token") => {
+            let input =
+                Refresh { refresh_token: oauth::param(&form, "refresh_token")?, scope: oauth::param(&form, "scope")? };
+            refresh_grant::exchange(app, &client, &input)
+        }
+        Some(_) => {
+            Err(OAuthError::new("unsupported_grant_type", "grant_type must be authorization_code or refresh_token"))
+        }
         None => Err(OAuthError::invalid_request("grant_type is missing")),
     }
 }
@@ -61,6 +69,21 @@ pub fn userinfo(app: &App, req: &mut Req) -> Result<Response, Error> {
     };
     Ok(match found {
         Ok(claims) => oauth::no_store(Response::json(200, &claims)),
+        Err(e) => oauth::error_response(&e),
+    })
+}
+
+/// `POST /v1/oauth/revoke` (RFC 7009 §2): 200 with an empty body whether or not there was
+/// anything to revoke.
+pub fn revoke(app: &App, req: &mut Req) -> Result<Response, Error> {
+    let revoked = oauth::form(req).and_then(|form| {
+        let client = client_auth::authenticate(app, &oauth::client_credentials(req, &form)?)?;
+        // Not repeated (RFC 6749 §3.2), and otherwise not needed: see `revocation::revoke`.
+        oauth::param(&form, "token_type_hint")?;
+        revocation::revoke(app, &client, oauth::param(&form, "token")?)
+    });
+    Ok(match revoked {
+        Ok(()) => oauth::no_store(Response::empty(200)),
         Err(e) => oauth::error_response(&e),
     })
 }

@@ -6,13 +6,14 @@ use rusqlite::Connection;
 use super::audit::{Action, Event};
 use super::auth::verify_guarded;
 use super::principal::PortalUser;
+use super::sessions;
 use super::{Member, Profile, clean_name};
 use crate::app::App;
 use crate::crypto::password::check_policy;
 use crate::crypto::secret::Secret;
 use crate::error::Error;
 use crate::store::cache::{Affects, Bounded, DependsOn};
-use crate::store::{accounts, memberships, sessions, tenants};
+use crate::store::{accounts, memberships, tenants};
 use crate::types::{TenantId, UserId};
 
 /// The account as a member of `tenant`, with the tenant and every membership.
@@ -98,7 +99,7 @@ pub fn change_password(app: &App, who: &PortalUser, current: &Secret, new: &Secr
     let hash = app.hasher.hash(new)?;
     app.db.write(|tx| {
         accounts::set_password_hash(tx, who.user_id, &hash, now)?;
-        let revoked = sessions::revoke_for_account(tx, who.user_id, Some(who.session_id), now)?;
+        let revoked = sessions::end_account_access(tx, who.user_id, Some(who.session_id), now)?;
         super::tokens::spend_account_links(tx, who.user_id, now)?;
         Event::new(who.actor(), Some(&who.origin), Action::PasswordChanged)
             .target("account", who.user_id)

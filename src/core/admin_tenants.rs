@@ -7,14 +7,15 @@ use serde_json::json;
 use super::audit::{Action, Event};
 use super::members::{self, Invite, Invited};
 use super::principal::Staff;
+use super::sessions;
 use super::tenants::{self as founding, FirstOwner, TenantSpec};
 use super::{Member, clean_name, clean_tenant_name};
 use crate::app::App;
 use crate::error::Error;
 use crate::store::cache::Affects;
+use crate::store::memberships;
 use crate::store::page::Page;
 use crate::store::tenants::{self, TenantCounts, TenantRow};
-use crate::store::{memberships, sessions};
 use crate::types::{Email, Reason, Role, TenantId, TenantStatus};
 
 /// Largest `max_seats` an operator may set; more is a typo rather than a plan.
@@ -189,7 +190,7 @@ pub fn change_tenant(
         let before = tenants::get(tx, id)?.ok_or(Error::NotFound)?;
         let to = change.next(before.status).ok_or(Error::InvalidTransition)?;
         tenants::set_status(tx, id, to, now)?;
-        let sessions_revoked = if to == TenantStatus::Active { 0 } else { sessions::revoke_for_tenant(tx, id, now)? };
+        let sessions_revoked = if to == TenantStatus::Active { 0 } else { sessions::end_tenant_access(tx, id, now)? };
         let memberships_changed = match (change, before.status) {
             (Lifecycle::Delete, _) => memberships::disable_for_tenant(tx, id, now)?,
             (Lifecycle::Restore, TenantStatus::Deleted) => memberships::restore_for_tenant(tx, id, now)?,
@@ -211,7 +212,7 @@ pub fn revoke_tenant_sessions(app: &App, who: &Staff, id: TenantId, reason: &Rea
     let now = app.clock.now();
     app.db.write_affecting(&[Affects::Tenant(id)], |tx| {
         tenants::get(tx, id)?.ok_or(Error::NotFound)?;
-        let revoked = sessions::revoke_for_tenant(tx, id, now)?;
+        let revoked = sessions::end_tenant_access(tx, id, now)?;
         Event::new(who.actor(), who.origin(), Action::TenantSessionsRevoked)
             .tenant(id)
             .target("tenant", id)

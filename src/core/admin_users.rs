@@ -5,13 +5,13 @@ use serde_json::json;
 
 use super::audit::{Action, Event};
 use super::principal::Staff;
+use super::sessions;
 use crate::app::App;
 use crate::error::Error;
 use crate::store::accounts::{self, AccountRow};
 use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::page::Page;
-use crate::store::sessions;
 use crate::store::tenants::TenantRow;
 use crate::types::{AccountStatus, Reason, TenantId, UserId};
 
@@ -110,7 +110,7 @@ pub fn change_account(
             if !memberships::tenants_only_owned_by(tx, id)?.is_empty() {
                 return Err(Error::LastOwner);
             }
-            sessions_revoked = sessions::revoke_for_account(tx, id, None, now)?;
+            sessions_revoked = sessions::end_account_access(tx, id, None, now)?;
         }
         accounts::set_status(tx, id, to, now)?;
         Event::new(who.actor(), who.origin(), change.action())

@@ -4,12 +4,13 @@ use rusqlite::Transaction;
 
 use super::audit::{Action, Event};
 use super::principal::{Actor, Origin, PortalUser};
+use super::sessions;
 use super::tokens::{self, Grant};
 use crate::app::App;
 use crate::crypto::secret::Secret;
 use crate::error::{Error, is_unique_violation};
 use crate::mail::{self, Letter};
-use crate::store::{accounts, sessions};
+use crate::store::accounts;
 use crate::types::{Email, Timestamp, TokenKind, UserId};
 
 /// A link is resent to one account at most this often (429 otherwise).
@@ -108,7 +109,7 @@ pub fn confirm_email_change(app: &App, origin: &Origin, token: &str) -> Result<(
         let account = accounts::get(tx, t.user_id)?.ok_or(Error::InvalidToken)?;
         accounts::set_email(tx, t.user_id, &new_email, now)
             .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { e.into() })?;
-        let revoked = sessions::revoke_for_account(tx, t.user_id, None, now)?;
+        let revoked = sessions::end_account_access(tx, t.user_id, None, now)?;
         tokens::revoke(tx, TokenKind::VerifyEmail, t.user_id, None, now)?;
         tokens::revoke(tx, TokenKind::Reset, t.user_id, None, now)?;
         mail::queue(tx, app, &account.email, &Letter::EmailChanged { new_email: &new_email }, now)?;

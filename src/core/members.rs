@@ -33,7 +33,6 @@ use crate::store::accounts::{self, AccountRow, NewAccount};
 use crate::store::cache::Affects;
 use crate::store::memberships::{self, MembershipRow};
 use crate::store::page::Page;
-use crate::store::sessions as session_store;
 use crate::store::tenants::{self, TenantRow};
 use crate::store::{audit, tokens as token_store};
 use crate::types::{
@@ -322,7 +321,7 @@ pub fn remove_member(app: &App, by: &TenantActor<'_>, user: UserId) -> Result<()
         let member = load_member(tx, by, user)?;
         may_remove(by, &member)?;
         memberships::set_status(tx, by.tenant, user, MembershipStatus::Removed, now)?;
-        let revoked = session_store::revoke_for_member(tx, by.tenant, user, now)?;
+        let revoked = sessions::end_member_access(tx, by.tenant, user, now)?;
         tokens::revoke(tx, TokenKind::Activation, user, Some(by.tenant), now)?;
         event(by, Action::MemberRemoved, user)
             .before(serde_json::json!({ "role": member.membership.role, "status": member.membership.status }))

@@ -1,6 +1,7 @@
 //! Forgotten passwords: a reset link by email, and the reset that ends every session.
 use super::audit::{Action, Event};
 use super::principal::{Actor, Origin};
+use super::sessions;
 use super::tokens::{self, Grant};
 use crate::app::App;
 use crate::crypto::password::check_policy;
@@ -9,7 +10,6 @@ use crate::error::Error;
 use crate::limit::Scope;
 use crate::mail::{self, Letter};
 use crate::store::accounts::{self, AccountRow};
-use crate::store::sessions;
 use crate::types::{AccountStatus, Email, TokenKind};
 
 /// At most one reset email per address in this many seconds; further requests still answer
@@ -61,7 +61,7 @@ pub fn reset_password(app: &App, origin: &Origin, token: &str, password: &Secret
         resettable(accounts::get(tx, t.user_id)?)?;
         accounts::set_password_hash(tx, t.user_id, &hash, now)?;
         accounts::mark_email_verified(tx, t.user_id, now)?;
-        let revoked = sessions::revoke_for_account(tx, t.user_id, None, now)?;
+        let revoked = sessions::end_account_access(tx, t.user_id, None, now)?;
         tokens::spend_account_links(tx, t.user_id, now)?;
         Event::new(Actor::User(t.user_id), Some(origin), Action::PasswordReset)
             .target("account", t.user_id)

@@ -10,9 +10,9 @@ use crate::config::SessionLifetime;
 use crate::crypto::secret::{Secret, TokenHash, random_token};
 use crate::error::Error;
 use crate::store::cache::{Affects, Bounded, DependsOn};
-use crate::store::memberships;
 use crate::store::page::Page;
 use crate::store::sessions::{self, NewSession, PortalSessionRow, SessionRow};
+use crate::store::{memberships, oauth_grants};
 use crate::types::{AdminId, Realm, Role, SessionId, TenantId, Timestamp, UserId};
 
 /// A session just opened: the raw token is shown to its owner once and never stored.
@@ -205,4 +205,31 @@ pub fn logout(app: &App, who: &PortalUser) -> Result<(), Error> {
             .target("session", who.session_id)
             .append(tx, now)
     })
+}
+
+/// Ends an account's access everywhere: its portal sessions (but `keep`) and every grant
+/// it gave other applications, with their refresh chains and access tokens. The grants are
+/// revoked rather than left to `find_live`'s joins, so that an account restored later does
+/// not get them back. Returns how many sessions ended.
+pub fn end_account_access(
+    tx: &Transaction<'_>,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: Timestamp,
+) -> Result<usize, Error> {
+    oauth_grants::revoke_for_account(tx, user, now)?;
+    sessions::revoke_for_account(tx, user, keep, now)
+}
+
+/// As `end_account_access`, for an account acting in one tenant (a removed member).
+pub fn end_member_access(tx: &Transaction<'_>, tenant: TenantId, user: UserId, now: Timestamp) -> Result<usize, Error> {
+    oauth_grants::revoke_for_member(tx, tenant, user, now)?;
+    sessions::revoke_for_member(tx, tenant, user, now)
+}
+
+/// As `end_account_access`, for everyone acting in a tenant (suspended, deleted, or its
+/// sessions revoked by an operator).
+pub fn end_tenant_access(tx: &Transaction<'_>, tenant: TenantId, now: Timestamp) -> Result<usize, Error> {
+    oauth_grants::revoke_for_tenant(tx, tenant, now)?;
+    sessions::revoke_for_tenant(tx, tenant, now)
 }

@@ -112,6 +112,7 @@ pub static ROUTES: &[Route] = &[
     route(Post, "/v1/oauth/token", api::oidc::token),
     route(Get, "/v1/oauth/userinfo", api::oidc::userinfo),
     route(Post, "/v1/oauth/userinfo", api::oidc::userinfo),
+    route(Post, "/v1/oauth/revoke", api::oidc::revoke),
     route(Get, "/v1/admin/audit", api::audit::admin_list),
     route(Get, "/v1/admin/outbox", api::oversight::outbox),
 ];
@@ -126,6 +127,9 @@ pub static PAGES: &[Route] = &[
     route(Post, "/login/mfa", web::login_mfa::portal),
     route(Get, "/oauth/authorize", web::oauth_authorize::request),
     route(Post, "/oauth/authorize", web::oauth_authorize::answer),
+    route(Get, "/oauth/logout", web::oauth_logout::request),
+    route(Post, "/oauth/logout", web::oauth_logout::posted),
+    route(Post, "/oauth/logout/confirm", web::oauth_logout::confirm),
     route(Post, "/logout", web::session::logout),
     route(Get, "/signup", web::session::signup_form),
     route(Post, "/signup", web::session::signup),
@@ -146,6 +150,9 @@ pub static PAGES: &[Route] = &[
     route(Post, "/app/keys", web::app_keys::create),
     route(Post, "/app/keys/{id}/revoke", web::app_keys::revoke),
     route(Get, "/app/sessions", web::app_sessions::list),
+    route(Get, "/app/apps", web::app_apps::list),
+    route(Post, "/app/apps/grants/{id}/revoke", web::app_apps::revoke_grant),
+    route(Post, "/app/apps/consents/{client_id}/revoke", web::app_apps::revoke_consent),
     route(Post, "/app/sessions/revoke-others", web::app_sessions::revoke_others),
     route(Post, "/app/sessions/{id}/revoke", web::app_sessions::revoke),
     route(Get, "/app/team", web::app_team::list),
@@ -214,7 +221,14 @@ pub static PAGES: &[Route] = &[
     route(Get, "/assets/{*path}", assets::serve),
 ];
 
-/// Paths of the JSON API, whose errors are JSON; every other path is a page's.
+/// Pages that another site posts to by design, without our CSRF token: a client's logout
+/// request (RP-Initiated Logout 1.0 §2), which ends a session by itself only when its
+/// `id_token_hint` names that session (`core::oidc::logout`), as its GET does.
+const CROSS_SITE_POSTS: [&str; 1] = ["/oauth/logout"];
+
+/// Paths of the JSON API, whose errors are JSON; every other path is a page's (so the
+/// OAuth endpoints clients call directly live under `/v1/oauth/`, and `/oauth/authorize`
+/// and `/oauth/logout` are pages a browser visits).
 fn is_api(path: &str) -> bool {
     path == "/v1" || path.starts_with("/v1/") || path.starts_with("/.well-known/") || path.starts_with("/healthz")
 }
@@ -261,7 +275,7 @@ pub fn dispatch(app: &App, req: &mut Req) -> Response {
         found => found,
     };
     let page = found.and_then(|handler| {
-        if req.method == Method::Post {
+        if req.method == Method::Post && !CROSS_SITE_POSTS.contains(&req.route) {
             csrf::check(app, req)?;
         }
         handler(app, req)

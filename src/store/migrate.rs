@@ -19,6 +19,7 @@ const STEPS: &[(i64, &str, &str)] = &[
     (12, "oidc_flow", include_str!("../../migrations/0012_oidc_flow.sql")),
     (13, "activity", include_str!("../../migrations/0013_activity.sql")),
     (14, "signing_algs", include_str!("../../migrations/0014_signing_algs.sql")),
+    (15, "prune_grants", include_str!("../../migrations/0015_prune_grants.sql")),
 ];
 
 pub fn run(conn: &mut Connection, now: Timestamp) -> Result<(), Error> {

@@ -13,6 +13,7 @@ pub mod admin_oversight;
 pub mod admin_tenants;
 pub mod admin_users;
 pub mod app;
+pub mod app_apps;
 pub mod app_audit;
 pub mod app_keys;
 pub mod app_sessions;
@@ -24,6 +25,7 @@ pub mod links;
 pub mod listing;
 pub mod login_mfa;
 pub mod oauth_authorize;
+pub mod oauth_logout;
 pub mod security;
 pub mod session;
 

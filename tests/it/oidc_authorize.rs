@@ -4,7 +4,9 @@
 //! and the code it ends with.
 use serde_json::json;
 
-use crate::oidc_fixtures::{Client, Pkce, authorize, authorize_path, browser_of, claims, code_of, error_of, sign_in};
+use crate::oidc_fixtures::{
+    Client, Pkce, authorize, authorize_path, browser_of, claims, code_of, error_of, params_of, sign_in,
+};
 use crate::support::web::Browser;
 use crate::support::{PASSWORD, TestServer};
 
@@ -234,12 +236,6 @@ fn an_account_in_several_tenants_chooses_one_unless_the_client_names_it() {
     let id = claims(&sign_in(&s, &client, &b_owner.token, &[]).str("/id_token"));
     assert_eq!(id["tid"], b_owner.tenant_id.as_str());
     assert_eq!(error_of(&authorize(&browser, &only_a, &pkce, &[])), "access_denied");
-}
-
-/// The parameters of an authorize path, as the pages' hidden fields carry them.
-fn params_of(path: &str) -> Vec<(String, String)> {
-    let query = path.split_once('?').map_or("", |(_, q)| q);
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
 #[test]

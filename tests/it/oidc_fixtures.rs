@@ -1,5 +1,6 @@
 //! What the OpenID Connect tests share: clients registered by an operator, PKCE, a browser
-//! signed in to the portal, and the code flow as a client runs it.
+//! signed in to the portal, the code flow as a client runs it, and form posts to the
+//! endpoints that clients call directly.
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
@@ -13,6 +14,8 @@ use crate::support::{Res, TestServer};
 /// Where the clients of these tests are sent back: nothing listens there, the tests read
 /// the `Location` header.
 pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
+/// Where RP-initiated logout may send them (registered with every client here).
+pub const LOGOUT_REDIRECT: &str = "http://127.0.0.1:9/signed-out";
 
 pub struct Client {
     pub id: String,
@@ -59,26 +62,36 @@ impl TestServer {
         self.admin(&format!("op{}@oidc.test", OPERATORS.fetch_add(1, Ordering::Relaxed)))
     }
 
-    /// Registers a client through the operator API; `body` adds to or overrides a trusted
-    /// confidential client sent back to `REDIRECT`.
-    pub fn client(&self, body: Value) -> Client {
-        let mut all = json!({ "name": "Dashboard", "redirect_uris": [REDIRECT], "trusted": true });
-        for (k, v) in body.as_object().expect("an object") {
-            all[k] = v.clone();
+    /// Registers a trusted confidential client as a new operator (see `oidc_client`).
+    pub fn client(&self, extra: Value) -> Client {
+        self.oidc_client(&self.operator(), "Dashboard", extra)
+    }
+
+    /// Registers a trusted confidential client sent back to `REDIRECT` (and after logout
+    /// to `LOGOUT_REDIRECT`) as the operator `admin`, `extra` adding or overriding fields.
+    pub fn oidc_client(&self, admin: &str, name: &str, extra: Value) -> Client {
+        let mut body = json!({
+            "name": name,
+            "redirect_uris": [REDIRECT],
+            "post_logout_redirect_uris": [LOGOUT_REDIRECT],
+            "trusted": true,
+        });
+        for (k, v) in extra.as_object().expect("an object") {
+            body[k] = v.clone();
         }
-        let res = self.post("/v1/admin/clients", Some(&self.operator()), all);
+        let res = self.post("/v1/admin/clients", Some(admin), body);
         assert_eq!(res.status, 201, "register a client: {}", res.text);
         Client { id: res.str("/client/id"), secret: res.body["client_secret"].as_str().map(str::to_owned) }
     }
 
     /// A token-endpoint request (RFC 6749 §4.1.3) as the client makes it.
     pub fn token_request(&self, client: &Client, fields: &[(&str, &str)]) -> Res {
-        self.client_request(client, "/v1/oauth/token", fields)
+        self.oauth_post("/v1/oauth/token", client, fields)
     }
 
     /// A form POST by a client to one of our endpoints: a confidential one with its secret
     /// as Basic credentials, a public one with only its `client_id`.
-    pub fn client_request(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Res {
+    pub fn oauth_post(&self, path: &str, client: &Client, fields: &[(&str, &str)]) -> Res {
         let mut fields = fields.to_vec();
         let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
         let basic = client
@@ -103,6 +116,35 @@ impl TestServer {
         ];
         self.token_request(client, &fields)
     }
+
+    /// The token response of a whole sign-in for `scope` (see `sign_in`).
+    pub fn sign_in_to(&self, client: &Client, session: &str, scope: &str) -> Res {
+        sign_in(self, client, session, &[("scope", scope)])
+    }
+
+    /// A refresh with `token` (and these extra fields).
+    pub fn refresh(&self, client: &Client, token: &str, extra: &[(&str, &str)]) -> Res {
+        let mut fields = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+        fields.extend_from_slice(extra);
+        self.token_request(client, &fields)
+    }
+
+    /// Whether the grant behind a client's `access_token` is revoked in the database.
+    pub fn grant_revoked(&self, access_token: &str) -> bool {
+        let gid = claims(access_token)["gid"].as_str().expect("gid").to_owned();
+        self.db()
+            .query_row("SELECT revoked_at IS NOT NULL FROM oauth_grants WHERE id = ?1", [gid], |r| r.get(0))
+            .expect("the grant")
+    }
+}
+
+/// An OAuth error answer (RFC 6749 §5.2): its status, `error` and a description, never
+/// cached.
+#[track_caller]
+pub fn assert_oauth_error(res: &Res, status: u16, error: &str) {
+    assert_eq!((res.status, res.body["error"].as_str()), (status, Some(error)), "{}", res.text);
+    assert!(res.body["error_description"].is_string(), "{}", res.text);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
 }
 
 /// A browser signed in to the portal with `session` (a session token of the API).
@@ -169,4 +211,10 @@ pub fn sign_in(s: &TestServer, client: &Client, session: &str, extra: &[(&str, &
     let res = s.redeem(client, &code, &pkce);
     assert_eq!(res.status, 200, "{}", res.text);
     res
+}
+
+/// The parameters of an authorize path, as the pages' hidden fields carry them.
+pub fn params_of(path: &str) -> Vec<(String, String)> {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }

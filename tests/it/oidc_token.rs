@@ -5,15 +5,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use crate::oidc_fixtures::{Client, Pkce, REDIRECT, authorize, browser_of, claims, code_of, sign_in};
+use crate::oidc_fixtures::{
+    Client, Pkce, REDIRECT, assert_oauth_error, authorize, browser_of, claims, code_of, sign_in,
+};
 use crate::support::{PASSWORD, Res, TestServer};
-
-#[track_caller]
-fn assert_oauth_error(res: &Res, status: u16, error: &str) {
-    assert_eq!((res.status, res.body["error"].as_str()), (status, Some(error)), "{}", res.text);
-    assert!(res.body["error_description"].is_string(), "{}", res.text);
-    assert_eq!(res.header("cache-control"), Some("no-store"));
-}
 
 /// A fresh code for `client` and the verifier it needs.
 fn fresh_code(s: &TestServer, client: &Client, session: &str) -> (String, Pkce) {
@@ -33,7 +28,7 @@ fn a_code_is_good_once_and_its_replay_revokes_what_it_gave() {
     let access = first.str("/access_token");
     assert_eq!(s.get("/v1/oauth/userinfo", Some(&access)).status, 200);
     let gateway = s.client(json!({ "introspect": true }));
-    let seen = s.client_request(&gateway, "/v1/oauth/introspect", &[("token", &access)]);
+    let seen = s.oauth_post("/v1/oauth/introspect", &gateway, &[("token", &access)]);
     assert_eq!((seen.status, &seen.body["active"]), (200, &json!(true)), "{}", seen.text);
     assert_eq!(seen.body["client_id"], client.id.as_str());
     assert_eq!(seen.body["sub"], owner.user_id.as_str());
@@ -41,7 +36,7 @@ fn a_code_is_good_once_and_its_replay_revokes_what_it_gave() {
     assert_oauth_error(&s.redeem(&client, &code, &pkce), 400, "invalid_grant");
     // Someone else held the code: the tokens of its first use end too.
     assert_oauth_error(&s.get("/v1/oauth/userinfo", Some(&access)), 401, "invalid_token");
-    let seen = s.client_request(&gateway, "/v1/oauth/introspect", &[("token", &access)]);
+    let seen = s.oauth_post("/v1/oauth/introspect", &gateway, &[("token", &access)]);
     assert_eq!(seen.body, json!({ "active": false }));
     let revoked: i64 =
         s.db().query_row("SELECT count(*) FROM oauth_grants WHERE revoked_at IS NOT NULL", [], |r| r.get(0)).unwrap();

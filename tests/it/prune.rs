@@ -133,3 +133,33 @@ fn second_step_challenges_go_a_day_after_they_expired() {
     assert_eq!(prune_all(&s, 500).mfa_challenges, 1);
     assert_eq!(count(&s, "mfa_challenges"), 1, "the second is kept");
 }
+
+#[test]
+fn codes_and_grants_go_before_the_sessions_they_name() {
+    let s = TestServer::spawn();
+    let op = s.admin("op@prune-oidc.test");
+    let client = s.oidc_client(&op, "Dashboard", json!({}));
+    let owner = s.signup("owner@prune-oidc.test");
+    let session = login(&s, "owner@prune-oidc.test");
+    let kept = s.sign_in_to(&client, &session, "openid offline_access");
+    let revoked = s.sign_in_to(&client, &session, "openid offline_access");
+    assert_eq!(s.refresh(&client, &kept.str("/refresh_token"), &[]).status, 200);
+    let revoke = s.oauth_post("/v1/oauth/revoke", &client, &[("token", &revoked.str("/refresh_token"))]);
+    assert_eq!(revoke.status, 200);
+    // The session the grants came from ends now; the kept grant outlives it.
+    assert_eq!(s.post("/v1/auth/logout", Some(&session), json!({})).status, 204);
+    assert_eq!(prune_all(&s, 500), Pruned::default());
+
+    s.app.clock.advance(DAY + 61);
+    let pruned = prune_all(&s, 500);
+    assert_eq!((pruned.oauth_codes, pruned.oauth_grants, pruned.sessions), (2, 1, 0), "{pruned:?}");
+    assert_eq!(count(&s, "oauth_refresh_tokens"), 2, "the kept grant's used and current token");
+
+    // A month on, the kept grant has expired; it goes in the same pass as its session.
+    s.app.clock.advance(30 * DAY);
+    let pruned = prune_all(&s, 500);
+    assert_eq!(pruned.oauth_grants, 1, "{pruned:?}");
+    let left = ["oauth_grants", "oauth_refresh_tokens", "oauth_codes", "sessions"].map(|t| count(&s, t));
+    assert_eq!(left, [0; 4], "every session lapsed, the grants' among them");
+    assert_eq!(s.get("/v1/me", Some(&owner.token)).status, 401);
+}

@@ -55,7 +55,7 @@ fn reset(
     mfa_challenges::delete_for(tx, person)?;
     passkey_registrations::delete_for(tx, person)?;
     let sessions_revoked = match person {
-        Person::User(id) => sessions::revoke_for_account(tx, id, None, now)?,
+        Person::User(id) => crate::core::sessions::end_account_access(tx, id, None, now)?,
         Person::Admin(id) => sessions::revoke_for_admin(tx, id, now)?,
     };
     Event::new(who.actor(), who.origin(), Action::MfaReset)

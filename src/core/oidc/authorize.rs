@@ -27,7 +27,7 @@ pub const CODE_LIFETIME_SECS: i64 = 60;
 
 /// The longest `state`, `nonce` or `login_hint` taken: they are echoed into URLs and
 /// tokens, so their size is bounded.
-const MAX_ECHO_CHARS: usize = 512;
+pub(super) const MAX_ECHO_CHARS: usize = 512;
 
 /// What `prompt` asks for (OIDC Core §3.1.2.1).
 #[derive(Default, Clone, Copy)]

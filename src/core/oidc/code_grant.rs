@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
 use super::grants::{self, Tokens};
-use super::{OAuthError, authorize};
+use super::{OAuthError, Scope, authorize};
 use crate::app::App;
 use crate::core::audit::{Action, Event};
 use crate::core::principal::Actor;
@@ -43,7 +43,8 @@ pub fn exchange(app: &App, client: &ClientRow, input: &Exchange<'_>) -> Result<T
         let opened = grants::open(tx, grant_id, &found.row, now)?;
         // The account, membership, tenant and client must still be active now.
         let Some((grant, role)) = oauth_grants::find_live(tx, opened.id, now)? else { return Ok(None) };
-        grants::issue(tx, grant, role, found.row.nonce.clone(), now).map(Some)
+        let scope = Scope::parse(&grant.scope);
+        grants::issue(tx, grant, scope, role, found.row.nonce.clone(), now).map(Some)
     })?;
     let issued = issued.ok_or_else(|| OAuthError::invalid_grant("the code is not valid"))?;
     Ok(grants::sign(app, client, issued, now)?)

@@ -76,6 +76,8 @@ struct AccessClaims<'a> {
 /// transaction commits, since signing may make a missing key in a write of its own.
 pub struct Issued {
     pub grant: GrantRow,
+    /// What the tokens are for: the grant's scope, or less when a refresh narrows it.
+    scope: Scope,
     /// The member's role now.
     pub role: Role,
     account: AccountRow,
@@ -83,11 +85,13 @@ pub struct Issued {
     nonce: Option<String>,
 }
 
-/// Issues the tokens of a live grant: a refresh token only with `offline_access` (OIDC
-/// Core §11); `nonce` only for the ID token of a code.
+/// Issues the tokens of a live grant for `scope`: a refresh token only when the grant has
+/// `offline_access` (OIDC Core §11), whatever a refresh narrowed, since the refresh token
+/// keeps the grant's scope (RFC 6749 §6); `nonce` only for the ID token of a code.
 pub fn issue(
     tx: &Transaction<'_>,
     grant: GrantRow,
+    scope: Scope,
     role: Role,
     nonce: Option<String>,
     now: Timestamp,
@@ -95,19 +99,20 @@ pub fn issue(
     let account = accounts::get(tx, grant.user_id)?.ok_or_else(|| Error::internal("a live grant has no account"))?;
     let offline = Scope::parse(&grant.scope).has("offline_access");
     let refresh_token = if offline { Some(new_refresh_token(tx, grant.id, now)?) } else { None };
-    Ok(Issued { grant, role, account, refresh_token, nonce })
+    Ok(Issued { grant, scope, role, account, refresh_token, nonce })
 }
 
 /// Signs what `issue` gathered: the access token (EdDSA, for us) and the ID token (the
 /// client's algorithm).
 pub fn sign(app: &App, client: &ClientRow, issued: Issued, now: Timestamp) -> Result<Tokens, Error> {
-    let Issued { grant, role, account, refresh_token, nonce } = issued;
+    let Issued { grant, scope, role, account, refresh_token, nonce } = issued;
+    let scope_text = scope.to_string();
     let access = AccessClaims {
         iss: &app.config.base_url,
         aud: client.id,
         sub: grant.user_id,
         client_id: client.id,
-        scope: &grant.scope,
+        scope: &scope_text,
         tid: grant.tenant_id,
         role,
         gid: grant.id,
@@ -115,14 +120,13 @@ pub fn sign(app: &App, client: &ClientRow, issued: Issued, now: Timestamp) -> Re
         iat: now.unix(),
         exp: now.unix() + ACCESS_LIFETIME_SECS,
     };
-    let scope = Scope::parse(&grant.scope);
     let id_token = id_token::sign(app, client, &grant, &account, role, &scope, nonce.as_deref(), now)?;
     Ok(Tokens {
         access_token: signing::sign(app, SigningAlg::EdDsa, &access)?,
         expires_in: ACCESS_LIFETIME_SECS,
         id_token,
         refresh_token,
-        scope: grant.scope,
+        scope: scope_text,
     })
 }
 
@@ -138,6 +142,7 @@ pub struct ClientAccess {
     pub grant: GrantRow,
     /// The member's role now.
     pub role: Role,
+    /// The token's own scope: a refresh may have narrowed it below the grant's.
     pub scope: Scope,
     pub iat: i64,
     pub exp: i64,
@@ -150,6 +155,7 @@ pub fn by_access_token(app: &App, token: &str) -> Result<Option<ClientAccess>, E
     struct Checked {
         iss: String,
         gid: String,
+        scope: String,
         iat: i64,
         exp: i64,
     }
@@ -161,8 +167,5 @@ pub fn by_access_token(app: &App, token: &str) -> Result<Option<ClientAccess>, E
     }
     let Ok(gid) = c.gid.parse() else { return Ok(None) };
     let live = app.db.read(|conn| oauth_grants::find_live(conn, gid, now))?;
-    Ok(live.map(|(grant, role)| {
-        let scope = Scope::parse(&grant.scope);
-        ClientAccess { grant, role, scope, iat: c.iat, exp: c.exp }
-    }))
+    Ok(live.map(|(grant, role)| ClientAccess { grant, role, scope: Scope::parse(&c.scope), iat: c.iat, exp: c.exp }))
 }

@@ -2,6 +2,7 @@
 //! module per endpoint or grant. Its errors are the RFCs' (`OAuthError`), never the API's
 //! error shape, since the clients are standard libraries.
 
+pub mod apps;
 pub mod authorize;
 pub mod client_auth;
 pub mod clients;
@@ -11,6 +12,9 @@ pub mod discovery;
 pub mod grants;
 pub mod id_token;
 pub mod introspect;
+pub mod logout;
+pub mod refresh_grant;
+pub mod revocation;
 pub mod userinfo;
 
 use std::fmt;
