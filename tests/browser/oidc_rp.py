@@ -101,7 +101,8 @@ class Loopback:
                 with loopback.cond:
                     loopback.arrived.append((url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True)))
                     loopback.cond.notify_all()
-                body = b"<!doctype html><title>RP</title><p>The relying party got it.</p>"
+                # No favicon to fetch: the relying party may be gone by the time it would be.
+                body = b'<!doctype html><title>RP</title><link rel="icon" href="data:,"><p>The relying party got it.</p>'
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
