@@ -5,6 +5,7 @@
 mod a11y;
 mod admin;
 mod mfa;
+mod oidc;
 #[path = "../it/support/mod.rs"]
 mod support;
 mod webdriver;

@@ -108,6 +108,18 @@ impl Chrome {
         }
     }
 
+    /// The elements matching `value` now, without waiting; `using` is a WebDriver locator
+    /// strategy ("css selector", "xpath").
+    pub fn elements_now(&self, using: &str, value: &str) -> Vec<String> {
+        let found = self.session_call("POST", "/elements", Some(json!({ "using": using, "value": value })));
+        found.as_array().into_iter().flatten().filter_map(|e| e[ELEMENT].as_str().map(str::to_owned)).collect()
+    }
+
+    /// Clicks an element found by `elements_now`.
+    pub fn click_element(&self, id: &str) {
+        self.session_call("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
     pub fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.session_call("POST", &format!("/element/{id}/clear"), Some(json!({})));
