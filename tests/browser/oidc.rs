@@ -245,9 +245,9 @@ fn assert_discovery(s: &TestServer, step: &Value) {
     assert_eq!(c["issuer"], json!(b), "issuer = the base URL");
     for (field, path) in [
         ("authorization_endpoint", "/oauth/authorize"),
-        ("token_endpoint", "/oauth/token"),
-        ("userinfo_endpoint", "/oauth/userinfo"),
-        ("revocation_endpoint", "/oauth/revoke"),
+        ("token_endpoint", "/v1/oauth/token"),
+        ("userinfo_endpoint", "/v1/oauth/userinfo"),
+        ("revocation_endpoint", "/v1/oauth/revoke"),
         ("end_session_endpoint", "/oauth/logout"),
         ("jwks_uri", "/.well-known/jwks.json"),
     ] {
@@ -395,9 +395,22 @@ fn the_relying_party_validates_id_tokens_as_it_must() {
     assert!(output.stderr.is_empty(), "quiet: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// A server as `keystead serve` runs one: its ES256 and RS256 keys are made in the
+/// background after start, and a relying party reads the JWKS once they are published.
+fn serving() -> TestServer {
+    let s = TestServer::spawn();
+    keystead::core::signing::make_missing_in_background(s.app.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.get("/.well-known/jwks.json", None).body["keys"].as_array().map_or(0, Vec::len) < 3 {
+        assert!(Instant::now() < deadline, "the background keys never came");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    s
+}
+
 #[test]
 fn a_trusted_confidential_client_signs_in_a_member_of_two_tenants_refreshes_revokes_and_logs_out() {
-    let s = TestServer::spawn();
+    let s = serving();
     let op = s.admin("op@a.test");
     let bob = s.signup("bob@a.test");
     let ann = s.signup("ann@a.test");
@@ -436,7 +449,7 @@ fn a_trusted_confidential_client_signs_in_a_member_of_two_tenants_refreshes_revo
 
 #[test]
 fn a_public_client_that_is_not_trusted_asks_consent_once_and_cannot_go_without_pkce() {
-    let s = TestServer::spawn();
+    let s = serving();
     let op = s.admin("op@a.test");
     let cy = s.signup("cy@a.test");
     let uris = RpUris::new();
@@ -488,7 +501,7 @@ fn a_public_client_that_is_not_trusted_asks_consent_once_and_cannot_go_without_p
 
 #[test]
 fn prompt_none_without_a_session_comes_back_with_login_required() {
-    let s = TestServer::spawn();
+    let s = serving();
     let op = s.admin("op@a.test");
     s.signup("dee@a.test");
     let uris = RpUris::new();
