@@ -38,7 +38,7 @@ if ! cmp -s "$rp" target/oidc-venv/requirements.txt; then
     target/oidc-venv/bin/pip install --quiet --disable-pip-version-check --no-input -r "$rp"
     cp "$rp" target/oidc-venv/requirements.txt
 fi
-export KEYSTEAD_RP_PYTHON="$PWD/target/oidc-venv/bin/python"
+export OIDC_RP_PYTHON="$PWD/target/oidc-venv/bin/python"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked

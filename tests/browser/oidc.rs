@@ -20,10 +20,10 @@ use crate::webdriver::Chrome;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/oidc_rp.py");
 
-/// The Python of the virtual environment with authlib: `KEYSTEAD_RP_PYTHON` (test.sh sets
+/// The Python of the virtual environment with authlib: `OIDC_RP_PYTHON` (test.sh sets
 /// it), else where test.sh puts it.
 fn python() -> String {
-    std::env::var("KEYSTEAD_RP_PYTHON")
+    std::env::var("OIDC_RP_PYTHON")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/oidc-venv/bin/python").to_owned())
 }
 
@@ -84,13 +84,13 @@ impl Rp {
             .arg(SCRIPT)
             .args(["--issuer", &s.base, "--client-id", &client.id, "--redirect-uri", &uris.redirect])
             .args(["--post-logout-redirect-uri", &uris.logged_out, "--scenario", scenario, "--timeout", "60"])
-            .env_remove("KEYSTEAD_RP_CLIENT_SECRET")
+            .env_remove("OIDC_RP_CLIENT_SECRET")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(secret) = &client.secret {
             // Not on the command line, where every process could read it.
-            command.env("KEYSTEAD_RP_CLIENT_SECRET", secret);
+            command.env("OIDC_RP_CLIENT_SECRET", secret);
         }
         Self::spawn(command)
     }
@@ -98,7 +98,7 @@ impl Rp {
     fn spawn(mut command: Command) -> Self {
         let mut child = command.spawn().unwrap_or_else(|e| {
             panic!(
-                "cannot run {} ({e}): ./test.sh makes target/oidc-venv with authlib (or set KEYSTEAD_RP_PYTHON)",
+                "cannot run {} ({e}): ./test.sh makes target/oidc-venv with authlib (or set OIDC_RP_PYTHON)",
                 python()
             )
         });

@@ -13,7 +13,7 @@ everything else it reports and the Rust test judges.
                [--post-logout-redirect-uri URI] [--scenario flow|prompt-none|no-pkce]
     oidc_rp.py --self-check
 
-The client secret may come from KEYSTEAD_RP_CLIENT_SECRET instead of the command line.
+The client secret may come from OIDC_RP_CLIENT_SECRET instead of the command line.
 Without a secret the client is public: token endpoint authentication `none`, PKCE S256.
 """
 import argparse
@@ -137,7 +137,7 @@ class Rp:
         self.args = args
         self.issuer = args.issuer
         self.client_id = args.client_id
-        self.secret = args.client_secret or os.environ.get("KEYSTEAD_RP_CLIENT_SECRET") or None
+        self.secret = args.client_secret or os.environ.get("OIDC_RP_CLIENT_SECRET") or None
         self.public = self.secret is None
         self.redirect_uri = args.redirect_uri
         self.loopback = Loopback(args.redirect_uri)

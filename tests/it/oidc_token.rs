@@ -207,3 +207,27 @@ fn discovery_names_the_endpoints_served() {
         assert_ne!(s.send(method, path, None, &[], None).status, 404, "{endpoint} {path}");
     }
 }
+
+#[test]
+fn an_id_token_is_signed_with_the_clients_algorithm_and_a_published_key() {
+    let s = TestServer::spawn();
+    let owner = s.signup("owner@oidc-alg.test");
+    let header = |jwt: &str| -> serde_json::Value {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let part = jwt.split('.').next().expect("a header");
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+    };
+    for (alg, body) in [
+        ("RS256", json!({})),
+        ("ES256", json!({ "id_token_alg": "ES256" })),
+        ("EdDSA", json!({ "id_token_alg": "EdDSA" })),
+    ] {
+        let client = s.client(body);
+        let h = header(&sign_in(&s, &client, &owner.token, &[]).str("/id_token"));
+        assert_eq!(h["alg"], alg, "{h}");
+        let jwks = s.get("/.well-known/jwks.json", None);
+        let published =
+            jwks.body["keys"].as_array().expect("keys").iter().any(|k| k["kid"] == h["kid"] && k["alg"] == alg);
+        assert!(published, "{alg}: {h} not in {}", jwks.text);
+    }
+}
