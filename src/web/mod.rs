@@ -26,6 +26,7 @@ pub mod listing;
 pub mod login_mfa;
 pub mod oauth_authorize;
 pub mod oauth_logout;
+pub mod oauth_refused;
 pub mod security;
 pub mod session;
 

@@ -4,10 +4,11 @@
 //! (`core::oidc::authorize`); this module renders it.
 use askama::Template;
 
+use super::oauth_refused::{Asked, refused};
 use super::{Layout, optional, page, render};
 use crate::app::App;
+use crate::core::oidc::Scope;
 use crate::core::oidc::authorize::{self, Answers, Next, Refusal, Request};
-use crate::core::oidc::{OAuthError, Scope};
 use crate::error::Error;
 use crate::http::form::Form;
 use crate::http::{Req, Response, auth as credentials};
@@ -35,15 +36,7 @@ struct ConsentPage {
     scopes: Vec<&'static str>,
 }
 
-#[derive(Template)]
-#[template(path = "web/oauth_refused.html")]
-struct RefusedPage {
-    layout: Layout,
-    code: &'static str,
-    description: String,
-}
-
-page!(TenantPage, ConsentPage, RefusedPage);
+page!(TenantPage, ConsentPage);
 
 /// The fields our own forms add to the request's parameters.
 const ANSWER_FIELDS: [&str; 3] = ["csrf", "tenant", "decision"];
@@ -65,7 +58,7 @@ pub fn answer(app: &App, req: &mut Req) -> Result<Response, Error> {
 fn step(app: &App, req: &Req, params: Vec<(String, String)>, answers: &Answers) -> Result<Response, Error> {
     let request = match authorize::check(app, params) {
         Ok(request) => request,
-        Err(Refusal::Shown(e)) => return refused(app, req, &e),
+        Err(Refusal::Shown(e)) => return refused(app, req, Asked::SignIn, &e),
         Err(Refusal::Redirect(to)) => return Ok(Response::redirect(&to)),
     };
     let session = optional(credentials::portal_cookie_enrolling(app, req))?;
@@ -122,9 +115,4 @@ fn scope_texts(scope: &Scope) -> Vec<&'static str> {
         })
         .filter(|t| !t.is_empty())
         .collect()
-}
-
-fn refused(app: &App, req: &Req, e: &OAuthError) -> Result<Response, Error> {
-    let layout = Layout::new(app, req, "Sign-in refused").status(400);
-    render(app, &RefusedPage { layout, code: e.code, description: e.description.clone() })
 }

@@ -4,10 +4,11 @@
 //! module renders it and ends the session.
 use askama::Template;
 
+use super::oauth_refused::{Asked, refused};
 use super::{Layout, optional, page, render};
 use crate::app::App;
+use crate::core::oidc::authorize;
 use crate::core::oidc::logout::{self, Request};
-use crate::core::oidc::{OAuthError, authorize};
 use crate::core::principal::PortalUser;
 use crate::core::sessions;
 use crate::error::Error;
@@ -23,15 +24,7 @@ struct ConfirmPage {
     params: Vec<(String, String)>,
 }
 
-#[derive(Template)]
-#[template(path = "web/oauth_logout_refused.html")]
-struct RefusedPage {
-    layout: Layout,
-    code: &'static str,
-    description: String,
-}
-
-page!(ConfirmPage, RefusedPage);
+page!(ConfirmPage);
 
 /// `GET /oauth/logout`.
 pub fn request(app: &App, req: &mut Req) -> Result<Response, Error> {
@@ -55,7 +48,7 @@ pub fn confirm(app: &App, req: &mut Req) -> Result<Response, Error> {
 fn step(app: &App, req: &Req, params: Vec<(String, String)>, confirmed: bool) -> Result<Response, Error> {
     let request = match logout::check(app, params) {
         Ok(request) => request,
-        Err(e) => return refused(app, req, &e),
+        Err(e) => return refused(app, req, Asked::SignOut, &e),
     };
     let session = optional(credentials::portal_cookie_enrolling(app, req))?;
     if !confirmed && request.needs_confirmation(session.as_ref()) {
@@ -75,9 +68,4 @@ fn sign_out(app: &App, session: Option<&PortalUser>, request: &Request) -> Resul
     }
     let to = request.redirect.as_deref().unwrap_or("/login?done=signed-out");
     Ok(Response::redirect(to).with_cookie(cookies::clear(app, Cookie::Portal)))
-}
-
-fn refused(app: &App, req: &Req, e: &OAuthError) -> Result<Response, Error> {
-    let layout = Layout::new(app, req, "Sign-out refused").status(400);
-    render(app, &RefusedPage { layout, code: e.code, description: e.description.clone() })
 }

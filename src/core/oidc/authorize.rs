@@ -65,7 +65,7 @@ pub enum Refusal {
 
 /// The names a request may carry once each; `request` and `request_uri` are refused
 /// with their own codes (OIDC Core §6).
-fn one<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, &'static str> {
+pub(super) fn one<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, &'static str> {
     let mut found = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let first = found.next();
     if found.next().is_some() { Err("a parameter is repeated") } else { Ok(first.filter(|v| !v.is_empty())) }

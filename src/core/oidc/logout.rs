@@ -10,7 +10,7 @@
 use url::Url;
 
 use super::OAuthError;
-use super::authorize::MAX_ECHO_CHARS;
+use super::authorize::{self, MAX_ECHO_CHARS};
 use crate::app::App;
 use crate::core::principal::PortalUser;
 use crate::core::signing;
@@ -31,12 +31,7 @@ pub struct Request {
 }
 
 fn one<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, OAuthError> {
-    let mut found = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let first = found.next();
-    if found.next().is_some() {
-        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
-    }
-    Ok(first.filter(|v| !v.is_empty()))
+    authorize::one(params, name).map_err(OAuthError::invalid_request)
 }
 
 /// Checks a request's parameters (query or form). Refused, with nothing ended: an
