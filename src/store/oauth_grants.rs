@@ -53,8 +53,9 @@ pub fn insert(tx: &Transaction<'_>, g: &GrantRow) -> Result<(), Error> {
     Ok(())
 }
 
-/// A live grant whose client, account, membership and tenant are all active, with the
-/// member's role now (a role changed since the grant shows in its next tokens).
+/// A live grant whose client, account, membership and tenant are all active, and whose
+/// tenant the client still admits (an operator may have limited it to one tenant since),
+/// with the member's role now (a role changed since the grant shows in its next tokens).
 pub fn find_live(conn: &Connection, id: GrantId, now: Timestamp) -> Result<Option<(GrantRow, Role)>, Error> {
     let sql = format!(
         "SELECT {COLUMNS}, m.role FROM oauth_grants g
@@ -63,6 +64,7 @@ pub fn find_live(conn: &Connection, id: GrantId, now: Timestamp) -> Result<Optio
          JOIN tenants t ON t.id = g.tenant_id
          JOIN portal_users u ON u.id = g.user_id
          WHERE g.id = :id AND g.revoked_at IS NULL AND g.expires_at > :now AND c.status = 'active'
+           AND (c.tenant_id IS NULL OR c.tenant_id = g.tenant_id)
            AND m.status = 'active' AND t.status = 'active' AND u.status = 'active'"
     );
     Ok(conn

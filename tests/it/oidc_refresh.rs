@@ -1,4 +1,4 @@
-//! The `refresh_token` grant at `POST /oauth/token`: rotation on every use, a reused token
+//! The `refresh_token` grant at `POST /v1/oauth/token`: rotation on every use, a reused token
 //! revoking its whole chain, tokens bound to their client, narrowing scopes, and grants
 //! that end with the account's sessions (password reset, suspension, removal from the
 //! tenant, an operator's revocation).
@@ -222,4 +222,28 @@ fn a_password_change_ends_the_grants_and_the_session_that_made_it_signs_in_again
     // The session that changed it stays, and signs in to the client afresh.
     let again = s.sign_in_to(&client, &owner.token, OFFLINE);
     assert_eq!(s.refresh(&client, &again.str("/refresh_token"), &[]).status, 200);
+}
+
+#[test]
+fn a_grant_goes_no_further_than_its_client_and_the_tenants_policy_allow() {
+    let s = TestServer::spawn();
+    let (client, owner, tokens) = signed_in(&s, "owner@gr-limit.test");
+    let member = s.join(&owner.token, "member@gr-limit.test", "member");
+    let members = s.sign_in_to(&client, &member.token, OFFLINE);
+    // The tenant turns on its second-factor policy: the member, who has none, is shut out
+    // here as everywhere else; the owner, who enrolled, goes on.
+    s.enrol_totp("/v1/me/mfa", &owner.token);
+    let res = s.patch("/v1/tenant", Some(&owner.token), json!({ "require_mfa": true }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_oauth_error(&s.refresh(&client, &members.str("/refresh_token"), &[]), 400, "invalid_grant");
+    assert_oauth_error(&userinfo(&s, &members.str("/access_token")), 401, "invalid_token");
+    let again = s.refresh(&client, &tokens.str("/refresh_token"), &[]);
+    assert_eq!(again.status, 200, "{}", again.text);
+    // The operator limits the client to another tenant: the owner's grant stops with it.
+    let other = s.signup("owner@gr-other.test");
+    let op = s.admin("op2@gr-limit.test");
+    let res = s.patch(&format!("/v1/admin/clients/{}", client.id), Some(&op), json!({ "tenant_id": other.tenant_id }));
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_oauth_error(&s.refresh(&client, &again.str("/refresh_token"), &[]), 400, "invalid_grant");
+    assert_oauth_error(&userinfo(&s, &again.str("/access_token")), 401, "invalid_token");
 }

@@ -41,8 +41,9 @@ pub fn exchange(app: &App, client: &ClientRow, input: &Exchange<'_>) -> Result<T
             return Ok(None);
         }
         let opened = grants::open(tx, grant_id, &found.row, now)?;
-        // The account, membership, tenant and client must still be active now.
-        let Some((grant, role)) = oauth_grants::find_live(tx, opened.id, now)? else { return Ok(None) };
+        // The account, membership, tenant and client must still be active now, and the
+        // tenant's policy met.
+        let Some((grant, role)) = grants::find_live(app, tx, opened.id, now)? else { return Ok(None) };
         let scope = Scope::parse(&grant.scope);
         grants::issue(tx, grant, scope, role, found.row.nonce.clone(), now).map(Some)
     })?;

@@ -2,11 +2,12 @@
 //! token endpoint (an access token, an ID token and, with `offline_access`, a refresh
 //! token) and revoking it ends all of them: the access tokens at userinfo and
 //! introspection, the refresh chain at once.
-use rusqlite::Transaction;
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::{Scope, id_token};
 use crate::app::App;
+use crate::core::mfa::policy;
 use crate::core::signing;
 use crate::crypto::secret::{Secret, random_token};
 use crate::error::Error;
@@ -15,7 +16,7 @@ use crate::store::oauth_clients::ClientRow;
 use crate::store::oauth_codes::CodeRow;
 use crate::store::oauth_grants::GrantRow;
 use crate::store::{accounts, oauth_grants, oauth_refresh_tokens};
-use crate::types::{ClientId, GrantId, Role, SigningAlg, TenantId, Timestamp, UserId};
+use crate::types::{ClientId, GrantId, Person, Role, SigningAlg, TenantId, Timestamp, UserId};
 
 /// How long an access token of a client lives: as the portal's, since neither can be
 /// recalled from a service that checks it offline.
@@ -33,6 +34,18 @@ pub struct Tokens {
     pub id_token: String,
     pub refresh_token: Option<Secret>,
     pub scope: String,
+}
+
+/// The live grant `id` and its member's role now (`store::oauth_grants::find_live`), unless
+/// the tenant's second-factor policy shuts the member out: a grant goes no further than
+/// the person's own session would (`/v1/verify/session`, forward authentication).
+pub fn find_live(app: &App, conn: &Connection, id: GrantId, now: Timestamp) -> Result<Option<(GrantRow, Role)>, Error> {
+    let Some((grant, role)) = oauth_grants::find_live(conn, id, now)? else { return Ok(None) };
+    match policy::gate(app, Person::User(grant.user_id), Some(grant.tenant_id)) {
+        Ok(()) => Ok(Some((grant, role))),
+        Err(Error::MfaEnrolmentRequired) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Opens the grant of a code's first redemption.
@@ -166,6 +179,6 @@ pub fn by_access_token(app: &App, token: &str) -> Result<Option<ClientAccess>, E
         return Ok(None);
     }
     let Ok(gid) = c.gid.parse() else { return Ok(None) };
-    let live = app.db.read(|conn| oauth_grants::find_live(conn, gid, now))?;
+    let live = app.db.read(|conn| find_live(app, conn, gid, now))?;
     Ok(live.map(|(grant, role)| ClientAccess { grant, role, scope: Scope::parse(&c.scope), iat: c.iat, exp: c.exp }))
 }

@@ -34,9 +34,9 @@ pub fn exchange(app: &App, client: &ClientRow, input: &Refresh<'_>) -> Result<To
         if found.client_id != client.id {
             return Ok(Err(invalid()));
         }
-        // The account, membership, tenant and client must still be active, and the grant
-        // neither revoked nor past its lifetime.
-        let Some((grant, role)) = oauth_grants::find_live(tx, found.grant_id, now)? else {
+        // The account, membership, tenant and client must still be active, the tenant's
+        // policy met, and the grant neither revoked nor past its lifetime.
+        let Some((grant, role)) = grants::find_live(app, tx, found.grant_id, now)? else {
             return Ok(Err(invalid()));
         };
         // Checked before the token is spent, so that it stays good for a corrected request.
