@@ -5,7 +5,8 @@
 use serde_json::json;
 
 use crate::oidc_fixtures::{
-    Client, Pkce, authorize, authorize_path, browser_of, claims, code_of, error_of, params_of, sign_in,
+    Client, Pkce, authorize, authorize_path, browser_of, claims, code_of, error_of, location_params, param, params_of,
+    sign_in,
 };
 use crate::support::web::Browser;
 use crate::support::{PASSWORD, TestServer};
@@ -126,6 +127,15 @@ fn a_bad_request_goes_back_to_the_client_with_its_error_and_state() {
     }
     let repeated = format!("{}&scope=openid", authorize_path(&client, &pkce, &[]));
     assert_eq!(error_of(&b.get(&repeated)), "invalid_request");
+    // A repeated state goes back without one (which of the two would it be?).
+    let page = b.get(&format!("{}&state=st-2", authorize_path(&client, &pkce, &[])));
+    assert_eq!(page.status, 303);
+    let params = location_params(&page);
+    assert_eq!(param(&params, "error"), Some("invalid_request"));
+    assert_eq!(param(&params, "state"), None);
+    let long = "s".repeat(513);
+    let params = location_params(&authorize(&b, &client, &pkce, &[("state", &long)]));
+    assert_eq!(param(&params, "error"), Some("invalid_request"));
     // A confidential client may leave PKCE out; a public one may not (above).
     let page = authorize(&b, &client, &pkce, &[("code_challenge", ""), ("code_challenge_method", "")]);
     code_of(&s, &page);

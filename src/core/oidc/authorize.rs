@@ -63,8 +63,7 @@ pub enum Refusal {
     Redirect(String),
 }
 
-/// The names a request may carry once each; `request` and `request_uri` are refused
-/// with their own codes (OIDC Core §6).
+/// A parameter, which a request may carry once (RFC 6749 §3.1); an empty one is absent.
 pub(super) fn one<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, &'static str> {
     let mut found = params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let first = found.next();
@@ -100,6 +99,7 @@ pub fn check(app: &App, params: Vec<(String, String)>) -> Result<Request, Refusa
     };
     let invalid = |description: &str| back("invalid_request", description);
     let param = |name: &str| one(&params, name).map_err(invalid);
+    // Request objects are refused with their own codes (OIDC Core §6).
     if param("request")?.is_some() {
         return Err(back("request_not_supported", "request objects are not supported"));
     }
@@ -131,10 +131,9 @@ pub fn check(app: &App, params: Vec<(String, String)>) -> Result<Request, Refusa
             v => Ok(v.map(str::to_owned)),
         }
     };
+    // `state` was read leniently above, to go back with the error; here it is checked.
+    echoed("state")?;
     let (nonce, login_hint) = (echoed("nonce")?, echoed("login_hint")?);
-    if state.as_ref().is_some_and(|s| s.chars().count() > MAX_ECHO_CHARS) {
-        return Err(invalid("state is too long"));
-    }
     Ok(Request { client, redirect_uri, state, nonce, scope, code_challenge, prompt, max_age, login_hint, params })
 }
 
