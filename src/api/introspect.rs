@@ -17,10 +17,9 @@ pub fn introspect(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 fn answer(app: &App, req: &Req) -> Result<Introspection, OAuthError> {
-    let form = oauth::form(req)?;
-    let creds = oauth::client_credentials(req, &form)?;
+    let (form, client) = oauth::client_form(app, req)?;
     // `token_type_hint` may come (once); the token's shape tells its kind anyway.
     oauth::param(&form, "token_type_hint")?;
     let token = oauth::param(&form, "token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    introspect::introspect(app, &req.origin(), &creds, token)
+    introspect::introspect(app, &req.origin(), &client, token)
 }

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::core::oidc::code_grant::{self, Exchange};
 use crate::core::oidc::grants::Tokens;
 use crate::core::oidc::refresh_grant::{self, Refresh};
-use crate::core::oidc::{OAuthError, client_auth, discovery, revocation, userinfo};
+use crate::core::oidc::{OAuthError, discovery, revocation, userinfo};
 use crate::error::Error;
 use crate::http::{Req, Response, auth as credentials, oauth};
 
@@ -23,8 +23,7 @@ pub fn token(app: &App, req: &mut Req) -> Result<Response, Error> {
 }
 
 fn exchange(app: &App, req: &Req) -> Result<Tokens, OAuthError> {
-    let form = oauth::form(req)?;
-    let client = client_auth::authenticate(app, &oauth::client_credentials(req, &form)?)?;
+    let (form, client) = oauth::client_form(app, req)?;
     match oauth::param(&form, "grant_type")? {
         Some("authorization_code") => {
             let input = Exchange {
@@ -76,8 +75,7 @@ pub fn userinfo(app: &App, req: &mut Req) -> Result<Response, Error> {
 /// `POST /v1/oauth/revoke` (RFC 7009 §2): 200 with an empty body whether or not there was
 /// anything to revoke.
 pub fn revoke(app: &App, req: &mut Req) -> Result<Response, Error> {
-    let revoked = oauth::form(req).and_then(|form| {
-        let client = client_auth::authenticate(app, &oauth::client_credentials(req, &form)?)?;
+    let revoked = oauth::client_form(app, req).and_then(|(form, client)| {
         // Not repeated (RFC 6749 §3.2), and otherwise not needed: see `revocation::revoke`.
         oauth::param(&form, "token_type_hint")?;
         revocation::revoke(app, &client, oauth::param(&form, "token")?)

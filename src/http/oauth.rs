@@ -8,9 +8,11 @@ use serde_json::json;
 
 use super::form::Form;
 use super::{Req, Response};
+use crate::app::App;
 use crate::core::oidc::OAuthError;
-use crate::core::oidc::client_auth::{AuthMethod, ClientCredentials};
+use crate::core::oidc::client_auth::{self, AuthMethod, ClientCredentials};
 use crate::crypto::secret::Secret;
+use crate::store::oauth_clients::ClientRow;
 
 /// The form body of an OAuth request (RFC 6749 §3.2: urlencoded, no parameter twice).
 pub fn form(req: &Req) -> Result<Form, OAuthError> {
@@ -77,6 +79,14 @@ pub fn client_credentials(req: &Req, form: &Form) -> Result<ClientCredentials, O
             (None, _) => Err(OAuthError::invalid_client()),
         },
     }
+}
+
+/// The form of a request to an endpoint clients call directly (token, revocation,
+/// introspection), and the client its credentials prove (`client_auth::authenticate`).
+pub fn client_form(app: &App, req: &Req) -> Result<(Form, ClientRow), OAuthError> {
+    let form = form(req)?;
+    let client = client_auth::authenticate(app, &client_credentials(req, &form)?)?;
+    Ok((form, client))
 }
 
 /// Marks an answer that holds credentials or says what they are worth: no cache keeps it

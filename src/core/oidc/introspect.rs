@@ -15,7 +15,6 @@
 //!   it would an unknown one.
 use serde::Serialize;
 
-use super::client_auth::{self, ClientCredentials};
 use super::{OAuthError, grants};
 use crate::app::App;
 use crate::core::mfa::policy;
@@ -24,6 +23,7 @@ use crate::core::verify::{self, KeyVerdict};
 use crate::core::{access_tokens, forward_auth};
 use crate::crypto::api_key;
 use crate::error::Error;
+use crate::store::oauth_clients::ClientRow;
 use crate::types::{ClientId, KeyId, Person, Role, SessionId, TenantId, UserId};
 
 /// The answer (RFC 7662 §2.2): `{"active": false}` alone for anything not live, else the
@@ -66,13 +66,8 @@ impl Introspection {
     }
 }
 
-pub fn introspect(
-    app: &App,
-    origin: &Origin,
-    creds: &ClientCredentials,
-    token: &str,
-) -> Result<Introspection, OAuthError> {
-    let client = client_auth::authenticate(app, creds)?;
+/// What `token` is worth, asked by `client` (authenticated by the caller).
+pub fn introspect(app: &App, origin: &Origin, client: &ClientRow, token: &str) -> Result<Introspection, OAuthError> {
     if !client.introspect {
         return Err(OAuthError::invalid_client());
     }
